@@ -1,0 +1,178 @@
+"""Settings for every environment, switched by environment variables (see .env.example).
+
+With no variable set the service runs on the embedded default: SQLite (WAL, IMMEDIATE
+transactions) and Celery tasks executed in-process after commit. `DATABASE_URL` and
+`CELERY_BROKER_URL` switch to PostgreSQL and Redis with real workers.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_list, env_str, env_url
+from config.logging import build_logging
+
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+DATABASE_URL = env_url("DATABASE_URL", ("postgres", "postgresql"))
+EMBEDDED = not DATABASE_URL
+
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if not EMBEDDED:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DATABASE_URL is set")
+    # The embedded default is for a laptop: a fixed, clearly unsafe key is acceptable there.
+    SECRET_KEY = "embedded-default-insecure-key-do-not-use-in-production"  # noqa: S105
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "registrations",
+    "history",
+    "soap_gateway",
+    "rest_gateway",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+# /PresenceRegistration/v1 must answer a POST without a trailing slash: never redirect it.
+APPEND_SLASH = False
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+SQLITE_PATH = Path(env_str("SQLITE_PATH") or BASE_DIR / "var" / "presence.sqlite3")
+CONN_MAX_AGE = env_int("DJANGO_CONN_MAX_AGE", 60, minimum=0)
+
+if EMBEDDED:
+    SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": SQLITE_PATH,
+            "OPTIONS": {
+                # IMMEDIATE takes the write lock up front, so a read-then-write transaction
+                # never fails to upgrade its lock while a worker writes (stack notes §9).
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+            # A file, not :memory:, so a real worker process can share the test database.
+            "TEST": {"NAME": str(SQLITE_PATH.with_name("test_presence.sqlite3"))},
+        }
+    }
+else:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=CONN_MAX_AGE)}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("nl", "Nederlands"), ("fr", "Français"), ("de", "Deutsch"), ("en", "English")]
+TIME_ZONE = "Europe/Brussels"  # dates are decided in Brussels; timestamps are stored in UTC
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+
+# Request bodies: SOAP envelopes of 200 items are ~30 kB; 2 MB leaves room and stops abuse.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_BODY_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+
+# --- Privacy: NISS numbers are logged only as a keyed hash (spec §9) -----------------------
+NISS_HASH_KEY = env_str("NISS_HASH_KEY") or SECRET_KEY
+
+# --- Validation hand-off (outbox) ---------------------------------------------------------
+# A registration still waiting this long after creation is queued again by the sweeper.
+VALIDATION_REQUEUE_AFTER_SECONDS = env_int("VALIDATION_REQUEUE_AFTER_SECONDS", 120, minimum=1)
+VALIDATION_SWEEP_INTERVAL_SECONDS = env_int("VALIDATION_SWEEP_INTERVAL_SECONDS", 60, minimum=1)
+REVALIDATION_WINDOW_DAYS = env_int("REVALIDATION_WINDOW_DAYS", 35, minimum=1)
+
+# --- Celery (namespace CELERY_) -------------------------------------------------------------
+CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", ("redis", "rediss"))
+# No broker: run tasks in-process. They are still queued with on_commit, so they run after
+# the registration is committed, exactly as a worker would see it.
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A task whose worker died is redelivered after this many seconds (acks_late).
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=10),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+# While Redis is down a publish must fail fast: the registration is already committed and
+# the sweeper queues it again later, so a long retry would only delay the client.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_BEAT_SCHEDULE = {
+    "requeue-waiting-validations": {
+        "task": "registrations.tasks.requeue_waiting_validations",
+        "schedule": float(VALIDATION_SWEEP_INTERVAL_SECONDS),
+    },
+}
+CELERY_TIMEZONE = "UTC"
+
+# --- REST framework -------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "UNAUTHENTICATED_USER": None,
+}
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(f"LOG_LEVEL must be a logging level name, got {LOG_LEVEL!r}")
+LOGGING = build_logging(LOG_LEVEL)

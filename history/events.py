@@ -1,0 +1,11 @@
+"""The catalogue of history event types (documented in docs/events.md)."""
+
+from django.db import models
+
+
+class EventType(models.TextChoices):
+    CREATED = "registration.created"
+    VALIDATED = "registration.validated"  # first validation: status + remarks
+    REVALIDATED = "registration.revalidated"  # status or remark set changed later
+    CANCELLED = "registration.cancelled"
+    CONSULTED = "registration.consulted"  # read by inspection (spec §3.2)

@@ -1,0 +1,67 @@
+"""Append-only history (spec §3.2): one event per fact, hash-chained per registration."""
+
+from typing import Any, NoReturn
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from history.events import EventType
+
+
+class HistoryIsAppendOnly(Exception):
+    """Raised on any attempt to change or delete a history event."""
+
+    def __init__(self) -> None:
+        super().__init__("history events are append-only: they cannot be changed or deleted")
+
+
+class HistoryEventQuerySet(models.QuerySet["HistoryEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise HistoryIsAppendOnly
+
+    def delete(self) -> NoReturn:
+        raise HistoryIsAppendOnly
+
+
+class HistoryEvent(models.Model):
+    """A fact about a registration, written in the same transaction as the change.
+
+    `hash` covers the event and `prev_hash` (the hash of the registration's previous event),
+    so rewriting any event breaks the chain from there on (`history.selectors.history_verify`).
+    A database trigger refuses UPDATE (and DELETE on PostgreSQL) below the ORM as well.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    registration = models.ForeignKey(
+        "registrations.Registration", on_delete=models.PROTECT, related_name="history_events"
+    )
+    seq = models.PositiveIntegerField(_("sequence"))
+    event_type = models.CharField(_("event"), max_length=48, choices=EventType.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    actor = models.CharField(_("actor"), max_length=80)
+    channel = models.CharField(_("channel"), max_length=8)
+    data = models.JSONField(_("data"), default=dict)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    objects = HistoryEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("history event")
+        verbose_name_plural = _("history events")
+        ordering = ["registration_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["registration", "seq"], name="history_unique_seq")
+        ]
+        indexes = [models.Index(fields=["event_type", "occurred_at"], name="history_type_time")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} #{self.seq} of registration {self.registration_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise HistoryIsAppendOnly
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise HistoryIsAppendOnly

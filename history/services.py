@@ -1,0 +1,113 @@
+"""Writing history: the only way events are created."""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import models
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from history.events import EventType
+from history.models import HistoryEvent
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    registration_id: int
+    event_type: EventType
+    actor: str
+    channel: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def event_hash(
+    *,
+    registration_id: int,
+    seq: int,
+    event_type: str,
+    occurred_at: datetime,
+    actor: str,
+    channel: str,
+    data: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    """SHA-256 over a canonical JSON form of the event and its predecessor's hash."""
+    canonical = json.dumps(
+        {
+            "registration": registration_id,
+            "seq": seq,
+            "type": event_type,
+            "at": occurred_at.astimezone(UTC).isoformat(),
+            "actor": actor,
+            "channel": channel,
+            "data": data,
+            "prev": prev_hash,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _chain_heads(registration_ids: set[int]) -> dict[int, tuple[int, str]]:
+    """The last (seq, hash) of each registration's chain, in one query."""
+    last_seq = (
+        HistoryEvent.objects.filter(registration_id=OuterRef("registration_id"))
+        .order_by("-seq")
+        .values("seq")[:1]
+    )
+    heads = HistoryEvent.objects.filter(
+        registration_id__in=registration_ids, seq=Subquery(last_seq, output_field=models.IntegerField())
+    ).values_list("registration_id", "seq", "hash")
+    return {registration_id: (seq, digest) for registration_id, seq, digest in heads}
+
+
+def history_record_many(
+    events: Sequence[NewEvent], *, occurred_at: datetime | None = None, new_chains: bool = False
+) -> list[HistoryEvent]:
+    """Append events, chaining each to its registration's previous event.
+
+    Two queries whatever the number of events (one with `new_chains=True`, for registrations
+    created in the same transaction, which have no events yet). Must run inside the
+    transaction of the change the events record; the registrations' rows must be locked
+    by the caller when several writers may append to the same chains concurrently (the
+    unique (registration, seq) constraint turns a lost race into an error, never a fork).
+    """
+    if not events:
+        return []
+    when = occurred_at or timezone.now()
+    heads = {} if new_chains else _chain_heads({event.registration_id for event in events})
+    rows = []
+    for event in events:
+        seq, prev_hash = heads.get(event.registration_id, (0, ""))
+        seq += 1
+        digest = event_hash(
+            registration_id=event.registration_id,
+            seq=seq,
+            event_type=str(event.event_type),
+            occurred_at=when,
+            actor=event.actor,
+            channel=event.channel,
+            data=event.data,
+            prev_hash=prev_hash,
+        )
+        heads[event.registration_id] = (seq, digest)
+        rows.append(
+            HistoryEvent(
+                registration_id=event.registration_id,
+                seq=seq,
+                event_type=event.event_type,
+                occurred_at=when,
+                actor=event.actor,
+                channel=event.channel,
+                data=event.data,
+                prev_hash=prev_hash,
+                hash=digest,
+            )
+        )
+    return HistoryEvent.objects.bulk_create(rows)

@@ -1,0 +1,175 @@
+"""The registration aggregate (spec §3.1) and the client registry (the "sender")."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Sector(models.IntegerChoices):
+    CONSTRUCTION = 1, _("construction")
+    SECURITY = 2, _("security / guarding")  # exists in the contract, unused
+    MEAT = 3, _("meat")
+    CLEANING = 4, _("cleaning")
+
+
+class Channel(models.TextChoices):
+    WS = "WS", _("SOAP web service")
+    REST = "REST", _("REST API")
+    ADMIN = "ADMIN", _("operators' console")
+
+
+class Status(models.TextChoices):
+    """Stored as short words; the labels are the contract's spellings (SOAP)."""
+
+    REGISTERED = "registered", "SUCCESSFULLY REGISTERED"
+    VALIDATED = "validated", "VALIDATED"
+    FAILED = "failed", "FAILED"
+    CANCELLED = "cancelled", "SUCCESSFULLY CANCELLED"
+
+
+class CancellationReason(models.TextChoices):
+    HOLIDAY = "HOLIDAY"
+    DISEASE = "DISEASE"
+    PLANNING = "PLANNING"
+    C32A = "C32A"
+
+
+class CleaningEventType(models.TextChoices):
+    """Cleaning events: IN when work starts, OUT when it stops."""
+
+    IN = "IN"
+    OUT = "OUT"
+
+
+class ClientRole(models.TextChoices):
+    ENTERPRISE = "enterprise", _("enterprise")
+    PROFESSIONAL = "professional", _("professional (social secretariat)")
+    INSPECTION = "inspection", _("inspection")
+
+
+class Client(models.Model):
+    """A registered integrator: the authenticated sender of registrations (spec §8)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    enterprise_number = models.CharField(_("enterprise number"), max_length=10)
+    role = models.CharField(_("role"), max_length=16, choices=ClientRole.choices)
+    certificate_pem = models.TextField(_("certificate (PEM)"), blank=True)
+    # SHA-256 of the DER certificate: how a SOAP call's certificate finds its client.
+    certificate_fingerprint = models.CharField(
+        _("certificate SHA-256"), max_length=64, unique=True, null=True, blank=True
+    )
+    public_key_pem = models.TextField(_("public key (PEM)"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("integrator client")
+        verbose_name_plural = _("integrator clients")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role}, {self.enterprise_number})"
+
+
+class ClientMandate(models.Model):
+    """An enterprise on whose behalf a professional client may consult."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="mandates")
+    enterprise_number = models.CharField(_("enterprise number"), max_length=10)
+
+    class Meta:
+        verbose_name = _("mandate")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "enterprise_number"], name="client_mandate_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.enterprise_number
+
+
+class Registration(models.Model):
+    """One presence (construction, meat) or one IN/OUT event (cleaning).
+
+    Keeps what was submitted, exactly as submitted (`submitted`), next to the normalised
+    fields the checks and searches use. Writes go through `registrations.services`.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    sector = models.PositiveSmallIntegerField(_("sector"), choices=Sector.choices)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    sender = models.ForeignKey(
+        Client, on_delete=models.PROTECT, null=True, blank=True, related_name="registrations"
+    )
+    sender_enterprise_number = models.CharField(max_length=10, blank=True)
+    sender_role = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    registration_date = models.DateField(_("registration date"))
+
+    # The person: a NISS/BIS number, or a Limosa declaration id for posted workers.
+    niss = models.CharField("NISS", max_length=11, blank=True)
+    limosa_id = models.CharField(_("Limosa id"), max_length=32, blank=True)
+    # The employer: a Belgian enterprise number, or a foreign VAT number (cleaning).
+    enterprise_number = models.CharField(_("employer"), max_length=10, blank=True)
+    foreign_vat_number = models.CharField(_("foreign VAT number"), max_length=32, blank=True)
+    workplace_id = models.CharField(_("workplace (Declaration of Works)"), max_length=13)
+    client_reference = models.CharField(_("client reference"), max_length=64, blank=True)
+    submitted = models.JSONField(_("as submitted"))
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.REGISTERED
+    )
+    # Bit n-1 set = remark n (spec §4.2): searchable with one AND on any database.
+    remark_mask = models.BigIntegerField(_("remarks"), default=0)
+    validated_at = models.DateTimeField(_("validated at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancellation_reason = models.CharField(max_length=15, blank=True)
+
+    # Cleaning only.
+    event_type = models.CharField(max_length=3, choices=CleaningEventType.choices, blank=True)
+    event_at = models.DateTimeField(null=True, blank=True)
+    activity = models.CharField(max_length=32, blank=True)
+    latitude = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+
+    # Identifies "the same presence" for one sender: a resend is answered with the
+    # registration already stored instead of a second row (see docs/adr/0003).
+    dedup_key = models.CharField(max_length=96)
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        indexes = [
+            models.Index(fields=["enterprise_number", "registration_date"], name="reg_employer_date"),
+            models.Index(fields=["niss", "registration_date"], name="reg_niss_date"),
+            models.Index(fields=["workplace_id", "registration_date"], name="reg_workplace_date"),
+            models.Index(fields=["sender", "registration_date"], name="reg_sender_date"),
+            models.Index(fields=["registration_date", "id"], name="reg_date_id"),
+            models.Index(fields=["limosa_id", "registration_date"], name="reg_limosa_date"),
+            # The outbox sweeper looks only at registrations still waiting for validation.
+            models.Index(
+                fields=["created_at"],
+                name="reg_waiting_validation",
+                condition=Q(status="registered"),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "dedup_key"],
+                condition=~Q(status="cancelled"),
+                name="reg_unique_active_per_sender",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"registration {self.id}"
+
+    @property
+    def remarks(self) -> list[int]:
+        """The remark numbers (1..17), in ascending order."""
+        return [bit + 1 for bit in range(63) if self.remark_mask >> bit & 1]

@@ -1,0 +1,11 @@
+"""Look-ups in the reference registers that admission needs (spec §3.3)."""
+
+from registrations.models import Sector
+
+
+def workplace_sectors(workplace_ids: set[str]) -> dict[str, Sector]:
+    """The sector of each known Declaration of Works; unknown workplaces are absent."""
+    from registrations.models import DeclarationOfWorks
+
+    rows = DeclarationOfWorks.objects.filter(number__in=workplace_ids).values_list("number", "sector")
+    return {number: Sector(sector) for number, sector in rows}

@@ -1,0 +1,28 @@
+"""Evaluating every enabled rule over a batch, set-wise."""
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from registrations.rules.facts import ReferenceFacts
+from registrations.rules.registry import RULES
+
+if TYPE_CHECKING:
+    from registrations.models import Registration
+
+
+def evaluate(registrations: Sequence["Registration"]) -> dict[int, int]:
+    """The remark mask of each registration (0 = no remark), by id.
+
+    The reference facts are loaded once for the batch (a fixed number of queries, whatever
+    the batch size); each rule then only looks at them.
+    """
+    masks = {registration.pk: 0 for registration in registrations}
+    if not registrations:
+        return masks
+    facts = ReferenceFacts.load(registrations)
+    for rule in RULES:
+        applicable = [r for r in registrations if r.sector in rule.sectors]
+        if applicable:
+            for registration_id in rule.matches(applicable, facts):
+                masks[registration_id] |= rule.remark.bit
+    return masks

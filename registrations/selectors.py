@@ -1,0 +1,160 @@
+"""Reading registrations, always through the caller's visibility (spec §8)."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from django.db.models import F, Q, QuerySet
+
+from registrations.authz import Caller, CallerRole
+from registrations.exceptions import InvalidSearch
+from registrations.identifiers import normalise_enterprise_number, normalise_niss
+from registrations.models import DeclarationParty, Registration, Sector, Status
+
+MAX_FETCH_SIZE = 500
+MAX_PERIODS = 31
+
+
+def registrations_visible_to(caller: Caller) -> QuerySet[Registration]:
+    """The registrations a caller may see; anything else is reported as unknown.
+
+    Enterprise: what it sent, what it employs, and, as builder of a Declaration of Works,
+    what is registered on that workplace. Professional: its mandating enterprises'.
+    Inspection and operators: everything.
+    """
+    registrations = Registration.objects.all()
+    if caller.sees_everything:
+        return registrations
+    if caller.role == CallerRole.PROFESSIONAL:
+        return registrations.filter(enterprise_number__in=caller.mandates)
+    own_workplaces = DeclarationParty.objects.filter(
+        enterprise_number=caller.enterprise_number, role=DeclarationParty.Role.BUILDER
+    ).values("declaration_id")
+    return registrations.filter(
+        Q(sender_id=caller.client_id)
+        | Q(enterprise_number=caller.enterprise_number)
+        | Q(workplace_id__in=own_workplaces)
+    )
+
+
+def registration_get(*, caller: Caller, registration_id: int) -> Registration | None:
+    """One registration, or None when it does not exist or the caller may not see it."""
+    return (
+        registrations_visible_to(caller)
+        .select_related("sender")
+        .filter(id=registration_id)
+        .first()
+    )
+
+
+class SortKey(StrEnum):
+    """The contract's eight sort criteria (SortCriteriaType)."""
+
+    ID = "ID"
+    REGISTRATION_DATE = "REGISTRATION DATE"
+    CREATION_DATE = "CREATION DATE"
+    STATUS = "STATUS"
+    PLACE_OF_WORK = "PLACE OF WORK"
+    COMPANY_ID = "COMPANY ID"
+    CHANNEL = "CHANNEL"
+    SENDER_ID = "SENDER ID"
+
+
+_SORT_FIELDS = {
+    SortKey.ID: "id",
+    SortKey.REGISTRATION_DATE: "registration_date",
+    SortKey.CREATION_DATE: "created_at",
+    SortKey.STATUS: "status",
+    SortKey.PLACE_OF_WORK: "workplace_id",
+    SortKey.COMPANY_ID: "enterprise_number",
+    SortKey.CHANNEL: "channel",
+    SortKey.SENDER_ID: "sender_id",
+}
+
+
+@dataclass(frozen=True)
+class SearchCriteria:
+    """The criteria of `searchPresences` (spec §5). `periods` is mandatory (1..31)."""
+
+    periods: list[tuple[date, date]]
+    niss: str | None = None
+    enterprise_number: str | int | None = None
+    workplace_id: str | None = None
+    statuses: list[Status] = field(default_factory=list)
+    remarks: list[int] = field(default_factory=list)
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    sectors: list[Sector] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    total: int
+    registrations: list[Registration]
+
+
+def _filtered(caller: Caller, criteria: SearchCriteria) -> QuerySet[Registration]:
+    if not 1 <= len(criteria.periods) <= MAX_PERIODS:
+        raise InvalidSearch("RegistrationPeriodList", f"give 1 to {MAX_PERIODS} periods")
+    period_filter = Q()
+    for start, end in criteria.periods:
+        if start > end:
+            raise InvalidSearch("RegistrationPeriod", "the start date is after the end date")
+        period_filter |= Q(registration_date__range=(start, end))
+    registrations = registrations_visible_to(caller).filter(period_filter)
+    if criteria.niss is not None:
+        niss = normalise_niss(criteria.niss)
+        if not isinstance(niss, str):
+            raise InvalidSearch("INSS", niss.description)
+        registrations = registrations.filter(niss=niss)
+    if criteria.enterprise_number is not None:
+        enterprise = normalise_enterprise_number(criteria.enterprise_number)
+        if not isinstance(enterprise, str):
+            raise InvalidSearch("CompanyID", enterprise.description)
+        registrations = registrations.filter(enterprise_number=enterprise)
+    if criteria.workplace_id is not None:
+        registrations = registrations.filter(workplace_id=criteria.workplace_id.strip())
+    if criteria.statuses:
+        registrations = registrations.filter(status__in=criteria.statuses)
+    if criteria.remarks:
+        wanted = sum(1 << (number - 1) for number in set(criteria.remarks))
+        registrations = registrations.alias(matched=F("remark_mask").bitand(wanted)).exclude(matched=0)
+    if criteria.created_from is not None:
+        registrations = registrations.filter(created_at__gte=criteria.created_from)
+    if criteria.created_to is not None:
+        registrations = registrations.filter(created_at__lte=criteria.created_to)
+    if criteria.sectors:
+        registrations = registrations.filter(sector__in=criteria.sectors)
+    return registrations
+
+
+def registration_search(
+    *,
+    caller: Caller,
+    criteria: SearchCriteria,
+    first_row: int = 0,
+    fetch_size: int = 50,
+    sort: SortKey = SortKey.ID,
+    descending: bool = False,
+) -> SearchPage:
+    """A page of the registrations matching `criteria` that the caller may see, with the
+    total count. At most 500 per page; ties are broken by id so paging is stable.
+
+    Raises InvalidSearch for a missing or bad period list, bad identifiers, a negative
+    first row or a fetch size outside 1..500.
+    """
+    if first_row < 0:
+        raise InvalidSearch("FirstRow", "must be 0 or more")
+    if not 1 <= fetch_size <= MAX_FETCH_SIZE:
+        raise InvalidSearch("FetchSize", f"must be between 1 and {MAX_FETCH_SIZE}")
+    registrations = _filtered(caller, criteria)
+    field_name = _SORT_FIELDS[sort]
+    prefix = "-" if descending else ""
+    ordering = [f"{prefix}{field_name}"] + ([] if field_name == "id" else [f"{prefix}id"])
+    page = list(
+        registrations.select_related("sender").order_by(*ordering)[first_row : first_row + fetch_size]
+    )
+    # A short page tells the total without a COUNT over a possibly large match.
+    short_page = len(page) < fetch_size and (page or first_row == 0)
+    total = first_row + len(page) if short_page else registrations.count()
+    return SearchPage(total=total, registrations=page)

@@ -1,0 +1,73 @@
+"""Celery adapter: the tasks only load ids and call services.
+
+The outbox guarantee: a registration is committed in SUCCESSFULLY REGISTERED before its task
+is published. If the publish fails (Redis down) or the task is lost (Redis restarted empty,
+worker killed), the periodic sweeper finds the registration still waiting and queues it again.
+Validation itself is idempotent, so a registration queued twice is validated once.
+"""
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db import DatabaseError
+from django.utils import timezone
+
+from registrations.models import Registration, Status
+from registrations.validation import registration_validate_batch
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200
+MAX_BATCHES_PER_SWEEP = 500
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=10,
+)
+def validate_registrations(registration_ids: list[int]) -> int:
+    return registration_validate_batch(registration_ids=registration_ids)
+
+
+def enqueue_validation(registration_ids: Sequence[int]) -> bool:
+    """Queue one validation task; never raises. False when the broker could not be reached,
+    in which case the sweeper will queue the registrations again."""
+    try:
+        validate_registrations.delay(list(registration_ids))
+    except Exception:  # noqa: BLE001 - any broker failure is handled the same way
+        logger.warning(
+            "validation hand-off failed for %d registrations; the sweeper will queue them again",
+            len(registration_ids),
+            exc_info=True,
+        )
+        return False
+    return True
+
+
+@shared_task
+def requeue_waiting_validations() -> int:
+    """Queue again the registrations waiting for validation longer than the requeue delay.
+
+    Returns how many registrations were queued.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.VALIDATION_REQUEUE_AFTER_SECONDS)
+    waiting = list(
+        Registration.objects.filter(status=Status.REGISTERED, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("id", flat=True)[: BATCH * MAX_BATCHES_PER_SWEEP]
+    )
+    queued = 0
+    for start in range(0, len(waiting), BATCH):
+        chunk = waiting[start : start + BATCH]
+        if not enqueue_validation(chunk):
+            break  # the broker is down: the next sweep tries again
+        queued += len(chunk)
+    if waiting:
+        logger.info("sweeper queued %d of %d waiting registrations", queued, len(waiting))
+    return queued

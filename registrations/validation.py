@@ -1,0 +1,81 @@
+"""Running the rule engine and recording its outcome (asynchronous validation, spec §4.2)."""
+
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.utils import timezone
+
+from history.events import EventType
+from history.services import NewEvent, history_record_many
+from registrations.models import Registration, Status
+from registrations.rules import evaluate
+
+WORKER_ACTOR = "worker"
+WORKER_CHANNEL = "WORKER"  # history channel of asynchronous work
+
+
+def _status_for(mask: int) -> Status:
+    return Status.VALIDATED if mask == 0 else Status.FAILED
+
+
+def _event_data(registration: Registration) -> dict[str, object]:
+    return {"status": Status(registration.status).label, "remarks": registration.remarks}
+
+
+def registration_validate_batch(*, registration_ids: Sequence[int]) -> int:
+    """Validate the registrations of a batch still waiting for it; returns how many.
+
+    Sets VALIDATED (no remark) or FAILED (remarks) and writes one `registration.validated`
+    event each, in one transaction. Registrations already validated or cancelled are left
+    alone, so a re-delivered or duplicated task changes nothing.
+    """
+    with transaction.atomic():
+        waiting = list(
+            Registration.objects.select_for_update()
+            .filter(id__in=registration_ids, status=Status.REGISTERED)
+            .order_by("id")
+        )
+        return _apply(waiting, EventType.VALIDATED, only_changes=False)
+
+
+def registration_revalidate(*, registration_ids: Sequence[int]) -> int:
+    """Re-run validation on VALIDATED or FAILED registrations; returns how many changed.
+
+    Only a change of status or of the remark set writes a `registration.revalidated` event.
+    """
+    with transaction.atomic():
+        current = list(
+            Registration.objects.select_for_update()
+            .filter(id__in=registration_ids, status__in=[Status.VALIDATED, Status.FAILED])
+            .order_by("id")
+        )
+        return _apply(current, EventType.REVALIDATED, only_changes=True)
+
+
+def _apply(registrations: list[Registration], event_type: EventType, *, only_changes: bool) -> int:
+    masks = evaluate(registrations)
+    now = timezone.now()
+    changed = []
+    for registration in registrations:
+        mask = masks[registration.pk]
+        if only_changes and mask == registration.remark_mask:
+            continue  # the status follows from the mask: nothing changed
+        registration.remark_mask = mask
+        registration.status = _status_for(mask)
+        registration.validated_at = now
+        changed.append(registration)
+    Registration.objects.bulk_update(changed, ["remark_mask", "status", "validated_at"])
+    history_record_many(
+        [
+            NewEvent(
+                registration_id=registration.pk,
+                event_type=event_type,
+                actor=WORKER_ACTOR,
+                channel=WORKER_CHANNEL,
+                data=_event_data(registration),
+            )
+            for registration in changed
+        ],
+        occurred_at=now,
+    )
+    return len(changed)

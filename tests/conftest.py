@@ -1,0 +1,171 @@
+"""Shared fixtures and the service guard.
+
+Tests marked `postgres` or `redis` need those services. They are skipped where a service is
+missing (a newcomer's laptop), and the run says so. With REQUIRE_SERVICES=1 (CI) any skipped
+test fails the run instead: a green CI never hides an untested service path.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+import pytest
+from django.db import connection
+
+from config.celery import app as celery_app
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _redis_url() -> str:
+    return os.environ.get("CELERY_BROKER_URL") or os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    on_postgres = connection.vendor == "postgresql"
+    redis_ok = _reachable(_redis_url()) and shutil.which("redis-server") is not None
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL"))
+        if "redis" in item.keywords and not redis_ok:
+            item.add_marker(pytest.mark.skip(reason="needs a Redis server (redis-server on PATH)"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if REQUIRE_SERVICES and skipped:
+        reporter.write_line(  # type: ignore[union-attr]
+            f"REQUIRE_SERVICES=1 but {skipped} service-backed test(s) were skipped: failing the run",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def _celery_in_process() -> Iterator[None]:
+    """Tasks run in-process unless a test drives a real worker (see `real_broker`)."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return _redis_url()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisServer:
+    """A throw-away redis-server of the test's own, so a test may stop and restart it
+    without touching the machine's Redis."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not _reachable(self.url):
+            if time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def use_broker(url: str) -> None:
+    """Point the Celery app at a real broker for this test (tasks are published, not run)."""
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = url
+    celery_app.pool.force_close_all()
+    celery_app._pool = None  # noqa: SLF001 - rebuild the connection pool for the new URL
+
+
+@pytest.fixture
+def real_broker() -> Iterator[None]:
+    original = celery_app.conf.broker_url
+    yield
+    use_broker(original)
+    celery_app.conf.task_always_eager = True
+
+
+def worker_environment(broker_url: str) -> dict[str, str]:
+    """The environment of a worker process that shares this test's database."""
+    environment = dict(os.environ, CELERY_BROKER_URL=broker_url, DJANGO_SECRET_KEY="test-worker")
+    settings_dict = connection.settings_dict
+    if connection.vendor == "postgresql":
+        user = settings_dict.get("USER") or ""
+        password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
+        host = settings_dict.get("HOST") or "127.0.0.1"
+        port = settings_dict.get("PORT") or 5432
+        environment["DATABASE_URL"] = f"postgres://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
+    else:
+        environment.pop("DATABASE_URL", None)
+        environment["SQLITE_PATH"] = str(settings_dict["NAME"])
+    return environment
+
+
+@pytest.fixture
+def start_worker() -> Iterator[object]:
+    """Start real `celery -A config worker` processes against a broker; stopped at the end."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(broker_url: str) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
+                "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING",
+            ],
+            env=worker_environment(broker_url),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
