@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from history.events import EventType
 
 
-class HistoryIsAppendOnly(Exception):
+class HistoryIsAppendOnlyError(Exception):
     """Raised on any attempt to change or delete a history event."""
 
     def __init__(self) -> None:
@@ -17,10 +17,10 @@ class HistoryIsAppendOnly(Exception):
 
 class HistoryEventQuerySet(models.QuerySet["HistoryEvent"]):
     def update(self, **kwargs: Any) -> NoReturn:
-        raise HistoryIsAppendOnly
+        raise HistoryIsAppendOnlyError
 
     def delete(self) -> NoReturn:
-        raise HistoryIsAppendOnly
+        raise HistoryIsAppendOnlyError
 
 
 class HistoryEvent(models.Model):
@@ -50,9 +50,7 @@ class HistoryEvent(models.Model):
         verbose_name = _("history event")
         verbose_name_plural = _("history events")
         ordering = ["registration_id", "seq"]
-        constraints = [
-            models.UniqueConstraint(fields=["registration", "seq"], name="history_unique_seq")
-        ]
+        constraints = [models.UniqueConstraint(fields=["registration", "seq"], name="history_unique_seq")]
         indexes = [models.Index(fields=["event_type", "occurred_at"], name="history_type_time")]
 
     def __str__(self) -> str:
@@ -60,8 +58,8 @@ class HistoryEvent(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
-            raise HistoryIsAppendOnly
+            raise HistoryIsAppendOnlyError
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise HistoryIsAppendOnly
+        raise HistoryIsAppendOnlyError

@@ -66,9 +66,7 @@ class RegistrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Registration]):
             (event.seq, event.occurred_at, event.event_type, event.actor, event.channel, event.data)
             for event in history_for_registration(registration_id=registration.pk)
         ]
-        return format_html_join(
-            "\n", "<div>#{} {} <b>{}</b> by {} via {} — {}</div>", rows
-        )
+        return format_html_join("\n", "<div>#{} {} <b>{}</b> by {} via {} — {}</div>", rows)
 
 
 class ClientMandateInline(admin.TabularInline[ClientMandate, Client]):

@@ -81,11 +81,11 @@ class BatchSizeError(RegistrationError):
     code = "batchSize"
 
 
-class NotAuthorised(RegistrationError):
+class NotAuthorisedError(RegistrationError):
     code = "notAuthorised"
 
 
-class InvalidSearch(RegistrationError):
+class InvalidSearchError(RegistrationError):
     code = "invalidSearch"
 
     def __init__(self, field: str, message: str) -> None:

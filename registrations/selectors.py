@@ -7,7 +7,7 @@ from enum import StrEnum
 from django.db.models import F, Q, QuerySet
 
 from registrations.authz import Caller, CallerRole
-from registrations.exceptions import InvalidSearch
+from registrations.exceptions import InvalidSearchError
 from registrations.identifiers import normalise_enterprise_number, normalise_niss
 from registrations.models import DeclarationParty, Registration, Sector, Status
 
@@ -39,12 +39,7 @@ def registrations_visible_to(caller: Caller) -> QuerySet[Registration]:
 
 def registration_get(*, caller: Caller, registration_id: int) -> Registration | None:
     """One registration, or None when it does not exist or the caller may not see it."""
-    return (
-        registrations_visible_to(caller)
-        .select_related("sender")
-        .filter(id=registration_id)
-        .first()
-    )
+    return registrations_visible_to(caller).select_related("sender").filter(id=registration_id).first()
 
 
 class SortKey(StrEnum):
@@ -95,22 +90,22 @@ class SearchPage:
 
 def _filtered(caller: Caller, criteria: SearchCriteria) -> QuerySet[Registration]:
     if not 1 <= len(criteria.periods) <= MAX_PERIODS:
-        raise InvalidSearch("RegistrationPeriodList", f"give 1 to {MAX_PERIODS} periods")
+        raise InvalidSearchError("RegistrationPeriodList", f"give 1 to {MAX_PERIODS} periods")
     period_filter = Q()
     for start, end in criteria.periods:
         if start > end:
-            raise InvalidSearch("RegistrationPeriod", "the start date is after the end date")
+            raise InvalidSearchError("RegistrationPeriod", "the start date is after the end date")
         period_filter |= Q(registration_date__range=(start, end))
     registrations = registrations_visible_to(caller).filter(period_filter)
     if criteria.niss is not None:
         niss = normalise_niss(criteria.niss)
         if not isinstance(niss, str):
-            raise InvalidSearch("INSS", niss.description)
+            raise InvalidSearchError("INSS", niss.description)
         registrations = registrations.filter(niss=niss)
     if criteria.enterprise_number is not None:
         enterprise = normalise_enterprise_number(criteria.enterprise_number)
         if not isinstance(enterprise, str):
-            raise InvalidSearch("CompanyID", enterprise.description)
+            raise InvalidSearchError("CompanyID", enterprise.description)
         registrations = registrations.filter(enterprise_number=enterprise)
     if criteria.workplace_id is not None:
         registrations = registrations.filter(workplace_id=criteria.workplace_id.strip())
@@ -140,13 +135,13 @@ def registration_search(
     """A page of the registrations matching `criteria` that the caller may see, with the
     total count. At most 500 per page; ties are broken by id so paging is stable.
 
-    Raises InvalidSearch for a missing or bad period list, bad identifiers, a negative
+    Raises InvalidSearchError for a missing or bad period list, bad identifiers, a negative
     first row or a fetch size outside 1..500.
     """
     if first_row < 0:
-        raise InvalidSearch("FirstRow", "must be 0 or more")
+        raise InvalidSearchError("FirstRow", "must be 0 or more")
     if not 1 <= fetch_size <= MAX_FETCH_SIZE:
-        raise InvalidSearch("FetchSize", f"must be between 1 and {MAX_FETCH_SIZE}")
+        raise InvalidSearchError("FetchSize", f"must be between 1 and {MAX_FETCH_SIZE}")
     registrations = _filtered(caller, criteria)
     field_name = _SORT_FIELDS[sort]
     prefix = "-" if descending else ""

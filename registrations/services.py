@@ -16,7 +16,7 @@ from registrations.exceptions import (
     BatchSizeError,
     ItemError,
     ItemErrorCode,
-    NotAuthorised,
+    NotAuthorisedError,
 )
 from registrations.identifiers import (
     normalise_enterprise_number,
@@ -153,11 +153,11 @@ def registration_submit_batch(
     SUCCESSFULLY REGISTERED, each with a `registration.created` event, and their validation
     is handed to Celery after commit (one task for the batch).
 
-    Raises BatchSizeError (0 or more than 200 items), NotAuthorised (caller may not register).
+    Raises BatchSizeError (0 or more than 200 items), NotAuthorisedError (caller may not register).
     """
     _check_batch_size(items)
     if not caller.may_register:
-        raise NotAuthorised("this client may consult registrations but not register them")
+        raise NotAuthorisedError("this client may consult registrations but not register them")
     today = timezone.localdate()
     results = [ItemResult() for _ in items]
     admitted: list[_Admitted] = []
@@ -191,12 +191,16 @@ def _store_admitted(
     channel: Channel,
 ) -> None:
     keys = {entry.dedup_key for entry in admitted}
-    existing = {
-        registration.dedup_key: registration
-        for registration in Registration.objects.filter(
-            sender_id=caller.client_id, dedup_key__in=keys
-        ).exclude(status=Status.CANCELLED)
-    } if caller.client_id else {}
+    existing = (
+        {
+            registration.dedup_key: registration
+            for registration in Registration.objects.filter(
+                sender_id=caller.client_id, dedup_key__in=keys
+            ).exclude(status=Status.CANCELLED)
+        }
+        if caller.client_id
+        else {}
+    )
     now = timezone.now()
     new_rows: list[tuple[int, Registration]] = []
     for entry in admitted:
@@ -291,9 +295,7 @@ def _cancel_locked(items: Sequence[CancelInput], caller: Caller, channel: Channe
         registration.cancellation_reason = item.reason
         cancelled[registration.pk] = registration
         results.append(ItemResult(registration=registration))
-    Registration.objects.bulk_update(
-        cancelled.values(), ["status", "cancelled_at", "cancellation_reason"]
-    )
+    Registration.objects.bulk_update(cancelled.values(), ["status", "cancelled_at", "cancellation_reason"])
     history_record_many(
         [
             NewEvent(

@@ -40,7 +40,7 @@ def enqueue_validation(registration_ids: Sequence[int]) -> bool:
     in which case the sweeper will queue the registrations again."""
     try:
         validate_registrations.delay(list(registration_ids))
-    except Exception:  # noqa: BLE001 - any broker failure is handled the same way
+    except Exception:
         logger.warning(
             "validation hand-off failed for %d registrations; the sweeper will queue them again",
             len(registration_ids),

@@ -12,10 +12,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
 from urllib.parse import urlparse
 
 import pytest
 from django.db import connection
+from kombu import pools as kombu_pools
 
 from config.celery import app as celery_app
 
@@ -23,7 +26,9 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
 def _redis_url() -> str:
-    return os.environ.get("CELERY_BROKER_URL") or os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
+    return (
+        os.environ.get("CELERY_BROKER_URL") or os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
+    )
 
 
 def _reachable(url: str) -> bool:
@@ -36,11 +41,16 @@ def _reachable(url: str) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each pass runs the tests of its database: `postgres` tests in the DATABASE_URL pass,
+    `embedded` tests in the default pass (deselected, not skipped, in the other one)."""
     on_postgres = connection.vendor == "postgresql"
+    other_pass = "embedded" if on_postgres else "postgres"
+    deselected = [item for item in items if other_pass in item.keywords]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if other_pass not in item.keywords]
     redis_ok = _reachable(_redis_url()) and shutil.which("redis-server") is not None
     for item in items:
-        if "postgres" in item.keywords and not on_postgres:
-            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL"))
         if "redis" in item.keywords and not redis_ok:
             item.add_marker(pytest.mark.skip(reason="needs a Redis server (redis-server on PATH)"))
 
@@ -86,7 +96,17 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -114,16 +134,25 @@ def own_redis() -> Iterator[RedisServer]:
 def use_broker(url: str) -> None:
     """Point the Celery app at a real broker for this test (tasks are published, not run)."""
     celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = url
-    celery_app.pool.force_close_all()
-    celery_app._pool = None  # noqa: SLF001 - rebuild the connection pool for the new URL
+    celery_app.conf["broker_url"] = url
+    # Celery reads CELERY_BROKER_URL from the environment before its own configuration.
+    os.environ["CELERY_BROKER_URL"] = url
+    # Rebuild the connection and producer pools for the new URL (kombu caches them globally).
+    kombu_pools.reset()
+    celery_app._pool = None  # type: ignore[attr-defined]  # no public reset exists
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 @pytest.fixture
 def real_broker() -> Iterator[None]:
+    original_env = os.environ.get("CELERY_BROKER_URL")
     original = celery_app.conf.broker_url
     yield
     use_broker(original)
+    if original_env is None:
+        os.environ.pop("CELERY_BROKER_URL", None)
+    else:
+        os.environ["CELERY_BROKER_URL"] = original_env
     celery_app.conf.task_always_eager = True
 
 
@@ -144,28 +173,44 @@ def worker_environment(broker_url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def start_worker() -> Iterator[object]:
-    """Start real `celery -A config worker` processes against a broker; stopped at the end."""
-    processes: list[subprocess.Popen[bytes]] = []
+def start_worker(tmp_path: Path) -> Iterator[object]:
+    """Start real `celery -A config worker` processes against a broker; stopped at the end.
+    Their output goes to worker-N.log in the test's tmp_path, shown when the test fails."""
+    started: list[tuple[subprocess.Popen[bytes], IO[bytes], Path]] = []
 
     def start(broker_url: str) -> subprocess.Popen[bytes]:
+        log_path = tmp_path / f"worker-{len(started) + 1}.log"
+        log = log_path.open("wb")
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
-                "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "INFO",
             ],
             env=worker_environment(broker_url),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
-        processes.append(process)
+        started.append((process, log, log_path))
         return process
 
     yield start
-    for process in processes:
+    for process, log, log_path in started:
         if process.poll() is None:
             process.terminate()
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
+        log.close()
+        print(f"--- {log_path.name}\n{log_path.read_text(errors='replace')[-4000:]}")

@@ -100,7 +100,7 @@ if EMBEDDED:
         }
     }
 else:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=CONN_MAX_AGE)}
+    DATABASES = {"default": dict(dj_database_url.parse(DATABASE_URL, conn_max_age=CONN_MAX_AGE))}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

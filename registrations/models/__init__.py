@@ -35,7 +35,7 @@ __all__ = [
     "LimosaDeclaration",
     "Person",
     "Registration",
-    "SelfEmployedPeriod",
     "Sector",
+    "SelfEmployedPeriod",
     "Status",
 ]

@@ -47,9 +47,7 @@ class EnterpriseFounder(models.Model):
 
     class Meta:
         verbose_name = _("founder")
-        constraints = [
-            models.UniqueConstraint(fields=["enterprise", "niss"], name="founder_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["enterprise", "niss"], name="founder_unique")]
         indexes = [models.Index(fields=["niss"], name="founder_niss")]
 
     def __str__(self) -> str:
@@ -64,9 +62,7 @@ class SelfEmployedPeriod(models.Model):
     class Meta:
         verbose_name = _("self-employed period")
         verbose_name_plural = _("self-employed periods")
-        constraints = [
-            models.UniqueConstraint(fields=["niss", "start"], name="self_employed_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["niss", "start"], name="self_employed_unique")]
 
     def __str__(self) -> str:
         return f"self-employed from {self.start}"
@@ -155,18 +151,14 @@ class DeclarationParty(models.Model):
         BUILDER = "builder", _("builder")
         SUBCONTRACTOR = "subcontractor", _("subcontractor")
 
-    declaration = models.ForeignKey(
-        DeclarationOfWorks, on_delete=models.CASCADE, related_name="parties"
-    )
+    declaration = models.ForeignKey(DeclarationOfWorks, on_delete=models.CASCADE, related_name="parties")
     enterprise_number = models.CharField(_("enterprise number"), max_length=10)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
 
     class Meta:
         verbose_name = _("party")
         constraints = [
-            models.UniqueConstraint(
-                fields=["declaration", "enterprise_number", "role"], name="party_unique"
-            )
+            models.UniqueConstraint(fields=["declaration", "enterprise_number", "role"], name="party_unique")
         ]
         indexes = [models.Index(fields=["enterprise_number", "role"], name="party_enterprise")]
 

@@ -84,9 +84,7 @@ class ClientMandate(models.Model):
     class Meta:
         verbose_name = _("mandate")
         constraints = [
-            models.UniqueConstraint(
-                fields=["client", "enterprise_number"], name="client_mandate_unique"
-            )
+            models.UniqueConstraint(fields=["client", "enterprise_number"], name="client_mandate_unique")
         ]
 
     def __str__(self) -> str:
@@ -121,9 +119,7 @@ class Registration(models.Model):
     client_reference = models.CharField(_("client reference"), max_length=64, blank=True)
     submitted = models.JSONField(_("as submitted"))
 
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.REGISTERED
-    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.REGISTERED)
     # Bit n-1 set = remark n (spec §4.2): searchable with one AND on any database.
     remark_mask = models.BigIntegerField(_("remarks"), default=0)
     validated_at = models.DateTimeField(_("validated at"), null=True, blank=True)

@@ -18,7 +18,9 @@ def employer():
 
 
 def submit_one(caller, **fields):
-    [result] = registration_submit_batch(items=[presence(caller=caller, **fields)], caller=caller, channel="WS")
+    [result] = registration_submit_batch(
+        items=[presence(caller=caller, **fields)], caller=caller, channel="WS"
+    )
     return result
 
 
@@ -104,7 +106,9 @@ def test_refuses_bad_enterprise_numbers(employer, company, code, case):
     assert not Registration.objects.exists()
 
 
-@pytest.mark.parametrize("workplace", ["1Y1000NF9KCQ", "1Y1000NF9KCQZZ", "1y1000nf9kcqz", "1I1000NF9KCQZ", "1O1000NF9KCQZ"])
+@pytest.mark.parametrize(
+    "workplace", ["1Y1000NF9KCQ", "1Y1000NF9KCQZZ", "1y1000nf9kcqz", "1I1000NF9KCQZ", "1O1000NF9KCQZ"]
+)
 def test_refuses_malformed_workplace_ids_with_code_4(employer, workplace):
     assert error_codes(submit_one(employer, workplace_id=workplace)) == [4]
 

@@ -3,7 +3,7 @@
 import pytest
 
 from history.models import HistoryEvent
-from registrations.exceptions import BatchSizeError, NotAuthorised
+from registrations.exceptions import BatchSizeError, NotAuthorisedError
 from registrations.models import ClientRole, Registration, Status
 from registrations.services import registration_submit_batch
 from tests.factories import caller_for, make_client, make_niss, presence
@@ -64,7 +64,7 @@ def test_a_batch_of_0_or_201_items_is_refused_whole(employer, count):
 @pytest.mark.parametrize("role", [ClientRole.INSPECTION, ClientRole.PROFESSIONAL])
 def test_consult_only_clients_cannot_register(role):
     caller = caller_for(make_client(role))
-    with pytest.raises(NotAuthorised):
+    with pytest.raises(NotAuthorisedError):
         registration_submit_batch(items=[presence(caller=caller)], caller=caller, channel="WS")
     assert not Registration.objects.exists()
 

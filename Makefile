@@ -1,0 +1,53 @@
+# PresenceRegistration: every task a developer or CI runs. `make` lists them.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint typecheck format migrations-check worker beat ci
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required (Spyne 2.14 does not import on 3.12+)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the pinned dependencies
+
+run: install ## start the service on the embedded default (SQLite, in-process tasks, demo data)
+	env -u DATABASE_URL -u CELERY_BROKER_URL DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	env -u DATABASE_URL -u CELERY_BROKER_URL DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo --if-empty
+	env -u DATABASE_URL -u CELERY_BROKER_URL DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install ## run the whole suite: embedded default, then PostgreSQL + Redis
+	BIN=$(BIN) scripts/test.sh
+
+lint: install ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+typecheck: install ## mypy only
+	$(BIN)/mypy .
+
+format: install ## format the code with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrations-check: install ## fail if a model change has no migration
+	env -u DATABASE_URL $(BIN)/python manage.py makemigrations --check --dry-run
+
+worker: install ## a Celery worker (needs DATABASE_URL and CELERY_BROKER_URL)
+	$(BIN)/celery -A config worker -l INFO
+
+beat: install ## the Celery beat scheduler: run exactly one per deployment
+	$(BIN)/celery -A config beat -l INFO
+
+ci: lint migrations-check test ## what CI runs after starting the services

@@ -1,0 +1,80 @@
+"""The validation hand-off and its outbox guarantee: a Redis outage delays, never loses."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from history.models import HistoryEvent
+from registrations.models import ClientRole, Registration, Status
+from registrations.services import registration_submit_batch
+from registrations.tasks import requeue_waiting_validations
+from registrations.validation import registration_validate_batch
+from tests.conftest import use_broker
+from tests.factories import caller_for, make_client, presence
+
+
+@pytest.fixture
+def employer(db):
+    return caller_for(make_client(ClientRole.ENTERPRISE))
+
+
+def wait_until(condition, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.django_db
+def test_a_redelivered_validation_changes_nothing(employer):
+    [result] = registration_submit_batch(items=[presence(caller=employer)], caller=employer, channel="WS")
+    assert registration_validate_batch(registration_ids=[result.registration.pk]) == 1
+    assert registration_validate_batch(registration_ids=[result.registration.pk]) == 0
+    assert result.registration.history_events.filter(event_type="registration.validated").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_sweeper_validates_registrations_left_waiting(employer, settings):
+    settings.VALIDATION_REQUEUE_AFTER_SECONDS = 60
+    results = registration_submit_batch(
+        items=[presence(caller=employer) for _ in range(3)], caller=employer, channel="WS"
+    )
+    fresh, *old = [result.registration.pk for result in results]
+    Registration.objects.filter(pk__in=old).update(created_at=timezone.now() - timedelta(minutes=5))
+
+    assert requeue_waiting_validations() == 2  # eager: queued and run in-process
+    assert set(Registration.objects.filter(status=Status.REGISTERED).values_list("pk", flat=True)) == {fresh}
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_registration_submitted_while_redis_is_down_is_validated_after_it_returns(
+    employer, own_redis, real_broker, start_worker, settings
+):
+    use_broker(own_redis.url)
+    own_redis.stop()  # Redis is down while the client submits
+
+    started = time.monotonic()
+    results = registration_submit_batch(
+        items=[presence(caller=employer) for _ in range(5)], caller=employer, channel="WS"
+    )
+    assert time.monotonic() - started < 10, "a broker outage must not hang the client"
+    ids = [result.registration.pk for result in results]
+    assert all(result.errors == [] for result in results)  # accepted and stored
+    assert set(Registration.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
+        Status.REGISTERED
+    }
+
+    own_redis.start()  # back, empty: the lost publish is not in it
+    start_worker(own_redis.url)
+    settings.VALIDATION_REQUEUE_AFTER_SECONDS = 1
+    time.sleep(1.1)
+    assert requeue_waiting_validations() == 5
+
+    assert wait_until(lambda: not Registration.objects.filter(pk__in=ids, status=Status.REGISTERED).exists())
+    validated = HistoryEvent.objects.filter(registration_id__in=ids, event_type="registration.validated")
+    assert sorted(validated.values_list("registration_id", flat=True)) == sorted(ids)  # once each

@@ -1,0 +1,73 @@
+"""No NISS in clear in any log line (spec §9)."""
+
+import io
+import logging
+import logging.config
+
+import pytest
+from django.conf import settings
+
+from config.logging import build_logging, niss_token, redact_niss
+from registrations.models import ClientRole
+from registrations.services import registration_submit_batch
+from tests.conftest import RedisServer, use_broker
+from tests.factories import caller_for, make_client, make_niss, presence
+
+
+@pytest.fixture
+def service_log():
+    """The service's own logging configuration at DEBUG, its console captured."""
+    logging.config.dictConfig(build_logging("DEBUG"))
+    [handler] = logging.getLogger().handlers
+    stream = io.StringIO()
+    handler.setStream(stream)
+    sql_log = logging.getLogger("django.db.backends")
+    sql_log.setLevel(logging.DEBUG)  # Django's defaults keep "django.*" at INFO
+    yield stream
+    sql_log.setLevel(logging.NOTSET)
+    logging.config.dictConfig(settings.LOGGING)
+
+
+def test_a_niss_is_replaced_by_a_keyed_hash_in_every_form():
+    niss = make_niss("850730", 33)
+    printed = f"{niss[0:2]}.{niss[2:4]}.{niss[4:6]}-{niss[6:9]}.{niss[9:11]}"
+    line = redact_niss(f"bare {niss} printed {printed} in a path /x/{niss}/y")
+    assert niss not in line
+    assert printed not in line
+    assert line.count(niss_token(niss)) == 3
+
+
+def test_the_hash_is_keyed(settings):
+    niss = make_niss()
+    before = niss_token(niss)
+    settings.NISS_HASH_KEY = "another key"
+    assert niss_token(niss) != before
+
+
+def test_longer_digit_runs_are_not_mistaken_for_a_niss():
+    assert redact_niss("registration 123456789012345") == "registration 123456789012345"
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_submission_logs_no_niss_in_clear(service_log, real_broker, settings):
+    """A submission with refused items, SQL debug logging on and the broker down."""
+    settings.DEBUG = True  # django.db.backends then logs every SQL statement with its values
+    dead_broker = RedisServer()  # never started: connection refused
+    use_broker(dead_broker.url)
+    caller = caller_for(make_client(ClientRole.ENTERPRISE))
+    good, bad = make_niss(), make_niss()[:-2] + "00"
+    results = registration_submit_batch(
+        items=[presence(caller=caller, niss=good), presence(caller=caller, niss=bad)],
+        caller=caller,
+        channel="WS",
+    )
+    assert results[0].registration is not None
+    assert results[1].errors
+
+    output = service_log.getvalue()
+    assert "validation hand-off failed" in output  # the failure was logged...
+    assert "INSERT INTO" in output  # ...and so was the SQL carrying the NISS
+    assert good not in output
+    assert bad not in output
+    assert niss_token(good) in output
