@@ -96,7 +96,7 @@ if EMBEDDED:
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
             # A file, not :memory:, so a real worker process can share the test database.
-            "TEST": {"NAME": str(SQLITE_PATH.with_name("test_presence.sqlite3"))},
+            "TEST": {"NAME": str(SQLITE_PATH.with_name(f"test_{SQLITE_PATH.stem}.sqlite3"))},
         }
     }
 else:
