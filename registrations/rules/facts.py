@@ -1,15 +1,178 @@
-"""The reference facts a batch of registrations needs, loaded set-wise."""
+"""The reference facts a batch of registrations needs, loaded set-wise.
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+`ReferenceFacts.load` runs the same fixed number of queries whatever the batch size; the
+rules then only look at these dictionaries. Periods are inclusive; `None` as end = open.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, NamedTuple
+
+from django.db.models import Q
+
+from registrations.models import (
+    DeclarationOfWorks,
+    DeclarationParty,
+    DimonaPeriod,
+    Enterprise,
+    EnterpriseFounder,
+    LimosaDeclaration,
+    Person,
+    Registration,
+    SelfEmployedPeriod,
+    Status,
+)
 
 if TYPE_CHECKING:
-    from registrations.models import Registration
+    from django.db.models import QuerySet
+
+
+class Period(NamedTuple):
+    start: date
+    end: date | None
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+class Dimona(NamedTuple):
+    employer: str
+    period: Period
+    worker_type: str
+    user_company: str
+
+    def is_with(self, enterprise: str) -> bool:
+        """A relation with this enterprise: as employer, or as user company of an interim."""
+        return self.employer == enterprise or (
+            self.worker_type == DimonaPeriod.WorkerType.INTERIM and self.user_company == enterprise
+        )
+
+
+class EnterpriseFacts(NamedTuple):
+    period: Period
+    natural_person: bool
+
+
+class DeclarationFacts(NamedTuple):
+    sector: int
+    amount: Decimal
+    period: Period
+    parties: frozenset[str]
+
+
+class LimosaFacts(NamedTuple):
+    niss: str
+    period: Period
+
+
+def is_bis(niss: str) -> bool:
+    """BIS numbers (people not in the National Register) add 20 or 40 to the birth month."""
+    return len(niss) == 11 and int(niss[2:4]) >= 20
+
+
+def covered(periods: Iterable[Period], day: date) -> bool:
+    return any(period.covers(day) for period in periods)
+
+
+def duplicate_identity(registration: Registration) -> tuple[object, ...]:
+    """What makes two registrations "the same declaration" (remark 14)."""
+    person = registration.niss or f"L{registration.limosa_id}"
+    if registration.event_at is not None:  # cleaning: same person, type and minute
+        minute = registration.event_at.replace(second=0, microsecond=0)
+        return (person, registration.event_type, minute)
+    return (person, registration.workplace_id, registration.registration_date, registration.enterprise_number)
 
 
 @dataclass
 class ReferenceFacts:
+    persons: set[str] = field(default_factory=set)
+    enterprises: dict[str, EnterpriseFacts] = field(default_factory=dict)
+    founders: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    self_employed: dict[str, list[Period]] = field(default_factory=lambda: defaultdict(list))
+    dimonas: dict[str, list[Dimona]] = field(default_factory=lambda: defaultdict(list))
+    limosa_by_id: dict[str, LimosaFacts] = field(default_factory=dict)
+    limosa_by_niss: dict[str, list[Period]] = field(default_factory=lambda: defaultdict(list))
+    declarations: dict[str, DeclarationFacts] = field(default_factory=dict)
+    # For each registration of the batch: the ids of earlier, not cancelled, identical ones.
+    earlier_duplicates: dict[int, list[int]] = field(default_factory=dict)
+
     @classmethod
-    def load(cls, registrations: Sequence["Registration"]) -> "ReferenceFacts":
-        return cls()
+    def load(cls, registrations: Sequence[Registration]) -> "ReferenceFacts":
+        nisses = {r.niss for r in registrations if r.niss}
+        enterprises = {r.enterprise_number for r in registrations if r.enterprise_number}
+        limosa_ids = {r.limosa_id for r in registrations if r.limosa_id}
+        workplaces = {r.workplace_id for r in registrations}
+        facts = cls()
+        facts.persons = set(Person.objects.filter(niss__in=nisses).values_list("niss", flat=True))
+        for number, start, end, natural in Enterprise.objects.filter(
+            enterprise_number__in=enterprises
+        ).values_list("enterprise_number", "active_from", "active_to", "natural_person"):
+            facts.enterprises[number] = EnterpriseFacts(Period(start, end), natural)
+        for enterprise, niss in EnterpriseFounder.objects.filter(enterprise_id__in=enterprises).values_list(
+            "enterprise_id", "niss"
+        ):
+            facts.founders[enterprise].add(niss)
+        for niss, start, end in SelfEmployedPeriod.objects.filter(niss__in=nisses).values_list(
+            "niss", "start", "end"
+        ):
+            facts.self_employed[niss].append(Period(start, end))
+        for niss, employer, start, end, worker_type, user_company in DimonaPeriod.objects.filter(
+            niss__in=nisses
+        ).values_list("niss", "employer", "start", "end", "worker_type", "user_company"):
+            facts.dimonas[niss].append(Dimona(employer, Period(start, end), worker_type, user_company))
+        facts._load_limosa(limosa_ids, {niss for niss in nisses if is_bis(niss)})
+        facts._load_declarations(workplaces)
+        facts._load_duplicates(registrations)
+        return facts
+
+    def _load_limosa(self, limosa_ids: set[str], bis_numbers: set[str]) -> None:
+        rows = LimosaDeclaration.objects.filter(Q(limosa_id__in=limosa_ids) | Q(niss__in=bis_numbers))
+        for limosa_id, niss, start, end in rows.values_list("limosa_id", "niss", "start", "end"):
+            self.limosa_by_id[limosa_id] = LimosaFacts(niss, Period(start, end))
+            if niss:
+                self.limosa_by_niss[niss].append(Period(start, end))
+
+    def _load_declarations(self, workplaces: set[str]) -> None:
+        parties: dict[str, set[str]] = defaultdict(set)
+        for declaration, enterprise in DeclarationParty.objects.filter(
+            declaration_id__in=workplaces
+        ).values_list("declaration_id", "enterprise_number"):
+            parties[declaration].add(enterprise)
+        for number, sector, amount, start, end in DeclarationOfWorks.objects.filter(
+            number__in=workplaces
+        ).values_list("number", "sector", "amount", "start_date", "end_date"):
+            self.declarations[number] = DeclarationFacts(
+                sector, amount, Period(start, end), frozenset(parties[number])
+            )
+
+    def _load_duplicates(self, registrations: Sequence[Registration]) -> None:
+        # Same workplace (construction, meat) or same person (cleaning: any workplace).
+        candidates: QuerySet[Registration] = (
+            Registration.objects.filter(registration_date__in={r.registration_date for r in registrations})
+            .filter(
+                Q(workplace_id__in={r.workplace_id for r in registrations})
+                | Q(niss__in={r.niss for r in registrations if r.niss})
+            )
+            .exclude(status=Status.CANCELLED)
+        )
+        by_identity: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        for candidate in candidates.only(
+            "id", "niss", "limosa_id", "workplace_id", "registration_date", "enterprise_number",
+            "event_type", "event_at",
+        ):
+            by_identity[duplicate_identity(candidate)].append(candidate.pk)
+        for registration in registrations:
+            same = by_identity.get(duplicate_identity(registration), [])
+            self.earlier_duplicates[registration.pk] = [pk for pk in same if pk < registration.pk]
+
+    def dimonas_with(self, niss: str, enterprise: str) -> list[Dimona]:
+        return [dimona for dimona in self.dimonas.get(niss, []) if dimona.is_with(enterprise)]
+
+    def is_founder(self, niss: str, enterprise: str) -> bool:
+        return niss in self.founders.get(enterprise, set())
+
+    def is_self_employed(self, niss: str, day: date) -> bool:
+        return covered(self.self_employed.get(niss, []), day)
