@@ -1,8 +1,9 @@
 """The operators' console for registrations, clients and reference registers."""
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.contrib import admin
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +22,9 @@ from registrations.models import (
     Registration,
     SelfEmployedPeriod,
 )
+from registrations.revalidation import ReferenceKeys, reference_changed
+
+M = TypeVar("M", bound=Model)
 
 
 class ReadOnlyAdminMixin:
@@ -34,6 +38,33 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class RevalidatingAdmin(admin.ModelAdmin[M], Generic[M]):
+    """A reference register screen: every save or delete revalidates what it can affect."""
+
+    def revalidation_keys(self, obj: M) -> ReferenceKeys:
+        raise NotImplementedError
+
+    def save_model(self, request: HttpRequest, obj: M, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        reference_changed(self.revalidation_keys(obj))
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)  # founders, parties
+        reference_changed(self.revalidation_keys(form.instance))
+
+    def delete_model(self, request: HttpRequest, obj: M) -> None:
+        keys = self.revalidation_keys(obj)
+        super().delete_model(request, obj)
+        reference_changed(keys)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[M]) -> None:
+        keys = ReferenceKeys()
+        for obj in queryset:
+            keys.update(self.revalidation_keys(obj))
+        super().delete_queryset(request, queryset)
+        reference_changed(keys)
 
 
 @admin.register(Registration)
@@ -84,10 +115,13 @@ class ClientAdmin(admin.ModelAdmin[Client]):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin[Person]):
+class PersonAdmin(RevalidatingAdmin[Person]):
     list_display = ("niss", "family_name", "given_name", "birth_date")
     search_fields = ("=niss", "family_name")
     show_full_result_count = False
+
+    def revalidation_keys(self, obj: Person) -> ReferenceKeys:
+        return ReferenceKeys(nisses={obj.niss})
 
 
 class EnterpriseFounderInline(admin.TabularInline[EnterpriseFounder, Enterprise]):
@@ -96,34 +130,46 @@ class EnterpriseFounderInline(admin.TabularInline[EnterpriseFounder, Enterprise]
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(admin.ModelAdmin[Enterprise]):
+class EnterpriseAdmin(RevalidatingAdmin[Enterprise]):
     list_display = ("enterprise_number", "name", "active_from", "active_to", "natural_person")
     list_filter = ("natural_person",)
     search_fields = ("=enterprise_number", "name")
     inlines = [EnterpriseFounderInline]
     show_full_result_count = False
 
+    def revalidation_keys(self, obj: Enterprise) -> ReferenceKeys:
+        return ReferenceKeys(enterprises={obj.enterprise_number})
+
 
 @admin.register(SelfEmployedPeriod)
-class SelfEmployedPeriodAdmin(admin.ModelAdmin[SelfEmployedPeriod]):
+class SelfEmployedPeriodAdmin(RevalidatingAdmin[SelfEmployedPeriod]):
     list_display = ("niss", "start", "end")
     search_fields = ("=niss",)
     show_full_result_count = False
 
+    def revalidation_keys(self, obj: SelfEmployedPeriod) -> ReferenceKeys:
+        return ReferenceKeys(nisses={obj.niss})
+
 
 @admin.register(DimonaPeriod)
-class DimonaPeriodAdmin(admin.ModelAdmin[DimonaPeriod]):
+class DimonaPeriodAdmin(RevalidatingAdmin[DimonaPeriod]):
     list_display = ("employer", "niss", "start", "end", "worker_type", "user_company")
     list_filter = ("worker_type",)
     search_fields = ("=niss", "=employer", "=user_company")
     show_full_result_count = False
 
+    def revalidation_keys(self, obj: DimonaPeriod) -> ReferenceKeys:
+        return ReferenceKeys(nisses={obj.niss})
+
 
 @admin.register(LimosaDeclaration)
-class LimosaDeclarationAdmin(admin.ModelAdmin[LimosaDeclaration]):
+class LimosaDeclarationAdmin(RevalidatingAdmin[LimosaDeclaration]):
     list_display = ("limosa_id", "niss", "foreign_employer_vat", "belgian_client", "start", "end")
     search_fields = ("=limosa_id", "=niss", "=belgian_client")
     show_full_result_count = False
+
+    def revalidation_keys(self, obj: LimosaDeclaration) -> ReferenceKeys:
+        return ReferenceKeys(limosa_ids={obj.limosa_id}, nisses={obj.niss} - {""})
 
 
 class DeclarationPartyInline(admin.TabularInline[DeclarationParty, DeclarationOfWorks]):
@@ -132,9 +178,12 @@ class DeclarationPartyInline(admin.TabularInline[DeclarationParty, DeclarationOf
 
 
 @admin.register(DeclarationOfWorks)
-class DeclarationOfWorksAdmin(admin.ModelAdmin[DeclarationOfWorks]):
+class DeclarationOfWorksAdmin(RevalidatingAdmin[DeclarationOfWorks]):
     list_display = ("number", "sector", "amount", "start_date", "end_date", "builder", "post_code")
     list_filter = ("sector",)
     search_fields = ("=number", "=builder", "post_code")
     inlines = [DeclarationPartyInline]
     show_full_result_count = False
+
+    def revalidation_keys(self, obj: DeclarationOfWorks) -> ReferenceKeys:
+        return ReferenceKeys(workplaces={obj.number})

@@ -16,7 +16,8 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from registrations.models import Registration, Status
-from registrations.validation import registration_validate_batch
+from registrations.revalidation import recent_failures
+from registrations.validation import registration_revalidate, registration_validate_batch
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,41 @@ MAX_BATCHES_PER_SWEEP = 500
 )
 def validate_registrations(registration_ids: list[int]) -> int:
     return registration_validate_batch(registration_ids=registration_ids)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=10,
+)
+def revalidate_registrations(registration_ids: list[int]) -> int:
+    return registration_revalidate(registration_ids=registration_ids)
+
+
+def enqueue_revalidation(registration_ids: Sequence[int]) -> bool:
+    """Queue one revalidation task; never raises (the periodic sweep covers a lost one)."""
+    try:
+        revalidate_registrations.delay(list(registration_ids))
+    except Exception:  # any broker failure is handled the same way
+        logger.warning(
+            "revalidation hand-off failed for %d registrations", len(registration_ids), exc_info=True
+        )
+        return False
+    return True
+
+
+@shared_task
+def revalidate_recent_failures() -> int:
+    """The periodic sweep: FAILED registrations of the last 35 days are revalidated, so a
+    reference fact that arrives late (a Dimona, a corrected declaration) clears them."""
+    queued = 0
+    for chunk in recent_failures():
+        if not enqueue_revalidation(chunk):
+            break
+        queued += len(chunk)
+    return queued
 
 
 def enqueue_validation(registration_ids: Sequence[int]) -> bool:

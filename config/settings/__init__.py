@@ -160,6 +160,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registrations.tasks.requeue_waiting_validations",
         "schedule": float(VALIDATION_SWEEP_INTERVAL_SECONDS),
     },
+    "revalidate-recent-failures": {
+        "task": "registrations.tasks.revalidate_recent_failures",
+        "schedule": float(env_int("REVALIDATION_SWEEP_INTERVAL_SECONDS", 3600, minimum=60)),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -176,3 +180,15 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(f"LOG_LEVEL must be a logging level name, got {LOG_LEVEL!r}")
 LOGGING = build_logging(LOG_LEVEL)
+
+# --- SOAP gateway (soap_gateway/, docs/soap.md) ---------------------------------------------
+# The public address written into the served WSDL; empty = the address the request used.
+SOAP_PUBLIC_URL = env_str("SOAP_PUBLIC_URL")
+# Bodies above this size get a SOAP fault before anything is parsed (spec §9: ~2 MB).
+SOAP_BODY_MAX_BYTES = env_int("SOAP_BODY_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+# WS-Security: a signed Timestamp older than this is refused (the platform's 5 minutes).
+SOAP_TIMESTAMP_MAX_AGE_SECONDS = env_int("SOAP_TIMESTAMP_MAX_AGE_SECONDS", 300, minimum=1)
+# Trusted-proxy mode: a TLS proxy that verified the client certificate passes it (PEM,
+# URL-escaped) in this header; accepted only from these addresses. Empty list = off.
+SOAP_TRUSTED_PROXIES = env_list("SOAP_TRUSTED_PROXIES", [])
+SOAP_PROXY_CERT_HEADER = env_str("SOAP_PROXY_CERT_HEADER", "X-SSL-Client-Cert")

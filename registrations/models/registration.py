@@ -147,6 +147,12 @@ class Registration(models.Model):
             models.Index(fields=["sender", "registration_date"], name="reg_sender_date"),
             models.Index(fields=["registration_date", "id"], name="reg_date_id"),
             models.Index(fields=["limosa_id", "registration_date"], name="reg_limosa_date"),
+            # The periodic revalidation looks only at recent FAILED registrations.
+            models.Index(
+                fields=["registration_date"],
+                name="reg_failed_date",
+                condition=Q(status="failed"),
+            ),
             # The outbox sweeper looks only at registrations still waiting for validation.
             models.Index(
                 fields=["created_at"],

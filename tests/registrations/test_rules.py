@@ -155,7 +155,7 @@ def test_the_remark_fires_on_the_minimal_reference_data_that_triggers_it(number)
     registration = world.validate(world.register())
     assert registration.status == Status.FAILED
     assert registration.remarks == [number]
-    [created, validated] = history_for_registration(registration_id=registration.pk)
+    [_created, validated] = history_for_registration(registration_id=registration.pk)
     assert validated.event_type == "registration.validated"
     assert validated.data == {"status": "FAILED", "remarks": [number]}
 

@@ -1,0 +1,208 @@
+"""`manage.py import_reference`: all or nothing, idempotent, problems reported by position."""
+
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from registrations.models import (
+    DeclarationOfWorks,
+    DeclarationParty,
+    DimonaPeriod,
+    Enterprise,
+    EnterpriseFounder,
+    LimosaDeclaration,
+    Person,
+    SelfEmployedPeriod,
+)
+from tests.factories import make_niss
+
+pytestmark = pytest.mark.django_db
+
+NISS = make_niss("850730", 33)
+FOUNDER = make_niss("700101", 5)
+
+
+def reference_file(**overrides):
+    data = {
+        "persons": [{"niss": NISS, "givenName": "An", "familyName": "Peeters", "birthDate": "1985-07-30"}],
+        "enterprises": [
+            {
+                "enterpriseNumber": "0448181966",
+                "name": "Bouw NV",
+                "activeFrom": "2001-01-01",
+                "activeTo": None,
+                "naturalPerson": False,
+                "founders": [FOUNDER],
+            }
+        ],
+        "selfEmployed": [{"niss": FOUNDER, "from": "2001-01-01", "to": None}],
+        "dimonas": [
+            {
+                "employer": "0202239951",
+                "niss": NISS,
+                "from": "2024-01-01",
+                "to": None,
+                "workerType": "interim",
+                "userCompany": "448181966",
+            }
+        ],
+        "limosas": [
+            {
+                "limosaId": "12345678901234567",
+                "niss": make_niss("852730", 33),
+                "foreignEmployerVat": "FR12345678901",
+                "belgianClient": "0448181966",
+                "from": "2026-01-01",
+                "to": "2026-12-31",
+            }
+        ],
+        "declarationsOfWorks": [
+            {
+                "number": "1Y1000NF9KCQZ",
+                "sector": 1,
+                "amount": 1200000,
+                "startDate": "2024-01-01",
+                "endDate": None,
+                "builder": "0448181966",
+                "subcontractors": ["0202239951"],
+                "address": {
+                    "postCode": "1000",
+                    "municipalityName": "Brussel",
+                    "streetName": "Wetstraat",
+                    "houseNumber": "16",
+                    "boxNumber": None,
+                },
+                "coordinates": {"latitude": 50.846557, "longitude": 4.366179},
+                "radiusMeters": 200,
+            }
+        ],
+    }
+    data.update(overrides)
+    return data
+
+
+def run(tmp_path, data):
+    path = tmp_path / "reference.json"
+    path.write_text(json.dumps(data) if not isinstance(data, str) else data)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_reference", str(path), stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def snapshot():
+    return {
+        model.__name__: model.objects.count()
+        for model in (
+            Person,
+            Enterprise,
+            EnterpriseFounder,
+            SelfEmployedPeriod,
+            DimonaPeriod,
+            LimosaDeclaration,
+            DeclarationOfWorks,
+            DeclarationParty,
+        )
+    }
+
+
+def test_imports_every_register_with_its_natural_keys(tmp_path):
+    out, _ = run(tmp_path, reference_file())
+    assert "declarationsOfWorks: 1 upserted" in out
+    assert Enterprise.objects.get().founders.get().niss == FOUNDER
+    dimona = DimonaPeriod.objects.get()
+    assert (dimona.employer, dimona.user_company, dimona.worker_type) == (
+        "0202239951",
+        "0448181966",
+        "interim",
+    )
+    declaration = DeclarationOfWorks.objects.get()
+    assert (declaration.post_code, declaration.radius_meters, str(declaration.latitude)) == (
+        "1000",
+        200,
+        "50.846557",
+    )
+    assert set(declaration.parties.values_list("enterprise_number", "role")) == {
+        ("0448181966", "builder"),
+        ("0202239951", "subcontractor"),
+    }
+
+
+def test_importing_the_same_file_twice_changes_nothing(tmp_path):
+    run(tmp_path, reference_file())
+    before = snapshot()
+    run(tmp_path, reference_file())
+    assert snapshot() == before
+
+
+def test_an_import_updates_existing_rows_and_replaces_founders(tmp_path):
+    run(tmp_path, reference_file())
+    changed = reference_file()
+    changed["enterprises"][0]["name"] = "Bouw & Co NV"
+    changed["enterprises"][0]["founders"] = []
+    changed["dimonas"][0]["to"] = "2026-06-30"
+    run(tmp_path, changed)
+    enterprise = Enterprise.objects.get()
+    assert enterprise.name == "Bouw & Co NV"
+    assert not enterprise.founders.exists()
+    assert str(DimonaPeriod.objects.get().end) == "2026-06-30"
+
+
+def test_bad_rows_are_reported_with_their_position_and_nothing_is_imported(tmp_path):
+    data = reference_file()
+    data["persons"].append({"niss": "85073003300", "givenName": "B", "familyName": "C"})
+    data["dimonas"][0]["workerType"] = "boss"
+    data["declarationsOfWorks"][0]["coordinates"]["latitude"] = 91
+    data["enterprises"][0]["founders"].append("123")
+    with pytest.raises(CommandError, match="4 problem"):
+        run(tmp_path, data)
+    assert snapshot() == dict.fromkeys(snapshot(), 0)
+
+
+def test_the_problems_name_row_and_field(tmp_path):
+    data = reference_file()
+    data["persons"].append({"niss": "85073003300", "givenName": "B", "familyName": "C"})
+    data["declarationsOfWorks"][0]["coordinates"]["latitude"] = 91
+    data["limosas"][0]["extra"] = 1
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_reference", str(path), stdout=io.StringIO(), stderr=err)
+    lines = err.getvalue().splitlines()
+    assert "persons[1].niss: not a valid NISS or BIS number" in lines
+    assert "declarationsOfWorks[0].coordinates.latitude: between -90 and 90 expected" in lines
+    assert "limosas[0]: unknown key(s) extra" in lines
+    assert "85073003300" not in err.getvalue()  # problems never repeat a submitted NISS
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ('{"persons": [', "is not JSON"),
+        ("[]", "one JSON object"),
+        ({"people": []}, "people: unknown section"),
+        ({"persons": [{"niss": NISS, "givenName": "A", "familyName": "B"}] * 2}, "same key as persons[0]"),
+        (
+            {
+                "dimonas": [
+                    {"employer": "0448181966", "niss": NISS, "from": "2026-02-29", "workerType": "employee"}
+                ]
+            },
+            "dimonas[0].from: not a date",
+        ),
+        (
+            {"selfEmployed": [{"niss": NISS, "from": "2026-02-01", "to": "2026-01-01"}]},
+            "selfEmployed[0].to: before from",
+        ),
+    ],
+)
+def test_malformed_files_are_refused_with_a_clear_message(tmp_path, data, problem):
+    path = tmp_path / "bad.json"
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    err = io.StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command("import_reference", str(path), stdout=io.StringIO(), stderr=err)
+    assert problem in str(refused.value) + err.getvalue()
+    assert not Person.objects.exists()
