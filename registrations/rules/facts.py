@@ -160,8 +160,14 @@ class ReferenceFacts:
         )
         by_identity: dict[tuple[object, ...], list[int]] = defaultdict(list)
         for candidate in candidates.only(
-            "id", "niss", "limosa_id", "workplace_id", "registration_date", "enterprise_number",
-            "event_type", "event_at",
+            "id",
+            "niss",
+            "limosa_id",
+            "workplace_id",
+            "registration_date",
+            "enterprise_number",
+            "event_type",
+            "event_at",
         ):
             by_identity[duplicate_identity(candidate)].append(candidate.pk)
         for registration in registrations:
