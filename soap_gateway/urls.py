@@ -1,4 +1,4 @@
-"""SOAP mount point, reserved at exactly /PresenceRegistration/v1 (the SOAP gateway issue fills it)."""
+"""Mounted by config/urls.py at exactly /PresenceRegistration/v1 (the official soap:address)."""
 
 from django.urls import path
 

@@ -1,0 +1,152 @@
+"""The Spyne application and the protocol that guards it.
+
+`ContractSoap11` does, in order, before any service code runs: parse with a hardened parser
+(no DTD, no entities, no network, libxml2's depth limits), refuse a DOCTYPE, require one
+SOAP 1.1 Envelope with exactly one Body holding one request element, authenticate the
+caller (WS-Security or trusted proxy), validate the Body against our contract XSD, and check
+the SOAPAction. Each refusal is a SocSecFault with its platform code; nothing is stored.
+"""
+
+import logging
+from typing import Any
+
+from django.db import DatabaseError
+from lxml import etree
+from lxml.builder import E
+from spyne import Application
+from spyne.protocol.soap import Soap11
+
+from soap_gateway import security
+from soap_gateway.faults import PlatformCode, SocSecFault
+from soap_gateway.schemas import protocol_schema
+from soap_gateway.services import PresenceRegistrationService
+from soap_gateway.types import PR, T
+
+logger = logging.getLogger(__name__)
+
+SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
+OPERATIONS = ("registerPresences", "cancelPresences", "searchPresences", "getPresenceRegistration")
+# Body element -> the contract's SOAPAction for it.
+ACTIONS = {f"{{{PR}}}{op[0].upper()}{op[1:]}Request": f"{PR}/{op}" for op in OPERATIONS}
+
+
+def hardened_parser() -> etree.XMLParser:
+    """No DTD loading, no entity expansion, no network, comments and PIs dropped, and
+    libxml2's default limits (depth 256, no huge text nodes) kept."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        collect_ids=False,
+    )
+
+
+def parse_envelope(data: bytes) -> etree._Element:
+    """The SOAP 1.1 Envelope of `data`. Raises SocSecFault (03001 malformed or DOCTYPE,
+    03002 not SOAP 1.1, 03003 no Body content)."""
+    try:
+        root = etree.fromstring(data, hardened_parser())
+    except etree.XMLSyntaxError as exc:
+        # The message is libxml2's position, never the document's content.
+        where = f"line {exc.position[0]}, column {exc.position[1]}" if exc.position else ""
+        raise SocSecFault(
+            PlatformCode.MALFORMED, f"Malformed message: not well-formed XML ({where}).", log_reason=where
+        ) from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise SocSecFault(PlatformCode.MALFORMED, "A DOCTYPE is not allowed in a SOAP message.")
+    if root.tag == f"{{{SOAP12_ENV}}}Envelope":
+        raise SocSecFault(PlatformCode.NOT_SOAP, "SOAP 1.2 is not supported: send a SOAP 1.1 Envelope.")
+    if root.tag != f"{{{SOAP11_ENV}}}Envelope":
+        raise SocSecFault(PlatformCode.NOT_SOAP)
+    _check_body(root)
+    return root
+
+
+def _check_body(envelope: etree._Element) -> None:
+    """One Body, directly under the Envelope, holding exactly one element (no wrapping)."""
+    bodies = envelope.findall(f"{{{SOAP11_ENV}}}Body")
+    if len(bodies) > 1 or len(envelope.xpath("//s:Body", namespaces={"s": SOAP11_ENV})) != len(bodies):
+        raise SocSecFault(PlatformCode.MALFORMED, "A SOAP message has exactly one Body.")
+    if not bodies or len(bodies[0]) == 0:
+        raise SocSecFault(PlatformCode.BODY_MISSING)
+    if len(bodies[0]) > 1:
+        raise SocSecFault(PlatformCode.SCHEMA_VIOLATION, "The Body holds exactly one request element.")
+
+
+def authenticate(envelope: etree._Element, meta: dict[str, Any]) -> security.Authenticated:
+    """The caller: from a trusted proxy's certificate header, else from the WS-Security
+    signature. Raises SocSecFault 01001 (reason logged only) or 02002 (database down)."""
+    try:
+        if security.forged_proxy_header(meta):
+            raise security.WsSecurityError("certificate header from an address that is not a trusted proxy")
+        der = security.proxy_certificate(meta)
+        return security.authenticate_proxied(der) if der else security.authenticate_signed(envelope)
+    except security.WsSecurityError as exc:
+        raise SocSecFault(PlatformCode.NOT_AUTHENTICATED, log_reason=str(exc)) from None
+    except DatabaseError as exc:
+        raise SocSecFault(PlatformCode.UNAVAILABLE, log_reason=type(exc).__name__) from None
+
+
+class ContractSoap11(Soap11):  # type: ignore[misc]  # Spyne has no type information
+    """Soap11 whose input side enforces the contract before deserialisation."""
+
+    def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
+        request = ctx.transport.req
+        mime = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+        if mime == "application/soap+xml":
+            raise SocSecFault(PlatformCode.NOT_SOAP, "SOAP 1.2 is not supported: send text/xml (SOAP 1.1).")
+        if mime != "text/xml":
+            raise SocSecFault(PlatformCode.NOT_SOAP, "Content-Type must be text/xml (SOAP 1.1).")
+        envelope = parse_envelope(b"".join(ctx.in_string))
+        ctx.udc = authenticate(envelope, request.META)
+        ctx.in_document = (envelope, {})
+
+    def validate_body(self, ctx: Any, message: Any) -> None:
+        """The Body's request element against our contract XSD (0.2 ms for 200 items).
+
+        Spyne's own validation is off: the XSD is stricter (order, namespaces, choices,
+        totalDigits, unknown elements) and Spyne's debug path would log the whole body.
+        """
+        body = ctx.in_body_doc
+        if body.tag not in ACTIONS:
+            raise SocSecFault(PlatformCode.SCHEMA_VIOLATION, "The Body is not a request of this contract.")
+        schema = protocol_schema()
+        if not schema.validate(body):
+            error = schema.error_log.last_error
+            # The caller gets libxml2's message (it may quote its own value); our log gets the path.
+            raise SocSecFault(
+                PlatformCode.SCHEMA_VIOLATION,
+                f"The message does not conform to the contract: line {error.line}: {error.message}",
+                log_reason=f"{error.path}: {error.type_name}",
+            )
+        sent = ctx.transport.req.META.get("HTTP_SOAPACTION", "").strip().strip('"')
+        if sent and sent != ACTIONS[body.tag]:
+            raise SocSecFault(PlatformCode.MALFORMED, "The SOAPAction does not match the message body.")
+
+
+class ContractOutSoap11(Soap11):  # type: ignore[misc]
+    """Soap11 output without the empty <faultactor/> Spyne always writes."""
+
+    def fault_to_parent(self, ctx: Any, cls: Any, inst: Any, parent: Any, ns: Any, *args: Any, **kwargs: Any) -> Any:
+        subelts = [E("faultcode", f"{self.soap_env}:{inst.faultcode}"), E("faultstring", inst.faultstring)]
+        if inst.faultactor:
+            subelts.append(E("faultactor", inst.faultactor))
+        return self._fault_to_parent_impl(ctx, cls, inst, parent, ns, subelts)
+
+
+def make_app() -> Application:
+    app = Application(
+        [PresenceRegistrationService],
+        tns=PR,
+        name="PresenceRegistration",
+        in_protocol=ContractSoap11(validator=None),
+        out_protocol=ContractOutSoap11(),
+    )
+    # Declare the content namespace once on the Envelope instead of on every item (trap T6).
+    app.interface.get_namespace_prefix(T)
+    return app
