@@ -131,10 +131,12 @@ VALIDATION_SWEEP_INTERVAL_SECONDS = env_int("VALIDATION_SWEEP_INTERVAL_SECONDS",
 REVALIDATION_WINDOW_DAYS = env_int("REVALIDATION_WINDOW_DAYS", 35, minimum=1)
 
 # --- Celery (namespace CELERY_) -------------------------------------------------------------
-CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", ("redis", "rediss"))
+_BROKER_URL = env_url("CELERY_BROKER_URL", ("redis", "rediss"))
 # No broker: run tasks in-process. They are still queued with on_commit, so they run after
-# the registration is committed, exactly as a worker would see it.
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# the registration is committed, exactly as a worker would see it. ("memory://" only keeps
+# kombu from looking for a broker on localhost; nothing is ever published to it.)
+CELERY_TASK_ALWAYS_EAGER = not _BROKER_URL
+CELERY_BROKER_URL = _BROKER_URL or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

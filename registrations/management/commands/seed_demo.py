@@ -1,0 +1,25 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from registrations.demo import DEMO_DIR, seed_demo
+from registrations.models import Enterprise
+
+
+class Command(BaseCommand):
+    help = "Load a realistic demo world, two demo clients (keys in var/demo/) and today's registrations."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--if-empty", action="store_true", help="do nothing when reference data exist")
+        parser.add_argument("--seed", type=int, default=20261126)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["if_empty"] and Enterprise.objects.exists():
+            self.stdout.write("reference data present: demo not loaded again")
+            return
+        created = seed_demo(seed=options["seed"])
+        for section, count in created["reference"].items():
+            self.stdout.write(f"{section}: {count}")
+        self.stdout.write(f"registrations: {created['registrations']}")
+        for role, client_id in created["clients"].items():
+            self.stdout.write(f"{role} client: {client_id} (key and certificate in {DEMO_DIR}/)")
