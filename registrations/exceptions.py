@@ -19,6 +19,16 @@ class ItemErrorCode(IntEnum):
     TOO_LATE_TO_CANCEL = 9
     NOT_IN_THIS_SERVICE = 10
     INVALID_CANCELLATION_REASON = 11
+    # Cleaning (REST) admission and IN/OUT state checks, spec §4.2 (registrations/cleaning.py).
+    EVENT_TOO_LATE = 12
+    EVENT_IN_FUTURE = 13
+    CHECK_OUT_WITHOUT_CHECK_IN = 14
+    CHECK_IN_ALREADY_OPEN = 15
+    EVENT_BEFORE_LAST_EVENT = 16
+    EMPLOYER_INVALID = 17
+    PLACE_OF_WORK_INVALID = 18
+    ACTIVITY_UNKNOWN = 19
+    EVENT_INVALID = 20
 
 
 ITEM_ERROR_DESCRIPTIONS: dict[ItemErrorCode, str] = {
@@ -42,6 +52,29 @@ ITEM_ERROR_DESCRIPTIONS: dict[ItemErrorCode, str] = {
     ItemErrorCode.INVALID_CANCELLATION_REASON: (
         "CancellationReason must be one of HOLIDAY, DISEASE, PLANNING, C32A"
     ),
+    ItemErrorCode.EVENT_TOO_LATE: (
+        "The event happened more than 10 minutes ago: events are registered in real time, "
+        "late registrations are refused (corrections go through an operator)"
+    ),
+    ItemErrorCode.EVENT_IN_FUTURE: (
+        "The event is more than 2 minutes in the future: registering in advance is not allowed"
+    ),
+    ItemErrorCode.CHECK_OUT_WITHOUT_CHECK_IN: ("OUT without an open IN for this person and place of work"),
+    ItemErrorCode.CHECK_IN_ALREADY_OPEN: (
+        "IN while an IN is already open for this person and place of work: register the OUT first"
+    ),
+    ItemErrorCode.EVENT_BEFORE_LAST_EVENT: (
+        "The event is earlier than the last event registered for this person and place of work"
+    ),
+    ItemErrorCode.EMPLOYER_INVALID: (
+        "Give exactly one employer: a Belgian enterprise number or a foreign VAT number "
+        "(country code and 2 to 30 letters or digits, not BE)"
+    ),
+    ItemErrorCode.PLACE_OF_WORK_INVALID: (
+        "The coordinates are not a place of work in Belgium (finite WGS84 latitude and longitude)"
+    ),
+    ItemErrorCode.ACTIVITY_UNKNOWN: "The activity is not in the activities catalogue",
+    ItemErrorCode.EVENT_INVALID: "The event type must be IN or OUT and its timestamp must carry an offset",
 }
 
 

@@ -1,7 +1,34 @@
-"""REST mount point, reserved under /REST/presenceRegistration/v1/ (the REST issue fills it)."""
+"""The REST API under /REST/presenceRegistration/v1/ (spec §6); unknown paths answer a 404 problem."""
 
 from django.urls import path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
-from rest_gateway.views import not_yet
+from rest_gateway import apis
 
-urlpatterns = [path("<path:rest>", not_yet, name="rest-not-yet")]
+urlpatterns = [
+    path("presenceRegistrations", apis.PresenceRegistrationListApi.as_view(), name="rest-list"),
+    path("presenceRegistrations/registerInBulk", apis.RegisterInBulkApi.as_view(), name="rest-register"),
+    path("presenceRegistrations/cancelInBulk", apis.CancelInBulkApi.as_view(), name="rest-cancel"),
+    path("presenceRegistrations/search", apis.SearchApi.as_view(), name="rest-search"),
+    path("presenceRegistrations/<int:id>", apis.PresenceRegistrationApi.as_view(), name="rest-get"),
+    path(
+        "presenceRegistrations/<int:id>/history",
+        apis.PresenceRegistrationHistoryApi.as_view(),
+        name="rest-history",
+    ),
+    path("performances", apis.PerformancesApi.as_view(), name="rest-performances"),
+    path("refData/remarks", apis.RemarksApi.as_view(), name="rest-remarks"),
+    path("refData/remarks/<str:code>", apis.RemarkApi.as_view(), name="rest-remark"),
+    path("refData/activities", apis.ActivitiesApi.as_view(), name="rest-activities"),
+    path("refData/activities/<str:code>", apis.ActivityApi.as_view(), name="rest-activity"),
+    path(
+        "openapi.json",
+        SpectacularJSONAPIView.as_view(authentication_classes=[], permission_classes=[], throttle_classes=[]),
+        name="rest-openapi",
+    ),
+    path(
+        "doc",
+        SpectacularSwaggerView.as_view(url_name="rest-openapi", authentication_classes=[], permission_classes=[]),
+        name="rest-doc",
+    ),
+]

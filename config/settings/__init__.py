@@ -194,3 +194,58 @@ SOAP_TIMESTAMP_MAX_AGE_SECONDS = env_int("SOAP_TIMESTAMP_MAX_AGE_SECONDS", 300, 
 # URL-escaped) in this header; accepted only from these addresses. Empty list = off.
 SOAP_TRUSTED_PROXIES = env_list("SOAP_TRUSTED_PROXIES", [])
 SOAP_PROXY_CERT_HEADER = env_str("SOAP_PROXY_CERT_HEADER", "X-SSL-Client-Cert")
+
+# --- REST gateway (rest_gateway/, docs/rest.md) -----------------------------------------------
+INSTALLED_APPS += ["drf_spectacular_sidecar"]  # Swagger UI assets served locally, never a CDN
+# First: answers problem+json for everything under /REST/ that never reaches DRF.
+MIDDLEWARE.insert(0, "rest_gateway.errors.ProblemDetailsMiddleware")
+REST_FRAMEWORK.update(
+    {
+        "DEFAULT_AUTHENTICATION_CLASSES": ["rest_gateway.auth.BearerTokenAuthentication"],
+        "DEFAULT_PERMISSION_CLASSES": ["rest_gateway.auth.ScopePermission"],
+        "DEFAULT_THROTTLE_CLASSES": ["rest_gateway.throttling.ClientRateThrottle"],
+        "DEFAULT_FILTER_BACKENDS": ["rest_gateway.filters.StrictFilterBackend"],
+        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+        "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+        "EXCEPTION_HANDLER": "rest_gateway.errors.exception_handler",
+        "DEFAULT_METADATA_CLASS": None,  # OPTIONS is a 405 like any method an operation lacks
+        "UNAUTHENTICATED_USER": None,
+    }
+)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PresenceRegistration REST (cleaning)",
+    "DESCRIPTION": "Real-time IN/OUT presence registration for cleaning work. See docs/rest.md.",
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.0.3",  # Belgif: OpenAPI 3.0
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/REST/presenceRegistration/v1",
+    "SCHEMA_PATH_PREFIX_TRIM": True,
+    "SERVERS": [{"url": "/REST/presenceRegistration/v1"}],
+    "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "rest_gateway.schema.add_problem_responses",
+    ],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# OAuth 2.0 token endpoint. Empty audiences = the token URL as the client addressed it;
+# behind a reverse proxy list the exact public token URL(s) instead.
+OAUTH_TOKEN_AUDIENCES = env_list("OAUTH_TOKEN_AUDIENCES", [])
+OAUTH_ACCESS_TOKEN_SECONDS = env_int("OAUTH_ACCESS_TOKEN_SECONDS", 600, minimum=60)
+# Bodies above this are refused with 413 before they are read (a 200-item batch is ~80 kB).
+REST_MAX_BODY_BYTES = env_int("REST_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+# Per-client rate limit ("<n>/<second|minute|hour|day>"); counters in REST_THROTTLE_CACHE.
+REST_RATE_LIMIT = env_str("REST_RATE_LIMIT", "600/minute")
+REST_THROTTLE_CACHE = "rest_throttle"
+_REST_CACHE_URL = env_url("REST_CACHE_URL", ("redis", "rediss"))
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Redis: the limit holds across processes; memory: per process (embedded default).
+    REST_THROTTLE_CACHE: (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _REST_CACHE_URL}
+        if _REST_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rest-throttle"}
+    ),
+}

@@ -1,0 +1,364 @@
+"""Cleaning: real-time IN/OUT events and their admission (spec §1, §4.2, §6).
+
+A cleaning registration is one event: IN when the work starts, OUT when it stops (a break is
+OUT then IN). The person registers in real time, on site, so admission refuses:
+
+* an event more than 10 minutes old (12) or more than 2 minutes ahead (13): no late
+  registration, no pre-registration;
+* an OUT with no open IN for the same person and place of work (14), an IN while one is open
+  (15), and an event earlier than the last one of that person and place of work (16);
+* the identifier errors of §4.1 (NISS 5, enterprise number 2/3, Declaration of Works 4),
+  a bad foreign VAT number or not exactly one employer (17), coordinates that are not a
+  place in Belgium (18), an activity outside the catalogue (19), a bad event (20).
+
+The state of a person on a place of work is the last non-cancelled event there: IN = open.
+An open IN is never closed automatically; a forgotten one is corrected by cancelling it
+(the employer, within 30 days) or by an operator.
+"""
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from history.events import EventType
+from history.services import NewEvent, history_record_many
+from registrations.activities import ACTIVITIES
+from registrations.authz import Caller
+from registrations.exceptions import BatchSizeError, ItemError, ItemErrorCode, NotAuthorisedError
+from registrations.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
+from registrations.models import Channel, CleaningEventType, Person, Registration, Sector, Status
+from registrations.services import MAX_BATCH, ItemResult
+
+LATE_AFTER = timedelta(minutes=10)
+EARLY_BEFORE = timedelta(minutes=2)
+_INSERT_ATTEMPTS = 3
+_FOREIGN_VAT = re.compile(r"(?!BE)[A-Z]{2}[A-Z0-9]{2,30}", re.ASCII)
+# A generous box around Belgium: catches (0, 0), swapped latitude/longitude and typos.
+_BELGIUM_LATITUDE = (49.4, 51.6)
+_BELGIUM_LONGITUDE = (2.4, 6.5)
+_SIX_DECIMALS = Decimal("0.000001")
+
+__all__ = [
+    "MAX_BATCH",
+    "CleaningInput",
+    "cleaning_worker_names",
+    "registration_submit_cleaning_batch",
+]
+
+
+@dataclass(frozen=True)
+class CleaningInput:
+    """One cleaning event as the REST gateway received it.
+
+    `event_type` is IN or OUT (any case); `event_at` must be timezone-aware. Exactly one
+    employer: `enterprise_number` or `foreign_vat_number`. Coordinates are optional (the
+    place of work may be an address, kept in `submitted`). `submitted` is the item exactly
+    as the client sent it.
+    """
+
+    event_type: str
+    event_at: datetime
+    niss: str
+    workplace_id: str
+    enterprise_number: str | None = None
+    foreign_vat_number: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    activity: str = ""
+    client_reference: str = ""
+    submitted: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Admitted:
+    index: int
+    event_type: CleaningEventType
+    event_at: datetime
+    niss: str
+    workplace_id: str
+    enterprise_number: str
+    foreign_vat_number: str
+    latitude: Decimal | None
+    longitude: Decimal | None
+
+    @property
+    def state_key(self) -> tuple[str, str]:
+        return (self.niss, self.workplace_id)
+
+    @property
+    def dedup_key(self) -> str:
+        """The same person, place of work, type and minute: a resend, not a new event."""
+        minute = self.event_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+        return f"C|{self.niss}|{self.workplace_id}|{self.event_type}|{minute}"
+
+
+@dataclass(frozen=True)
+class _LastEvent:
+    event_type: str
+    event_at: datetime
+
+
+def _employer(item: CleaningInput) -> tuple[str, str] | ItemError:
+    if (item.enterprise_number is None) == (item.foreign_vat_number is None):
+        return ItemError(ItemErrorCode.EMPLOYER_INVALID)
+    if item.enterprise_number is not None:
+        checked = normalise_enterprise_number(item.enterprise_number)
+        return checked if isinstance(checked, ItemError) else (checked, "")
+    vat = (item.foreign_vat_number or "").strip().upper()
+    if not _FOREIGN_VAT.fullmatch(vat):
+        return ItemError(ItemErrorCode.EMPLOYER_INVALID)
+    return ("", vat)
+
+
+def _coordinates(item: CleaningInput) -> tuple[Decimal | None, Decimal | None] | ItemError:
+    """Both or neither; finite, inside Belgium; stored to 6 decimals (about 10 cm)."""
+    if item.latitude is None and item.longitude is None:
+        return (None, None)
+    if item.latitude is None or item.longitude is None:
+        return ItemError(ItemErrorCode.PLACE_OF_WORK_INVALID)
+    latitude, longitude = float(item.latitude), float(item.longitude)
+    if not (math.isfinite(latitude) and math.isfinite(longitude)):
+        return ItemError(ItemErrorCode.PLACE_OF_WORK_INVALID)
+    low_lat, high_lat = _BELGIUM_LATITUDE
+    low_lon, high_lon = _BELGIUM_LONGITUDE
+    if not (low_lat <= latitude <= high_lat and low_lon <= longitude <= high_lon):
+        return ItemError(ItemErrorCode.PLACE_OF_WORK_INVALID)
+    return (
+        Decimal(repr(latitude)).quantize(_SIX_DECIMALS),
+        Decimal(repr(longitude)).quantize(_SIX_DECIMALS),
+    )
+
+
+def _event(item: CleaningInput, now: datetime) -> tuple[CleaningEventType, datetime] | ItemError:
+    kind = item.event_type.strip().upper()
+    if kind not in CleaningEventType.values or timezone.is_naive(item.event_at):
+        return ItemError(ItemErrorCode.EVENT_INVALID)
+    if item.event_at < now - LATE_AFTER:
+        return ItemError(ItemErrorCode.EVENT_TOO_LATE)
+    if item.event_at > now + EARLY_BEFORE:
+        return ItemError(ItemErrorCode.EVENT_IN_FUTURE)
+    return (CleaningEventType(kind), item.event_at)
+
+
+def _admit(index: int, item: CleaningInput, now: datetime) -> _Admitted | list[ItemError]:
+    """The per-item checks that need no stored state. Collects every error of the item."""
+    niss = normalise_niss(item.niss)
+    workplace = normalise_workplace_id(item.workplace_id)
+    employer = _employer(item)
+    coordinates = _coordinates(item)
+    event = _event(item, now)
+    errors = [value for value in (niss, workplace, employer, coordinates, event) if isinstance(value, ItemError)]
+    if item.activity and item.activity not in ACTIVITIES:
+        errors.append(ItemError(ItemErrorCode.ACTIVITY_UNKNOWN))
+    if errors:
+        return sorted(errors, key=lambda error: error.code)
+    # No error left: every check returned its value (the asserts narrow the types for mypy).
+    assert isinstance(niss, str)
+    assert isinstance(workplace, str)
+    assert isinstance(employer, tuple)
+    assert isinstance(coordinates, tuple)
+    assert isinstance(event, tuple)
+    return _Admitted(index, event[0], event[1], niss, workplace, *employer, *coordinates)
+
+
+def registration_submit_cleaning_batch(
+    *, items: Sequence[CleaningInput], caller: Caller, channel: Channel = Channel.REST
+) -> list[ItemResult]:
+    """Admit and store 1..200 cleaning events; one result per item, in the request's order.
+
+    Items failing admission or the IN/OUT state check get their errors and store nothing;
+    one bad item never fails the others. Events of one batch are checked in time order, so
+    a batch may carry a person's IN and OUT. An event this sender already stored (same
+    person, place of work, type and minute, not cancelled) is answered with the stored
+    registration (`replayed`). Stored events are SUCCESSFULLY REGISTERED, sector cleaning,
+    each with a `registration.created` event; validation is handed to Celery after commit.
+
+    Raises BatchSizeError (0 or more than 200 items), NotAuthorisedError (caller may not register).
+    """
+    if not 1 <= len(items) <= MAX_BATCH:
+        raise BatchSizeError(f"a call carries 1 to {MAX_BATCH} items, this one has {len(items)}")
+    if not caller.may_register:
+        raise NotAuthorisedError("this client may consult registrations but not register them")
+    now = timezone.now()
+    results = [ItemResult() for _ in items]
+    admitted: list[_Admitted] = []
+    for index, item in enumerate(items):
+        outcome = _admit(index, item, now)
+        if isinstance(outcome, list):
+            results[index].errors = outcome
+        else:
+            admitted.append(outcome)
+    if admitted:
+        for attempt in range(_INSERT_ATTEMPTS):
+            try:
+                _store(admitted, items, results, caller, channel, now)
+                break
+            except IntegrityError:
+                # A concurrent call stored one of these events between our check and our
+                # insert (PostgreSQL): retrying answers with the winner's row.
+                if attempt == _INSERT_ATTEMPTS - 1:
+                    raise
+    return results
+
+
+def _lock_states(keys: Iterable[tuple[str, str]]) -> None:
+    """Serialise concurrent writers of the same person and place of work.
+
+    PostgreSQL: a transaction-scoped advisory lock per key, taken in sorted order (no
+    deadlock). SQLite runs write transactions one at a time (IMMEDIATE), nothing to do.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for niss, workplace in sorted(set(keys)):
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"cleaning|{niss}|{workplace}"])
+
+
+def _last_events(keys: set[tuple[str, str]]) -> dict[tuple[str, str], _LastEvent]:
+    """The last non-cancelled event of each (person, place of work), in two queries."""
+    if not keys:
+        return {}
+    by_key = Q()
+    for niss, workplace in keys:
+        by_key |= Q(niss=niss, workplace_id=workplace)
+    events = Registration.objects.filter(by_key, sector=Sector.CLEANING).exclude(status=Status.CANCELLED)
+    latest = list(events.values("niss", "workplace_id").annotate(last=Max("event_at")))
+    found: dict[tuple[str, str], _LastEvent] = {}
+    if not latest:
+        return found
+    at_latest = Q()
+    for row in latest:
+        at_latest |= Q(niss=row["niss"], workplace_id=row["workplace_id"], event_at=row["last"])
+    # Two events at the same instant: the later id is the last.
+    for niss, workplace, kind, at in (
+        events.filter(at_latest).order_by("id").values_list("niss", "workplace_id", "event_type", "event_at")
+    ):
+        if at is not None:
+            found[(niss, workplace)] = _LastEvent(kind, at)
+    return found
+
+
+def _state_error(entry: _Admitted, last: _LastEvent | None) -> ItemError | None:
+    if last is not None and entry.event_at < last.event_at:
+        return ItemError(ItemErrorCode.EVENT_BEFORE_LAST_EVENT)
+    is_open = last is not None and last.event_type == CleaningEventType.IN
+    if entry.event_type == CleaningEventType.IN and is_open:
+        return ItemError(ItemErrorCode.CHECK_IN_ALREADY_OPEN)
+    if entry.event_type == CleaningEventType.OUT and not is_open:
+        return ItemError(ItemErrorCode.CHECK_OUT_WITHOUT_CHECK_IN)
+    return None
+
+
+@transaction.atomic
+def _store(
+    admitted: list[_Admitted],
+    items: Sequence[CleaningInput],
+    results: list[ItemResult],
+    caller: Caller,
+    channel: Channel,
+    now: datetime,
+) -> None:
+    keys = {entry.state_key for entry in admitted}
+    _lock_states(keys)
+    existing: dict[str, Registration] = {}
+    if caller.client_id:
+        existing = {
+            registration.dedup_key: registration
+            for registration in Registration.objects.filter(
+                sender_id=caller.client_id, dedup_key__in={entry.dedup_key for entry in admitted}
+            ).exclude(status=Status.CANCELLED)
+        }
+    last = _last_events(keys)
+    new_rows: list[tuple[int, Registration]] = []
+    for entry in sorted(admitted, key=lambda entry: (entry.event_at, entry.index)):
+        if entry.dedup_key in existing:
+            results[entry.index] = ItemResult(registration=existing[entry.dedup_key], replayed=True)
+            continue
+        error = _state_error(entry, last.get(entry.state_key))
+        if error is not None:
+            results[entry.index] = ItemResult(errors=[error])
+            continue
+        registration = _new_registration(entry, items[entry.index], caller, channel, now)
+        last[entry.state_key] = _LastEvent(entry.event_type, entry.event_at)
+        if caller.client_id:
+            existing[entry.dedup_key] = registration  # the same event twice in one batch
+        new_rows.append((entry.index, registration))
+    created = Registration.objects.bulk_create([registration for _, registration in new_rows])
+    for (index, _), registration in zip(new_rows, created, strict=True):
+        results[index] = ItemResult(registration=registration)
+    _record_created(created, caller, channel, now)
+
+
+def _new_registration(
+    entry: _Admitted, item: CleaningInput, caller: Caller, channel: Channel, now: datetime
+) -> Registration:
+    return Registration(
+        sector=Sector.CLEANING,
+        channel=channel,
+        sender_id=caller.client_id,
+        sender_enterprise_number=caller.enterprise_number,
+        sender_role=caller.role.value,
+        created_at=now,
+        registration_date=_brussels_date(entry.event_at),
+        niss=entry.niss,
+        enterprise_number=entry.enterprise_number,
+        foreign_vat_number=entry.foreign_vat_number,
+        workplace_id=entry.workplace_id,
+        client_reference=item.client_reference,
+        submitted=item.submitted,
+        event_type=entry.event_type,
+        event_at=entry.event_at,
+        activity=item.activity,
+        latitude=entry.latitude,
+        longitude=entry.longitude,
+        dedup_key=entry.dedup_key,
+    )
+
+
+def _brussels_date(moment: datetime) -> date:
+    return timezone.localtime(moment).date()
+
+
+def _record_created(created: list[Registration], caller: Caller, channel: Channel, now: datetime) -> None:
+    history_record_many(
+        [
+            NewEvent(
+                registration_id=registration.pk,
+                event_type=EventType.CREATED,
+                actor=caller.actor,
+                channel=channel,
+                data={
+                    "status": Status.REGISTERED.label,
+                    "sector": registration.sector,
+                    "event": registration.event_type,
+                },
+            )
+            for registration in created
+        ],
+        occurred_at=now,
+        new_chains=True,
+    )
+    ids = [registration.pk for registration in created]
+    if ids:
+        transaction.on_commit(lambda: _hand_off_validation(ids), robust=True)
+
+
+def _hand_off_validation(registration_ids: list[int]) -> None:
+    # Imported here, as in services.py: the tasks module imports the services.
+    from registrations.tasks import enqueue_validation
+
+    enqueue_validation(registration_ids)
+
+
+def cleaning_worker_names(niss_numbers: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """(given name, family name) from the National Register, for the numbers it knows."""
+    rows = Person.objects.filter(niss__in=set(niss_numbers)).values_list("niss", "given_name", "family_name")
+    return {niss: (given, family) for niss, given, family in rows}

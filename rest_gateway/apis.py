@@ -1,0 +1,418 @@
+"""The REST operations of spec §6: one thin APIView each, over the core services/selectors.
+
+Reads are limited to cleaning registrations (sector 4): construction and meat live in the
+SOAP service. Another party's registration answers exactly like an unknown one (404).
+Inspection's reads are recorded in the history of what it read.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any, ClassVar
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail, NotFound, PermissionDenied
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from history.events import EventType
+from history.selectors import history_for_registration
+from registrations.authz import Caller
+from registrations.cleaning import CleaningInput, registration_submit_cleaning_batch
+from registrations.exceptions import InvalidSearchError, NotAuthorisedError
+from registrations.models import Channel, Registration, Sector
+from registrations.performances import PerformanceQuery, performances_for
+from registrations.selectors import (
+    SearchCriteria,
+    SortKey,
+    registration_get,
+    registration_search,
+    registrations_visible_to,
+)
+from registrations.services import CancelInput, registration_cancel_batch, registrations_consulted
+from rest_gateway import presenters
+from rest_gateway import serializers as s
+from rest_gateway.auth import CONSULT, REGISTER, Principal
+from rest_gateway.errors import InputValidationError
+from rest_gateway.filters import (
+    FILTER_SCHEMA_PARAMETERS,
+    PAGE_PARAMETERS,
+    PAGE_SCHEMA_PARAMETERS,
+    STATUS_FILTER,
+    PresenceRegistrationFilter,
+    StrictFilterBackend,
+    page_out,
+    page_request,
+    reject_bad_parameters,
+)
+
+MAX_REGISTRATION_ID = 999_999_999_999_999
+REST = Channel.REST
+
+
+def _page_schema(name: str, item: type[Any]) -> type[serializers.Serializer[Any]]:
+    """An OpenAPI component for a Belgif page of `item`."""
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "items": item(many=True),
+            "page": serializers.IntegerField(),
+            "pageSize": serializers.IntegerField(),
+            "total": serializers.IntegerField(),
+            "totalPages": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+        },
+    )
+
+
+PresenceRegistrationPage = _page_schema("PresenceRegistrationPage", s.PresenceRegistrationOut)
+PerformancePage = _page_schema("PerformancePage", s.PerformanceOut)
+
+
+# The base of every operation: scopes per method, strict query parameters (none unless
+# listed). A comment, not a docstring: drf-spectacular would copy it into every operation.
+class GatewayApi(APIView):
+    required_scopes: ClassVar[dict[str, frozenset[str]]] = {}
+    query_parameters: ClassVar[tuple[str, ...]] = ()
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if not self.filter_backends_active():
+            errors = reject_bad_parameters(request, self.query_parameters)
+            if errors:
+                raise InputValidationError(errors, location="query")
+
+    def filter_backends_active(self) -> bool:
+        return False
+
+    @property
+    def caller(self) -> Caller:
+        principal = self.request.auth
+        assert isinstance(principal, Principal)
+        return principal.caller
+
+    def consulted(self, registrations: Sequence[Registration]) -> None:
+        registrations_consulted(caller=self.caller, registrations=registrations, channel=REST)
+
+    def body(self, serializer_class: type[s.StrictSerializer]) -> dict[str, Any]:
+        serializer = serializer_class(data=self.request.data)
+        if not serializer.is_valid():
+            raise InputValidationError(serializer.errors, location="body")
+        return dict(serializer.validated_data)
+
+
+def _visible_cleaning(caller: Caller, registration_id: int) -> Registration:
+    if not 1 <= registration_id <= MAX_REGISTRATION_ID:
+        raise NotFound
+    registration = registration_get(caller=caller, registration_id=registration_id)
+    if registration is None or registration.sector != Sector.CLEANING:
+        raise NotFound
+    return registration
+
+
+def _cleaning_input(item: dict[str, Any], raw: Any) -> CleaningInput:
+    employer, place = item["employer"], item["placeOfWork"]
+    coordinates = place.get("coordinates") or {}
+    return CleaningInput(
+        event_type=item["type"],
+        event_at=item["registrationDate"],
+        niss=item["ssin"],
+        workplace_id=item["contractualRelationshipReference"],
+        enterprise_number=employer.get("enterpriseNumber"),
+        foreign_vat_number=employer.get("foreignVatNumber"),
+        latitude=coordinates.get("latitude"),
+        longitude=coordinates.get("longitude"),
+        activity=item.get("activity", ""),
+        client_reference=item.get("customReference", ""),
+        submitted=raw if isinstance(raw, dict) else {},
+    )
+
+
+class RegisterInBulkApi(GatewayApi):
+    required_scopes = {"POST": REGISTER}
+
+    @extend_schema(
+        operation_id="registerInBulk",
+        request=s.RegisterInBulkIn,
+        responses={200: s.RegisterInBulkOut},
+        summary="Register 1..200 real-time IN/OUT events; one result per item, in order",
+    )
+    def post(self, request: Request) -> Response:
+        items = self.body(s.RegisterInBulkIn)["items"]
+        raw_items = request.data["items"] if isinstance(request.data, dict) else []
+        inputs = [_cleaning_input(item, raw) for item, raw in zip(items, raw_items, strict=True)]
+        try:
+            results = registration_submit_cleaning_batch(items=inputs, caller=self.caller, channel=REST)
+        except NotAuthorisedError as exc:
+            raise PermissionDenied(exc.message) from exc
+        stored = [result.registration for result in results if result.registration is not None]
+        shown = dict(zip((r.pk for r in stored), presenters.registrations_out(stored), strict=True))
+        answer = [
+            {"createdPresenceRegistration": shown[result.registration.pk]}
+            if result.registration is not None
+            else {"notCreatedPresenceRegistration": {"errorList": presenters.errors_out(result.errors)}}
+            for result in results
+        ]
+        return Response({"items": answer})
+
+
+class PresenceRegistrationApi(GatewayApi):
+    required_scopes = {"GET": CONSULT}
+
+    @extend_schema(operation_id="getPresenceRegistration", responses={200: s.PresenceRegistrationOut})
+    def get(self, request: Request, id: int) -> Response:
+        registration = _visible_cleaning(self.caller, id)
+        self.consulted([registration])
+        return Response(presenters.registrations_out([registration])[0])
+
+
+class PresenceRegistrationHistoryApi(GatewayApi):
+    required_scopes = {"GET": CONSULT}
+
+    @extend_schema(operation_id="getPresenceRegistrationHistory", responses={200: s.HistoryOut})
+    def get(self, request: Request, id: int) -> Response:
+        """Every history event, oldest first. Inspection's consultations are shown to
+        inspection only."""
+        registration = _visible_cleaning(self.caller, id)
+        self.consulted([registration])
+        events = history_for_registration(registration_id=registration.pk)
+        if not self.caller.sees_everything:
+            events = [event for event in events if event.event_type != EventType.CONSULTED]
+        return Response({"items": [presenters.history_event_out(event) for event in events]})
+
+
+class PresenceRegistrationListApi(GatewayApi, GenericAPIView[Registration]):
+    required_scopes = {"GET": CONSULT}
+    filter_backends = [StrictFilterBackend]
+    filterset_class = PresenceRegistrationFilter
+
+    def filter_backends_active(self) -> bool:
+        return True
+
+    def get_queryset(self) -> QuerySet[Registration]:
+        if getattr(self, "swagger_fake_view", False):
+            return Registration.objects.none()
+        return registrations_visible_to(self.caller).filter(sector=Sector.CLEANING)
+
+    @extend_schema(
+        operation_id="listPresenceRegistrations",
+        parameters=[*FILTER_SCHEMA_PARAMETERS, *PAGE_SCHEMA_PARAMETERS],
+        responses={200: PresenceRegistrationPage},
+        summary="Search by query parameters (never by NISS: use POST search)",
+    )
+    def get(self, request: Request) -> Response:
+        queryset = StrictFilterBackend().filter_queryset(request, self.get_queryset(), self)
+        paging = page_request(request)
+        total = queryset.count()
+        page = list(queryset.order_by("id")[paging.first_row : paging.first_row + paging.page_size])
+        self.consulted(page)
+        return Response(page_out(request, presenters.registrations_out(page), paging, total))
+
+
+_SORT_KEYS = {
+    "id": SortKey.ID,
+    "registrationDate": SortKey.REGISTRATION_DATE,
+    "creationDate": SortKey.CREATION_DATE,
+    "status": SortKey.STATUS,
+    "contractualRelationshipReference": SortKey.PLACE_OF_WORK,
+    "employer": SortKey.COMPANY_ID,
+}
+_VALIDITY_STATUSES = {"pending": {"registered"}, "valid": {"validated"}, "invalid": {"failed"}}
+
+
+def _statuses(criteria: dict[str, Any]) -> set[str] | None:
+    """The stored statuses matching `status` and `validity` (None: no filter)."""
+    wanted: set[str] | None = None
+    if criteria.get("status"):
+        wanted = {str(status) for name in criteria["status"] for status in STATUS_FILTER[name]}
+    if criteria.get("validity"):
+        by_validity = {status for name in criteria["validity"] for status in _VALIDITY_STATUSES[name]}
+        wanted = by_validity if wanted is None else wanted & by_validity
+    return wanted
+
+
+class SearchApi(GatewayApi):
+    required_scopes = {"POST": CONSULT}
+    query_parameters = PAGE_PARAMETERS
+
+    @extend_schema(
+        operation_id="searchPresenceRegistrations",
+        request=s.SearchIn,
+        parameters=PAGE_SCHEMA_PARAMETERS,
+        responses={200: PresenceRegistrationPage},
+        summary="Search by body (the way to search by person: a NISS never goes in a URL)",
+    )
+    def post(self, request: Request) -> Response:
+        paging = page_request(request)
+        body = self.body(s.SearchIn)
+        criteria, sort = body["criteria"], body.get("sort", {})
+        statuses = _statuses(criteria)
+        if statuses == set():
+            return Response(page_out(request, [], paging, 0))
+        period = criteria["registrationDate"]
+        search = SearchCriteria(
+            periods=[(period["startDate"], period["endDate"])],
+            niss=criteria.get("ssin"),
+            enterprise_number=criteria.get("employer", {}).get("enterpriseNumber"),
+            workplace_id=criteria.get("contractualRelationshipReference"),
+            statuses=sorted(statuses or []),  # type: ignore[arg-type]
+            remarks=[int(code[4:]) for code in criteria.get("remarks", [])],
+            sectors=[Sector.CLEANING],
+        )
+        try:
+            found = registration_search(
+                caller=self.caller,
+                criteria=search,
+                first_row=paging.first_row,
+                fetch_size=paging.page_size,
+                sort=_SORT_KEYS[sort.get("field", "id")],
+                descending=sort.get("order") == "desc",
+            )
+        except InvalidSearchError as exc:
+            raise _search_error(exc) from exc
+        self.consulted(found.registrations)
+        items = presenters.registrations_out(found.registrations)
+        return Response(page_out(request, items, paging, found.total))
+
+
+def _search_error(exc: InvalidSearchError) -> InputValidationError:
+    names = {"INSS": "criteria.ssin", "CompanyID": "criteria.employer.enterpriseNumber"}
+    name = names.get(exc.field, "criteria")
+    return InputValidationError({name: [ErrorDetail(exc.message.split(": ", 1)[-1], code="invalid_input")]})
+
+
+class CancelInBulkApi(GatewayApi):
+    required_scopes = {"POST": REGISTER}
+
+    @extend_schema(
+        operation_id="cancelInBulk",
+        request=s.CancelInBulkIn,
+        responses={200: s.CancelInBulkOut},
+        summary="Cancel 1..200 registrations, within 30 days of their date; one result per item",
+    )
+    def post(self, request: Request) -> Response:
+        items = self.body(s.CancelInBulkIn)["items"]
+        inputs = [CancelInput(registration_id=item["id"], reason=item["reason"]) for item in items]
+        results = registration_cancel_batch(items=inputs, caller=self.caller, channel=REST)
+        cancelled = [r.registration for r in results if not r.errors and r.registration is not None]
+        shown = dict(zip((r.pk for r in cancelled), presenters.registrations_out(cancelled), strict=True))
+        answer = [
+            {"cancelledPresenceRegistration": shown[result.registration.pk]}
+            if not result.errors and result.registration is not None
+            else {
+                "notCancelledPresenceRegistration": {
+                    "id": item.registration_id,
+                    "errorList": presenters.errors_out(result.errors),
+                }
+            }
+            for item, result in zip(inputs, results, strict=True)
+        ]
+        return Response({"items": answer})
+
+
+class PerformancesApi(GatewayApi):
+    required_scopes = {"GET": CONSULT}
+    query_parameters = (
+        "startDate",
+        "endDate",
+        "contractualRelationshipReference",
+        "enterpriseNumber",
+        *PAGE_PARAMETERS,
+    )
+
+    @extend_schema(
+        operation_id="listPerformances",
+        parameters=[
+            OpenApiParameter("startDate", date, OpenApiParameter.QUERY, required=True),
+            OpenApiParameter("endDate", date, OpenApiParameter.QUERY, required=True, description="at most 31 days"),
+            OpenApiParameter("contractualRelationshipReference", str, OpenApiParameter.QUERY),
+            OpenApiParameter("enterpriseNumber", str, OpenApiParameter.QUERY),
+            *PAGE_SCHEMA_PARAMETERS,
+        ],
+        responses={200: PerformancePage},
+        summary="IN/OUT pairs per person, place of work and day, with worked time; open INs shown open",
+    )
+    def get(self, request: Request) -> Response:
+        query = _performance_query(request)
+        paging = page_request(request)
+        try:
+            performances, used = performances_for(caller=self.caller, query=query)
+        except InvalidSearchError as exc:
+            raise InputValidationError(
+                {exc.field: [ErrorDetail(exc.message.split(": ", 1)[-1], code="invalid_input")]}, location="query"
+            ) from exc
+        self.consulted(used)
+        page = performances[paging.first_row : paging.first_row + paging.page_size]
+        items = [presenters.performance_out(performance) for performance in page]
+        return Response(page_out(request, items, paging, len(performances)))
+
+
+class _PerformanceParameters(s.StrictSerializer):
+    startDate = s.StrictDateField()
+    endDate = s.StrictDateField()
+    contractualRelationshipReference = s.StrictCharField(required=False, max_length=20)
+    enterpriseNumber = s.StrictCharField(required=False, max_length=20)
+
+
+def _performance_query(request: Request) -> PerformanceQuery:
+    params = {key: value for key, value in request.query_params.items() if key not in PAGE_PARAMETERS}
+    serializer = _PerformanceParameters(data=params)
+    if not serializer.is_valid():
+        raise InputValidationError(serializer.errors, location="query")
+    data = serializer.validated_data
+    return PerformanceQuery(
+        start_date=data["startDate"],
+        end_date=data["endDate"],
+        workplace_id=data.get("contractualRelationshipReference"),
+        enterprise_number=data.get("enterpriseNumber"),
+    )
+
+
+class _CatalogueApi(GatewayApi):
+    required_scopes = {"GET": CONSULT}
+
+    def entries(self) -> Iterable[dict[str, Any]]:
+        raise NotImplementedError
+
+    def list_or_one(self, code: str | None) -> Response:
+        entries = list(self.entries())
+        if code is None:
+            return Response({"items": entries})
+        for entry in entries:
+            if entry["code"] == code:
+                return Response(entry)
+        raise NotFound
+
+
+class RemarksApi(_CatalogueApi):
+    def entries(self) -> Iterable[dict[str, Any]]:
+        return presenters.remark_catalogue()
+
+    @extend_schema(operation_id="listRemarks", responses={200: s.CatalogueOut})
+    def get(self, request: Request) -> Response:
+        return self.list_or_one(None)
+
+
+class RemarkApi(RemarksApi):
+    @extend_schema(operation_id="getRemark", responses={200: s.CatalogueEntryOut})
+    def get(self, request: Request, code: str) -> Response:  # type: ignore[override]
+        return self.list_or_one(code)
+
+
+class ActivitiesApi(_CatalogueApi):
+    def entries(self) -> Iterable[dict[str, Any]]:
+        return presenters.activity_catalogue()
+
+    @extend_schema(operation_id="listActivities", responses={200: s.CatalogueOut})
+    def get(self, request: Request) -> Response:
+        return self.list_or_one(None)
+
+
+class ActivityApi(ActivitiesApi):
+    @extend_schema(operation_id="getActivity", responses={200: s.CatalogueEntryOut})
+    def get(self, request: Request, code: str) -> Response:  # type: ignore[override]
+        return self.list_or_one(code)

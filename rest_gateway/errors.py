@@ -1,0 +1,346 @@
+"""Every REST error as an RFC 9457 problem in the Belgif form (spec §6).
+
+Two layers:
+
+* `exception_handler` (DRF's EXCEPTION_HANDLER) for everything raised inside the API views;
+* `ProblemDetailsMiddleware` (first middleware) for what never reaches DRF under `/REST/`:
+  Django's 404 for unknown URLs, a `Host` not allowed, a body over the size limit, and any
+  uncaught exception (500, logged with the problem's `instance`, never shown to the client).
+
+A problem body never carries an exception message, a traceback or a host name; its
+`issues[].value` echoes the caller's own input, so problem bodies are never logged.
+"""
+
+import logging
+import math
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+BELGIF = "urn:problem-type:belgif:"
+ISSUE = "urn:problem-type:belgif:input-validation:"
+ISSUE_EXT = "urn:problem-type:belgif-ext:input-validation:"
+_HREF = "https://www.belgif.be/specification/rest/api-guide/problems/"
+
+# name -> (status, title); the `type` is BELGIF + name.
+PROBLEM_TYPES: dict[str, tuple[int, str]] = {
+    "badRequest": (400, "Bad Request"),
+    "noAccessToken": (401, "No Access Token"),
+    "invalidAccessToken": (401, "Invalid Access Token"),
+    "expiredAccessToken": (401, "Expired Access Token"),
+    "missingScope": (403, "Missing Scope"),
+    "missingPermission": (403, "Missing Permission"),
+    "resourceNotFound": (404, "Resource Not Found"),
+    "payloadTooLarge": (413, "Payload Too Large"),
+    "tooManyRequests": (429, "Too Many Requests"),
+    "internalServerError": (500, "Internal Server Error"),
+    "serviceUnavailable": (503, "Service is unavailable"),
+}
+# Belgif has no type for these: RFC 9457's about:blank with the reason phrase.
+_ABOUT_BLANK_TITLES = {
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    415: "Unsupported Media Type",
+}
+_STATUS_TO_TYPE = {status: name for name, (status, _) in reversed(PROBLEM_TYPES.items())}
+ALL_PROBLEM_TYPES = [BELGIF + name for name in PROBLEM_TYPES] + ["about:blank"]
+
+ISSUE_TYPES = {
+    "schemaViolation": (ISSUE, "Input isn't valid with respect to schema"),
+    "invalidInput": (ISSUE, "Invalid input"),
+    "unknownInput": (ISSUE, "Unknown input"),
+    "requiredInput": (ISSUE_EXT, "Input is required"),
+    "exactlyOneOfExpected": (ISSUE_EXT, "Exactly one of these inputs must be present"),
+    "invalidPeriod": (ISSUE_EXT, "Period is invalid"),
+}
+# DRF field error codes that mean "the input does not match the published schema".
+_SCHEMA_CODES = {
+    "invalid",
+    "null",
+    "blank",
+    "max_length",
+    "min_length",
+    "max_value",
+    "min_value",
+    "invalid_choice",
+    "not_a_list",
+    "not_a_dict",
+    "empty",
+    "date",
+    "datetime",
+    "max_digits",
+    "max_decimal_places",
+    "max_whole_digits",
+    "max_string_length",
+    "overflow",
+    "parse_error",
+}
+
+
+class InvalidAccessToken(exceptions.AuthenticationFailed):
+    problem = "invalidAccessToken"
+    default_detail = "The access token is invalid"
+
+
+class ExpiredAccessToken(exceptions.AuthenticationFailed):
+    problem = "expiredAccessToken"
+    default_detail = "The access token has expired"
+
+
+class MissingScope(exceptions.PermissionDenied):
+    problem = "missingScope"
+    default_detail = "The access token does not carry a scope this operation requires"
+
+    def __init__(self, required: set[str]) -> None:
+        super().__init__()
+        self.required = sorted(required)
+
+
+class InputValidationError(exceptions.ValidationError):
+    """A ValidationError that knows where the input came from: body, query or path."""
+
+    def __init__(self, detail: Any, location: str = "body") -> None:
+        super().__init__(detail)
+        self.location = location
+
+
+def problem(name: str, detail: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A Belgif problem body of the given standard type (key of PROBLEM_TYPES)."""
+    status, title = PROBLEM_TYPES[name]
+    body: dict[str, Any] = {
+        "type": BELGIF + name,
+        "href": f"{_HREF}{name}.html",
+        "title": title,
+        "status": status,
+        "instance": f"urn:uuid:{uuid.uuid4()}",
+    }
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return body
+
+
+def about_blank(status: int) -> dict[str, Any]:
+    return {
+        "type": "about:blank",
+        "title": _ABOUT_BLANK_TITLES.get(status, "Error"),
+        "status": status,
+        "instance": f"urn:uuid:{uuid.uuid4()}",
+    }
+
+
+def issue(kind: str, detail: str, *, location: str, name: str | None = None, value: Any = None) -> dict[str, Any]:
+    prefix, title = ISSUE_TYPES[kind]
+    body: dict[str, Any] = {"type": prefix + kind, "title": title, "detail": detail, "in": location}
+    if name is not None:
+        body["name"] = name
+    if value is not None:
+        body["value"] = value
+    return body
+
+
+def bad_request(issues: list[dict[str, Any]], detail: str = "The input message is incorrect") -> dict[str, Any]:
+    return problem("badRequest", detail, issues=issues)
+
+
+def problem_response(body: dict[str, Any], headers: Mapping[str, str] | None = None) -> JsonResponse:
+    """A plain Django response for a problem body (outside DRF)."""
+    response = JsonResponse(body, status=body["status"], content_type=PROBLEM_CONTENT_TYPE)
+    for key, value in (headers or {}).items():
+        response[key] = value
+    return response
+
+
+# --- DRF ValidationError -> issues ----------------------------------------------------------
+
+
+def _walk(detail: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    if isinstance(detail, Mapping):
+        for key, value in detail.items():
+            inner = path if key == api_settings.NON_FIELD_ERRORS_KEY else (*path, key)
+            yield from _walk(value, inner)
+    elif isinstance(detail, list):
+        if all(isinstance(entry, str) for entry in detail):
+            for message in detail:
+                yield path, message
+        else:
+            for index, entry in enumerate(detail):
+                yield from _walk(entry, (*path, index))
+    else:
+        yield path, detail
+
+
+def _path_name(path: tuple[str | int, ...]) -> str:
+    name = ""
+    for part in path:
+        if isinstance(part, int) or (isinstance(part, str) and part.isdigit()):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name
+
+
+def _lookup(data: Any, path: tuple[str | int, ...]) -> Any:
+    for part in path:
+        if isinstance(data, Mapping) and str(part) in data:
+            data = data[str(part)]
+        elif isinstance(data, list) and str(part).isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return None
+    if isinstance(data, bool | int | str):
+        return data
+    if isinstance(data, float) and math.isfinite(data):
+        return data
+    return None
+
+
+def _issue_kind(code: str | None) -> str:
+    if code == "required":
+        return "requiredInput"
+    if code in ("unknown_input", "exactly_one", "invalid_period"):
+        return {"unknown_input": "unknownInput", "exactly_one": "exactlyOneOfExpected"}.get(code, "invalidPeriod")
+    return "schemaViolation" if code in _SCHEMA_CODES else "invalidInput"
+
+
+def validation_issues(exc: exceptions.ValidationError, request: Any, location: str) -> list[dict[str, Any]]:
+    source: Any = None
+    if request is not None:
+        source = request.query_params if location == "query" else getattr(request, "_full_data", None)
+    issues = []
+    for path, message in _walk(exc.detail):
+        code = getattr(message, "code", None)
+        kind = _issue_kind(code)
+        value = None
+        if kind != "requiredInput" and source is not None and path:
+            value = source.get(str(path[0])) if location == "query" else _lookup(source, path)
+        issues.append(issue(kind, str(message), location=location, name=_path_name(path) or None, value=value))
+    return issues
+
+
+# --- DRF exception handler ------------------------------------------------------------------
+
+
+def _problem_for(exc: exceptions.APIException, context: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    request = context.get("request")
+    realm = 'Bearer realm="presenceRegistration"'
+    if isinstance(exc, exceptions.ValidationError):
+        location = getattr(exc, "location", "body")
+        return bad_request(validation_issues(exc, request, location)), {}
+    if isinstance(exc, exceptions.ParseError):
+        return bad_request(
+            [issue("schemaViolation", "The body is not valid JSON", location="body")],
+            "The input message is not well-formed",
+        ), {}
+    if isinstance(exc, exceptions.NotAuthenticated):
+        return problem("noAccessToken", "No access token was given"), {"WWW-Authenticate": realm}
+    if isinstance(exc, ExpiredAccessToken | InvalidAccessToken):
+        description = "Expired Access Token" if isinstance(exc, ExpiredAccessToken) else "Invalid Access Token"
+        header = f'{realm}, error="invalid_token", error_description="{description}"'
+        return problem(exc.problem, str(exc.detail)), {"WWW-Authenticate": header}
+    if isinstance(exc, exceptions.AuthenticationFailed):
+        return problem("invalidAccessToken", "The access token is invalid"), {"WWW-Authenticate": realm}
+    if isinstance(exc, MissingScope):
+        scopes = " ".join(exc.required)
+        header = f'{realm}, error="insufficient_scope", scope="{scopes}"'
+        return problem("missingScope", str(exc.detail), requiredScopes=exc.required), {"WWW-Authenticate": header}
+    if isinstance(exc, exceptions.PermissionDenied):
+        return problem("missingPermission", "This client may not perform this operation"), {}
+    if isinstance(exc, exceptions.NotFound):
+        return problem("resourceNotFound", "The resource does not exist"), {}
+    if isinstance(exc, exceptions.Throttled):
+        wait = max(1, math.ceil(getattr(exc, "wait", None) or 1))
+        body = problem("tooManyRequests", "Too many requests from this client", retryAfter=wait, retryAfterSec=wait)
+        return body, {"Retry-After": str(wait)}
+    if exc.status_code in _ABOUT_BLANK_TITLES:
+        headers = {}
+        if isinstance(exc, exceptions.MethodNotAllowed) and context.get("view") is not None:
+            headers["Allow"] = ", ".join(context["view"].allowed_methods)
+        return about_blank(exc.status_code), headers
+    name = _STATUS_TO_TYPE.get(exc.status_code, "badRequest")
+    return problem(name), {}
+
+
+def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
+    """DRF's EXCEPTION_HANDLER: every APIException as a problem; None lets others propagate
+    (the middleware answers them with a 500 problem and logs the traceback)."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        body = problem("payloadTooLarge", "The request body is too large", limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return Response(body, status=413, content_type=PROBLEM_CONTENT_TYPE)
+    if not isinstance(exc, exceptions.APIException):
+        return None
+    # Imported here: the module holding the authentication class must not import
+    # rest_framework.views at load time (circular import at start-up).
+    from rest_framework.views import set_rollback
+
+    set_rollback()
+    body, headers = _problem_for(exc, context)
+    return Response(body, status=body["status"], headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+
+
+# --- middleware -----------------------------------------------------------------------------
+
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+class ProblemDetailsMiddleware:
+    """Under /REST/: refuse oversized bodies before they are read, turn any non-problem
+    error response (Django's 404 page, the 400 of a bad Host, a 500 page) into a problem,
+    and answer uncaught exceptions with a bare 500 problem whose instance is logged."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path_info.startswith("/REST/"):
+            return self.get_response(request)
+        too_large = self._too_large(request)
+        if too_large is not None:
+            return too_large
+        response = self.get_response(request)
+        content_type = response.get("Content-Type", "")
+        if response.status_code < 400 or content_type.startswith(PROBLEM_CONTENT_TYPE):
+            return response
+        status = response.status_code
+        name = _STATUS_TO_TYPE.get(status)
+        body = about_blank(status) if status in _ABOUT_BLANK_TITLES or name is None else problem(name)
+        if status >= 500:
+            logger.error("REST %s answered %s (problem %s)", request.method, status, body["instance"])
+        headers = {key: response[key] for key in _KEPT_HEADERS if response.has_header(key)}
+        return problem_response(body, headers)
+
+    def _too_large(self, request: HttpRequest) -> HttpResponse | None:
+        raw = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            length = int(raw)
+        except ValueError:
+            return problem_response(
+                bad_request(
+                    [issue("invalidInput", "Content-Length is not a number", location="header", name="Content-Length")]
+                )
+            )
+        limit = settings.REST_MAX_BODY_BYTES
+        if length > limit:
+            return problem_response(problem("payloadTooLarge", "The request body is too large", limit=limit))
+        return None
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not request.path_info.startswith("/REST/"):
+            return None
+        body = problem("internalServerError", "An unexpected error occurred; quote the instance to support")
+        logger.error("REST %s unexpected error (problem %s)", request.method, body["instance"], exc_info=exception)
+        return problem_response(body)

@@ -1,0 +1,344 @@
+"""Request and response shapes of spec §6, in camelCase by construction.
+
+Input serializers check structure only (what OpenAPI can say): types, lengths, exactly-one
+choices, unknown properties. Identifier checks (NISS check digits, enterprise numbers, the
+real-time window, the IN/OUT state) are the core's and come back per item in `errorList`.
+Output serializers describe the answers for the OpenAPI schema; `presenters` builds them.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail, ValidationError
+
+from registrations.models import CancellationReason
+
+MAX_ITEMS = 200
+
+
+class StrictSerializer(serializers.Serializer[Any]):
+    def to_internal_value(self, data: Any) -> Any:
+        errors: dict[str, Any] = {}
+        value = None
+        try:
+            value = super().to_internal_value(data)
+        except ValidationError as exc:
+            if not isinstance(exc.detail, Mapping):
+                raise
+            errors = dict(exc.detail)
+        if isinstance(data, Mapping):
+            for key in data:
+                if key not in self.fields:
+                    errors[str(key)] = [ErrorDetail("Unknown input", code="unknown_input")]
+        if errors:
+            raise ValidationError(errors)
+        return value
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class StrictFloatField(serializers.FloatField):
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return float(super().to_internal_value(data))
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
+
+
+class StrictDateField(serializers.DateField):
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(data)
+
+
+class OffsetDateTimeField(serializers.DateTimeField):
+    """An RFC 3339 timestamp that must carry its offset (Z or ±hh:mm): never guessed."""
+
+    default_error_messages = {"offset": "The timestamp must carry an offset (Z or +hh:mm)"}
+
+    def to_internal_value(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            self.fail("invalid", format="YYYY-MM-DDThh:mm:ss+hh:mm")
+        try:
+            parsed = parse_datetime(value.strip())
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is None:
+            self.fail("offset")
+        return super().to_internal_value(value)
+
+
+class EventTypeField(StrictCharField):
+    """`in` or `out`, in any case (spec §6)."""
+
+    default_error_messages = {"invalid_choice": '"{input}" is not "in" or "out".'}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=3, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if value.lower() not in ("in", "out"):
+            self.fail("invalid_choice", input=value)
+        return value.upper()
+
+
+def _exactly_one(data: Mapping[str, Any], names: tuple[str, str]) -> None:
+    present = [name for name in names if data.get(name) is not None]
+    if len(present) != 1:
+        message = f"exactly one of {names[0]} and {names[1]} is expected"
+        raise ValidationError({"non_field_errors": [ErrorDetail(message, code="exactly_one")]})
+
+
+class EmployerIn(StrictSerializer):
+    enterpriseNumber = StrictCharField(required=False, max_length=20, help_text="10 digits, 0 or 1 first")
+    foreignVatNumber = StrictCharField(required=False, max_length=40, help_text="e.g. NL123456789B01")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _exactly_one(attrs, ("enterpriseNumber", "foreignVatNumber"))
+        return attrs
+
+
+class CoordinatesIn(StrictSerializer):
+    latitude = StrictFloatField(min_value=-90, max_value=90)
+    longitude = StrictFloatField(min_value=-180, max_value=180)
+
+
+class AddressIn(StrictSerializer):
+    postCode = StrictCharField(max_length=16)
+    municipalityName = StrictCharField(max_length=100)
+    streetName = StrictCharField(max_length=200)
+    houseNumber = StrictCharField(max_length=16)
+    boxNumber = StrictCharField(max_length=16, required=False, allow_blank=True)
+
+
+class PlaceOfWorkIn(StrictSerializer):
+    coordinates = CoordinatesIn(required=False)
+    address = AddressIn(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _exactly_one(attrs, ("coordinates", "address"))
+        return attrs
+
+
+class PresenceRegistrationIn(StrictSerializer):
+    registrationDate = OffsetDateTimeField(help_text="when the event happened, with its offset")
+    ssin = StrictCharField(max_length=20, help_text="the worker's NISS or BIS number (11 digits)")
+    type = EventTypeField(help_text="in or out (any case)")
+    employer = EmployerIn()
+    placeOfWork = PlaceOfWorkIn()
+    contractualRelationshipReference = StrictCharField(
+        max_length=20, help_text="the Declaration of Works number (13 characters)"
+    )
+    customReference = StrictCharField(max_length=64, required=False, allow_blank=True)
+    activity = StrictCharField(max_length=32, required=False, allow_blank=True, help_text="see refData/activities")
+
+
+class RegisterInBulkIn(StrictSerializer):
+    items = serializers.ListField(child=PresenceRegistrationIn(), min_length=1, max_length=MAX_ITEMS)
+
+
+class CancelItemIn(StrictSerializer):
+    id = StrictIntegerField(min_value=1, max_value=999_999_999_999_999)
+    reason = serializers.ChoiceField(choices=CancellationReason.values)
+
+
+class CancelInBulkIn(StrictSerializer):
+    items = serializers.ListField(child=CancelItemIn(), min_length=1, max_length=MAX_ITEMS)
+
+
+class PeriodIn(StrictSerializer):
+    startDate = StrictDateField()
+    endDate = StrictDateField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["startDate"] > attrs["endDate"]:
+            raise ValidationError(
+                {"non_field_errors": [ErrorDetail("startDate is after endDate", code="invalid_period")]}
+            )
+        return attrs
+
+
+class SearchEmployerIn(StrictSerializer):
+    enterpriseNumber = StrictCharField(max_length=20)
+
+
+class SearchCriteriaIn(StrictSerializer):
+    registrationDate = PeriodIn()
+    ssin = StrictCharField(required=False, max_length=20)
+    employer = SearchEmployerIn(required=False)
+    contractualRelationshipReference = StrictCharField(required=False, max_length=20)
+    status = serializers.ListField(
+        child=serializers.ChoiceField(choices=["registered", "cancelled"]), required=False, max_length=2
+    )
+    validity = serializers.ListField(
+        child=serializers.ChoiceField(choices=["pending", "valid", "invalid"]), required=False, max_length=3
+    )
+    remarks = serializers.ListField(
+        child=serializers.RegexField(r"^CAW_(0[1-9]|1[0-7])$", max_length=6), required=False, max_length=17
+    )
+
+
+SORT_FIELDS = ["id", "registrationDate", "creationDate", "status", "contractualRelationshipReference", "employer"]
+
+
+class SortIn(StrictSerializer):
+    field = serializers.ChoiceField(choices=SORT_FIELDS, required=False)
+    order = serializers.ChoiceField(choices=["asc", "desc"], required=False)
+
+
+class SearchIn(StrictSerializer):
+    criteria = SearchCriteriaIn()
+    sort = SortIn(required=False)
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+class LabelsOut(serializers.Serializer[Any]):
+    nl = serializers.CharField()
+    fr = serializers.CharField()
+    de = serializers.CharField()
+    en = serializers.CharField()
+
+
+class CatalogueEntryOut(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    labels = LabelsOut()
+
+
+class CatalogueOut(serializers.Serializer[Any]):
+    items = CatalogueEntryOut(many=True)
+
+
+class WorkerOut(serializers.Serializer[Any]):
+    givenName = serializers.CharField()
+    familyName = serializers.CharField()
+
+
+class EmployerOut(serializers.Serializer[Any]):
+    enterpriseNumber = serializers.CharField(required=False)
+    foreignVatNumber = serializers.CharField(required=False)
+
+
+class CoordinatesOut(serializers.Serializer[Any]):
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+
+
+class AddressOut(serializers.Serializer[Any]):
+    postCode = serializers.CharField()
+    municipalityName = serializers.CharField()
+    streetName = serializers.CharField()
+    houseNumber = serializers.CharField()
+    boxNumber = serializers.CharField(required=False)
+
+
+class PlaceOfWorkOut(serializers.Serializer[Any]):
+    coordinates = CoordinatesOut(required=False)
+    address = AddressOut(required=False)
+
+
+class StatusOut(serializers.Serializer[Any]):
+    code = serializers.ChoiceField(choices=["registered", "edited", "cancelled"])
+    date = serializers.DateTimeField()
+
+
+class PresenceRegistrationOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    registrationDate = serializers.DateTimeField()
+    ssin = serializers.CharField()
+    type = serializers.ChoiceField(choices=["in", "out"])
+    worker = WorkerOut(allow_null=True)
+    employer = EmployerOut()
+    placeOfWork = PlaceOfWorkOut(allow_null=True)
+    contractualRelationshipReference = serializers.CharField()
+    activity = serializers.CharField(allow_null=True)
+    channel = serializers.CharField()
+    customReference = serializers.CharField(allow_null=True)
+    status = StatusOut()
+    validity = serializers.ChoiceField(choices=["pending", "valid", "invalid"])
+    remarks = CatalogueEntryOut(many=True)
+
+
+class ItemErrorOut(serializers.Serializer[Any]):
+    errorCode = serializers.IntegerField()
+    errorDescription = serializers.CharField()
+
+
+class NotCreatedOut(serializers.Serializer[Any]):
+    errorList = ItemErrorOut(many=True)
+
+
+class RegisterResultOut(serializers.Serializer[Any]):
+    createdPresenceRegistration = PresenceRegistrationOut(required=False)
+    notCreatedPresenceRegistration = NotCreatedOut(required=False)
+
+
+class RegisterInBulkOut(serializers.Serializer[Any]):
+    items = RegisterResultOut(many=True)
+
+
+class NotCancelledOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    errorList = ItemErrorOut(many=True)
+
+
+class CancelResultOut(serializers.Serializer[Any]):
+    cancelledPresenceRegistration = PresenceRegistrationOut(required=False)
+    notCancelledPresenceRegistration = NotCancelledOut(required=False)
+
+
+class CancelInBulkOut(serializers.Serializer[Any]):
+    items = CancelResultOut(many=True)
+
+
+class HistoryEventOut(serializers.Serializer[Any]):
+    sequence = serializers.IntegerField()
+    type = serializers.CharField()
+    occurredAt = serializers.DateTimeField()
+    actor = serializers.CharField()
+    channel = serializers.CharField()
+    status = serializers.CharField(required=False)
+    validity = serializers.CharField(required=False)
+    remarks = serializers.ListField(child=serializers.CharField(), required=False)
+    reason = serializers.CharField(required=False)
+
+
+class HistoryOut(serializers.Serializer[Any]):
+    items = HistoryEventOut(many=True)
+
+
+class PeriodOut(serializers.Serializer[Any]):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(allow_null=True)
+    workedTime = serializers.CharField(help_text="ISO 8601 duration, PT0S while open")
+    open = serializers.BooleanField()
+    inRegistrationId = serializers.IntegerField()
+    outRegistrationId = serializers.IntegerField(allow_null=True)
+
+
+class PerformanceOut(serializers.Serializer[Any]):
+    ssin = serializers.CharField()
+    contractualRelationshipReference = serializers.CharField()
+    date = serializers.DateField()
+    employer = EmployerOut()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(allow_null=True)
+    workedTime = serializers.CharField(help_text="ISO 8601 duration of the closed periods, breaks excluded")
+    open = serializers.BooleanField()
+    periods = PeriodOut(many=True)
