@@ -23,7 +23,7 @@ from zeep.wsse.utils import WSU, get_security_header
 
 from registrations.clients import client_register
 from registrations.models import Client, ClientRole
-from soap_gateway.schemas import LOCAL_XML_XSD, XML_XSD_URL, load_schema
+from soap_gateway.schemas import ERRORS_XSD, LOCAL_XML_XSD, PROTOCOL_XSD, XML_XSD_URL, load_schema
 from tests.factories import make_enterprise_number
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
@@ -42,18 +42,25 @@ ERR = "http://socialsecurity.be/errors/v1"
 # --- the official contract ------------------------------------------------------------------
 
 _schemas: dict[str, etree.XMLSchema] = {}
+_PATHS = {
+    "protocol": OFFICIAL_PROTOCOL_XSD,
+    "errors": OFFICIAL_ERRORS_XSD,
+    "our protocol": PROTOCOL_XSD,
+    "our errors": ERRORS_XSD,
+}
 
 
 def official_schema(which: str) -> etree.XMLSchema:
+    """The official "protocol" or "errors" schema (or "our protocol" / "our errors")."""
     if which not in _schemas:
-        path = OFFICIAL_PROTOCOL_XSD if which == "protocol" else OFFICIAL_ERRORS_XSD
-        _schemas[which] = load_schema(path)
+        _schemas[which] = load_schema(_PATHS[which])
     return _schemas[which]
 
 
 def assert_valid_response(content: bytes) -> etree._Element:
     """The response body validates against the official XSD: the message element against
-    the protocol schema, a fault's detail against the errors schema. Returns the envelope."""
+    the protocol schema, a fault's detail against the errors schema; and against ours.
+    Returns the envelope."""
     envelope = etree.fromstring(content)
     assert envelope.tag == f"{{{SOAP_ENV}}}Envelope"
     (body,) = envelope.findall(f"{{{SOAP_ENV}}}Body")
@@ -61,11 +68,11 @@ def assert_valid_response(content: bytes) -> etree._Element:
     if payload.tag == f"{{{SOAP_ENV}}}Fault":
         (detail,) = payload.findall("detail")
         (error,) = list(detail)
-        schema = official_schema("errors")
-        assert schema.validate(error), schema.error_log
+        checked, kind = error, "errors"
     else:
-        schema = official_schema("protocol")
-        assert schema.validate(payload), schema.error_log
+        checked, kind = payload, "protocol"
+    for schema in (official_schema(kind), official_schema(f"our {kind}")):
+        assert schema.validate(checked), schema.error_log
     return envelope
 
 
