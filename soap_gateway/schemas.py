@@ -31,7 +31,7 @@ _XSD = "{http://www.w3.org/2001/XMLSchema}"
 _SOAP_ADDRESS = "{http://schemas.xmlsoap.org/wsdl/soap/}address"
 
 
-class _LocalXmlXsd(etree.Resolver):
+class _LocalXmlXsd(etree.Resolver):  # type: ignore[misc]  # lxml has no type information
     """Maps the W3C xml.xsd to our stand-in: schemas never touch the network."""
 
     def resolve(self, system_url, public_id, context):  # type: ignore[no-untyped-def]
@@ -73,4 +73,4 @@ def render(path: Path, base_url: str) -> bytes:
             node.set("schemaLocation", f"{base_url}?xsd={key}")
     for address in tree.iter(_SOAP_ADDRESS):
         address.set("location", base_url)
-    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+    return bytes(etree.tostring(tree, xml_declaration=True, encoding="UTF-8"))

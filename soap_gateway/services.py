@@ -210,7 +210,8 @@ def _caller(ctx: Any) -> Caller:
     authenticated = getattr(ctx, "udc", None)
     if authenticated is None:  # defence in depth: never reach the core unauthenticated
         raise SocSecFault(PlatformCode.NOT_AUTHENTICATED, log_reason="no caller on the context")
-    return authenticated.caller
+    caller: Caller = authenticated.caller
+    return caller
 
 
 class GatewayService(ServiceBase):  # type: ignore[misc]  # Spyne has no type information

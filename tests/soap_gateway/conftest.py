@@ -138,8 +138,8 @@ class TimestampedSignature(BinarySignature):
     def __init__(
         self, credentials: Credentials, *, created_offset: timedelta = timedelta(0), ttl: int = 300, **kw: Any
     ) -> None:
-        kw.setdefault("signature_method", xmlsec.Transform.RSA_SHA256)
-        kw.setdefault("digest_method", xmlsec.Transform.SHA256)
+        kw.setdefault("signature_method", xmlsec.constants.TransformRsaSha256)
+        kw.setdefault("digest_method", xmlsec.constants.TransformSha256)
         super().__init__(str(credentials.key_path), str(credentials.cert_path), **kw)
         self.created_offset = created_offset
         self.ttl = ttl

@@ -30,7 +30,7 @@ def cancel(identifier: str = "123", reason: str = "HOLIDAY") -> str:
     )
 
 
-def search(criteria: str = "", periods: str = PERIOD, tail: str = "") -> str:
+def search(criteria: str = "", periods: str | None = PERIOD, tail: str = "") -> str:
     period_list = f"<t:RegistrationPeriodList>{periods}</t:RegistrationPeriodList>" if periods is not None else ""
     return (
         f"<pr:SearchPresencesRequest {NS}><pr:SearchPresenceRequest><t:SearchPresenceRegistrationCriteria>"

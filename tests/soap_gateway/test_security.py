@@ -100,15 +100,15 @@ def test_a_signature_without_timestamp_is_refused(post_soap, client_a, credentia
     signer = BinarySignature(
         str(credentials_a.key_path),
         str(credentials_a.cert_path),
-        signature_method=xmlsec.Transform.RSA_SHA256,
-        digest_method=xmlsec.Transform.SHA256,
+        signature_method=xmlsec.constants.TransformRsaSha256,
+        digest_method=xmlsec.constants.TransformSha256,
     )
     assert_not_authenticated(post_soap(sign(request_for(client_a), signer)), caplog, "wsu:Timestamp")
 
 
 def test_sha1_signatures_are_refused(post_soap, client_a, credentials_a, caplog):
     signer = TimestampedSignature(
-        credentials_a, signature_method=xmlsec.Transform.RSA_SHA1, digest_method=xmlsec.Transform.SHA1
+        credentials_a, signature_method=xmlsec.constants.TransformRsaSha1, digest_method=xmlsec.constants.TransformSha1
     )
     assert_not_authenticated(post_soap(sign(request_for(client_a), signer)), caplog, "rsa-sha256")
 
