@@ -1,0 +1,84 @@
+"""Every error under /REST/ is problem+json, never HTML, never a stack trace (spec §6, §9);
+per-client rate limits (bad input 33)."""
+
+import logging
+
+import pytest
+from django.core.cache import caches
+
+from registrations.models import Registration
+from tests.rest_gateway.conftest import API, Api, event, rest_client, token_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _problem(response, status, problem_type):
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert (body["type"], body["status"]) == (problem_type, status)
+    return body
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize(
+    "path", [API + "/nothing/here", API + "/presenceRegistrations/12/nothing", "/REST/elsewhere", API + "/"]
+)
+def test_unknown_urls_are_resource_not_found(client, settings, debug, path):
+    settings.DEBUG = debug
+    body = _problem(client.get(path), 404, "urn:problem-type:belgif:resourceNotFound")
+    assert "nothing" not in str(body)  # the path is not echoed
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/presenceRegistrations/registerInBulk"),
+        ("put", "/presenceRegistrations/1"),
+        ("delete", "/presenceRegistrations/1"),
+        ("options", "/presenceRegistrations"),
+    ],
+)
+def test_a_method_an_operation_lacks_is_405_with_allow(api, method, path):
+    response = getattr(api.http, method)(API + path, HTTP_AUTHORIZATION=f"Bearer {api.token}")
+    _problem(response, 405, "about:blank")
+    assert response["Allow"]
+
+
+def test_an_unexpected_error_is_a_bare_500_problem_logged_with_its_instance(api, monkeypatch, caplog):
+    def explode(**kwargs):
+        raise RuntimeError("password=hunter2 at db.internal:5432")
+
+    monkeypatch.setattr("rest_gateway.apis.registration_submit_cleaning_batch", explode)
+    with caplog.at_level(logging.ERROR, logger="rest_gateway.errors"):
+        response = api.register(event())
+    body = _problem(response, 500, "urn:problem-type:belgif:internalServerError")
+    assert "hunter2" not in response.content.decode()
+    assert "db.internal" not in response.content.decode()
+    assert any(body["instance"] in record.getMessage() for record in caplog.records)
+    assert not Registration.objects.exists()
+
+
+def test_a_host_not_allowed_is_a_400_problem(client):
+    response = client.get(API + "/refData/remarks", HTTP_HOST="evil.example")
+    _problem(response, 400, "urn:problem-type:belgif:badRequest")
+
+
+def test_a_non_numeric_content_length_is_a_400_problem(client):
+    response = client.generic("POST", API + "/presenceRegistrations/search", b"{}", CONTENT_LENGTH="abc")
+    _problem(response, 400, "urn:problem-type:belgif:badRequest")
+
+
+def test_a_client_over_its_rate_limit_gets_429_and_others_are_unaffected(client, settings, key, api):
+    settings.REST_RATE_LIMIT = "3/minute"
+    caches[settings.REST_THROTTLE_CACHE].clear()
+    for _ in range(3):
+        assert api.get("/refData/remarks").status_code == 200
+    response = api.get("/refData/remarks")
+    body = _problem(response, 429, "urn:problem-type:belgif:tooManyRequests")
+    assert int(response["Retry-After"]) >= 1
+    assert body["retryAfterSec"] == int(response["Retry-After"])
+    other = Api(client, token_for(client, rest_client(key), key))
+    assert other.get("/refData/remarks").status_code == 200
+    assert api.register(event()).status_code == 429
+    assert not Registration.objects.exists()
