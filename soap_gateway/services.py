@@ -162,8 +162,9 @@ def last_validation(registration: Registration) -> t.ValidationType:
     )
 
 
-def validation_history(registration_id: int) -> t.ValidationHistoryType:
-    """One Validation per change of status or remarks, oldest first (spec §3.1)."""
+def validation_history(registration_id: int) -> t.ValidationHistoryType | None:
+    """One Validation per change of status or remarks, oldest first (spec §3.1); None when
+    there is none (the contract's list needs at least one)."""
     validations = []
     for event in history_for_registration(registration_id=registration_id):
         if event.event_type not in _HISTORY_STATUS_EVENTS:
@@ -176,7 +177,7 @@ def validation_history(registration_id: int) -> t.ValidationHistoryType:
                 RemarkList=_remark_list(event.data.get("remarks") or []),
             )
         )
-    return t.ValidationHistoryType(Validation=validations)
+    return t.ValidationHistoryType(Validation=validations) if validations else None
 
 
 def presence_registration(registration: Registration, *, with_history: bool = False) -> t.PresenceRegistrationType:

@@ -4,11 +4,13 @@ every response body is checked against the official XSD by the transport."""
 from datetime import timedelta
 
 import pytest
+import zeep
 from django.utils import timezone
 
 from registrations.models import Registration
 from registrations.rules.base import REMARKS
 from tests.factories import make_declaration, make_enterprise_number, make_niss, make_workplace_id
+from tests.soap_gateway.conftest import read_fault
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +222,41 @@ def test_remark_texts_travel_verbatim_both_ways(zeep_as, credentials_a, client_a
     (found,) = answer.PresenceRegistrationList.PresenceRegistration
     assert found.PresenceRegistrationId == registration_id
     assert text in [entry["Remark"] for entry in found.LastValidation.RemarkList._value_1]
+
+
+@pytest.mark.parametrize(
+    ("criteria", "paging", "field"),
+    [
+        ({}, {"FirstRow": -1, "FetchSize": 50}, "FirstRow"),
+        ({}, {"FirstRow": 0, "FetchSize": 501}, "FetchSize"),
+        ({"Sector": 9}, None, "Sector"),
+        ({"INSS": "85073003329"}, None, "INSS"),
+    ],
+    ids=["negative-first-row", "fetch-size-over-500", "unknown-sector", "bad-inss-check"],
+)
+def test_a_search_the_schema_admits_but_the_service_cannot_run_is_a_content_fault(
+    zeep_as, credentials_a, client_a, criteria, paging, field
+):
+    service = zeep_as(credentials_a)
+    request = {"SearchPresenceRegistrationCriteria": {**criteria, "RegistrationPeriodList": _period()}}
+    if paging:
+        request["PaginationProperties"] = paging
+    with pytest.raises(zeep.exceptions.Fault) as raised:
+        service.searchPresences(SearchPresenceRequest=request)
+    fault = read_fault(raised.value)
+    assert (fault.code, fault.kind) == ("SOA-03007", "BusinessError")
+    assert field in raised.value.detail[0].findtext("{http://socialsecurity.be/errors/v1}Message")
+
+
+def test_a_search_with_a_period_ending_before_it_starts_is_a_content_fault(zeep_as, credentials_a, client_a):
+    today = timezone.localdate()
+    period = {
+        "RegistrationPeriod": [
+            {"RegistrationPeriodStartDate": today, "RegistrationPeriodEndDate": today - timedelta(days=1)}
+        ]
+    }
+    with pytest.raises(zeep.exceptions.Fault) as raised:
+        zeep_as(credentials_a).searchPresences(
+            SearchPresenceRequest={"SearchPresenceRegistrationCriteria": {"RegistrationPeriodList": period}}
+        )
+    assert read_fault(raised.value).code == "SOA-03007"
