@@ -81,7 +81,8 @@ class GatewayApi(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        if not self.filter_backends_active():
+        implemented = (request.method or "").upper() in self.allowed_methods
+        if implemented and not self.filter_backends_active():  # otherwise: 405 first
             errors = reject_bad_parameters(request, self.query_parameters)
             if errors:
                 raise InputValidationError(errors, location="query")
