@@ -26,9 +26,7 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
 def _redis_url() -> str:
-    return (
-        os.environ.get("CELERY_BROKER_URL") or os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
-    )
+    return os.environ.get("CELERY_BROKER_URL") or os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
 
 
 def _reachable(url: str) -> bool:
@@ -178,7 +176,7 @@ def start_worker(tmp_path: Path) -> Iterator[object]:
     Their output goes to worker-N.log in the test's tmp_path, shown when the test fails."""
     started: list[tuple[subprocess.Popen[bytes], IO[bytes], Path]] = []
 
-    def start(broker_url: str) -> subprocess.Popen[bytes]:
+    def start(broker_url: str, **extra_env: str) -> subprocess.Popen[bytes]:
         log_path = tmp_path / f"worker-{len(started) + 1}.log"
         log = log_path.open("wb")
         process = subprocess.Popen(
@@ -196,7 +194,7 @@ def start_worker(tmp_path: Path) -> Iterator[object]:
                 "-l",
                 "INFO",
             ],
-            env=worker_environment(broker_url),
+            env={**worker_environment(broker_url), **extra_env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -146,6 +146,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A task whose worker died is redelivered after this many seconds (acks_late).
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=10),
+    # How often workers look for such abandoned tasks. kombu's default is every ~100 s
+    # (interval 10 s x throttle 10); one small ZRANGE every 5 s is cheap.
+    "unacked_restore_interval": 5,
+    "unacked_restore_throttle": 1,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
