@@ -1,0 +1,226 @@
+"""Bench: one 200-item `registerPresences`, end to end, as a ratio to a floor measured in the
+same run (speed is never asserted in tests; it is reported here).
+
+End to end = Django's WSGI handler and middleware, the body cap, the hardened parse, the
+WS-Security verification (xmlsec), the contract XSD, Spyne's deserialisation, the core
+service (admission, dedup query, bulk insert, history events, the validation hand-off after
+commit) and the response serialisation. Client-side signing is done before timing.
+
+Floor = what no implementation can avoid: an lxml parse of the same envelope plus a psycopg
+COPY of the same 200 rows into a temporary copy of the registrations table.
+
+The breakdown times the gateway's own steps inside those same calls, and compares Spyne's
+deserialisation with a direct translation of the (already XSD-validated) lxml tree.
+
+Needs PostgreSQL (COPY). Run, for example:
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_soap_bench DJANGO_SECRET_KEY=bench \
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/soap_register.py --runs 20
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client as HttpClient  # noqa: E402
+from lxml import etree  # noqa: E402
+
+from config.celery import app as celery_app  # noqa: E402
+from registrations.services import PresenceInput  # noqa: E402
+from soap_gateway import application, security  # noqa: E402
+from soap_gateway import services as soap_services  # noqa: E402
+from soap_gateway.application import ContractOutSoap11, ContractSoap11  # noqa: E402
+from soap_gateway.types import PR  # noqa: E402
+from tests.factories import make_niss, make_workplace_id  # noqa: E402
+from tests.soap_gateway.conftest import (  # noqa: E402
+    TimestampedSignature,
+    envelope,
+    make_credentials,
+    register,
+    register_item,
+    register_request,
+    sign,
+)
+
+ITEMS = 200
+_T = "{http://socialsecurity.be/presenceregistration/schemas/v1}"
+COLUMNS = (
+    "sector, channel, sender_id, sender_enterprise_number, sender_role, created_at, registration_date, niss, "
+    "limosa_id, enterprise_number, foreign_vat_number, workplace_id, client_reference, submitted, status, "
+    "remark_mask, cancellation_reason, event_type, activity, dedup_key"
+)
+
+steps: dict[str, list[float]] = defaultdict(list)
+
+
+def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            steps[name].append(time.perf_counter() - start)
+
+    return wrapper
+
+
+def instrument() -> None:
+    """Time the gateway's steps inside the real calls (patched for good: this process only
+    benches). Module functions are patched where their callers look them up."""
+    for owner, name, label in (
+        (application, "parse_envelope", "parse + DOCTYPE/Body checks"),
+        (security, "verify_envelope", "WS-Security verify (xmlsec)"),
+        (application, "authenticate", "authenticate (verify + client + replay row)"),
+        (ContractSoap11, "validate_body", "contract XSD + SOAPAction"),
+        (ContractSoap11, "deserialize", "Spyne deserialise"),
+        (soap_services, "registration_submit_batch", "core service (DB, hand-off)"),
+        (soap_services, "presence_registration", "build response objects"),
+        (ContractOutSoap11, "serialize", "Spyne serialise"),
+        (ContractOutSoap11, "create_out_string", "Spyne write bytes"),
+    ):
+        setattr(owner, name, timed(label, getattr(owner, name)))
+
+
+def direct_translation(data: bytes) -> list[PresenceInput]:
+    """What Spyne's deserialisation produces, read straight from the validated tree."""
+    root = etree.fromstring(data, application.hardened_parser())
+    inputs = []
+    for item in root.iter("{http://socialsecurity.be/presenceregistration/v1}PresenceRegistrationRequest"):
+        values = {etree.QName(child).localname: child.text for child in item}
+        inputs.append(
+            PresenceInput(
+                workplace_id=values["WorkPlaceId"],
+                niss=values.get("INSS"),
+                enterprise_number=int(values["CompanyID"]) if "CompanyID" in values else None,
+                limosa_id=values.get("LimosaId"),
+                client_reference=values.get("ClientPresenceRegistrationReference") or "",
+                submitted=values,
+            )
+        )
+    return inputs
+
+
+def build_envelopes(count: int, signer: TimestampedSignature, company: str) -> list[bytes]:
+    envelopes = []
+    for _ in range(count):
+        items = [register_item(niss=make_niss(), company=company, workplace=make_workplace_id()) for _ in range(ITEMS)]
+        envelopes.append(sign(envelope(register_request(items)), signer))
+    return envelopes
+
+
+def floor_once(data: bytes, client_id: str, company: str) -> float:
+    """lxml parse + COPY of the same 200 rows; the COPY is rolled back (not timed)."""
+    rows = []
+    with connection.cursor() as django_cursor:
+        cursor = django_cursor.cursor
+        start = time.perf_counter()
+        root = etree.fromstring(data)
+        for index, item in enumerate(root.iter(f"{{{PR}}}PresenceRegistrationRequest")):
+            niss, workplace = item.findtext(f"{_T}INSS"), item.findtext(f"{_T}WorkPlaceId")
+            rows.append(
+                (
+                    1,
+                    "WS",
+                    client_id,
+                    company,
+                    "enterprise",
+                    "2026-11-26T10:00:00Z",
+                    "2026-11-26",
+                    niss,
+                    "",
+                    company,
+                    "",
+                    workplace,
+                    "",
+                    "{}",
+                    "registered",
+                    0,
+                    "",
+                    "",
+                    "",
+                    f"bench|{index}|{niss}|{workplace}",
+                )
+            )
+        with cursor.copy(f"COPY bench_registration ({COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        elapsed = time.perf_counter() - start
+        cursor.execute("TRUNCATE bench_registration")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    arguments = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("the floor uses COPY: set DATABASE_URL to a PostgreSQL database")
+    call_command("migrate", verbosity=0)
+    celery_app.conf.task_always_eager = False  # publish the hand-off as production does
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS bench_registration (LIKE registrations_registration INCLUDING ALL)"
+        )
+
+    credentials = make_credentials(Path(tempfile.mkdtemp()), "bench")
+    client = register(credentials)
+    signer = TimestampedSignature(credentials)
+    total = arguments.runs + arguments.warmup
+    envelopes = build_envelopes(total, signer, client.enterprise_number)
+    http = HttpClient()
+    action = '"http://socialsecurity.be/presenceregistration/v1/registerPresences"'
+
+    instrument()
+    end_to_end, floor, direct_in = [], [], []
+    per_call: dict[str, list[float]] = defaultdict(list)
+    for index, data in enumerate(envelopes):
+        steps.clear()
+        start = time.perf_counter()
+        response = http.post("/PresenceRegistration/v1", data=data, content_type="text/xml", HTTP_SOAPACTION=action)
+        elapsed = time.perf_counter() - start
+        assert response.status_code == 200, response.content[:500]
+        assert response.content.count(b"PresenceRegistrationId>") == 2 * ITEMS
+        floor_elapsed = floor_once(data, str(client.id), client.enterprise_number)
+        start = time.perf_counter()
+        direct_translation(data)
+        direct_elapsed = time.perf_counter() - start
+        if index >= arguments.warmup:
+            end_to_end.append(elapsed)
+            floor.append(floor_elapsed)
+            direct_in.append(direct_elapsed)
+            for name, values in steps.items():
+                per_call[name].append(sum(values))
+
+    def ms(values: list[float]) -> str:
+        return f"{statistics.median(values) * 1000:7.2f} ms"
+
+    print(f"registerPresences, {ITEMS} items, {arguments.runs} runs (median), request {len(envelopes[0])} bytes")
+    print(f"  end to end            {ms(end_to_end)}")
+    print(f"  floor (parse + COPY)  {ms(floor)}")
+    print(f"  ratio                 {statistics.median(end_to_end) / statistics.median(floor):7.2f}")
+    print("  breakdown (per call; authenticate includes verify, service includes nothing of Spyne):")
+    for name, values in per_call.items():
+        print(f"    {name:45s} {ms(values)}")
+    celery_app.control.purge()  # no worker consumes the bench's hand-offs
+    spyne_in = per_call["Spyne deserialise"]
+    print(f"  deserialise: Spyne {ms(spyne_in)} vs direct lxml translation (parse included) {ms(direct_in)}")
+
+
+if __name__ == "__main__":
+    main()
