@@ -78,3 +78,21 @@ def test_a_registration_submitted_while_redis_is_down_is_validated_after_it_retu
     assert wait_until(lambda: not Registration.objects.filter(pk__in=ids, status=Status.REGISTERED).exists())
     validated = HistoryEvent.objects.filter(registration_id__in=ids, event_type="registration.validated")
     assert sorted(validated.values_list("registration_id", flat=True)) == sorted(ids)  # once each
+
+
+@pytest.mark.django_db
+def test_10000_pending_registrations_are_validated_in_a_bounded_number_of_queries_per_batch(
+    employer, settings, django_assert_max_num_queries
+):
+    settings.VALIDATION_REQUEUE_AFTER_SECONDS = 1
+    for _ in range(50):
+        registration_submit_batch(items=[presence(caller=employer) for _ in range(200)], caller=employer, channel="WS")
+    Registration.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+
+    batches = 10_000 // 200
+    # One query to find the waiting ids, then per batch of 200: a fixed set (reference facts,
+    # row lock, bulk update, history chain heads, history insert, savepoints) of at most 20.
+    with django_assert_max_num_queries(1 + batches * 20):
+        assert requeue_waiting_validations() == 10_000
+    assert not Registration.objects.filter(status=Status.REGISTERED).exists()
+    assert HistoryEvent.objects.filter(event_type="registration.validated").count() == 10_000
