@@ -212,14 +212,18 @@ def registration_submit_cleaning_batch(
 def _lock_states(keys: Iterable[tuple[str, str]]) -> None:
     """Serialise concurrent writers of the same person and place of work.
 
-    PostgreSQL: a transaction-scoped advisory lock per key, taken in sorted order (no
-    deadlock). SQLite runs write transactions one at a time (IMMEDIATE), nothing to do.
+    PostgreSQL: a transaction-scoped advisory lock per key, all in one statement and in
+    sorted order (no deadlock). SQLite runs write transactions one at a time (IMMEDIATE), nothing to do.
     """
     if connection.vendor != "postgresql":
         return
+    names = [f"cleaning|{niss}|{workplace}" for niss, workplace in set(keys)]
     with connection.cursor() as cursor:
-        for niss, workplace in sorted(set(keys)):
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"cleaning|{niss}|{workplace}"])
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(h)) FROM "
+            "(SELECT DISTINCT hashtext(k) AS h FROM unnest(%s::text[]) AS k ORDER BY 1) AS locks",
+            [names],
+        )
 
 
 def _last_events(keys: set[tuple[str, str]]) -> dict[tuple[str, str], _LastEvent]:

@@ -64,7 +64,13 @@ def rest_client(
 
 
 def assertion(
-    key: Any, client_id: str, *, aud: str = TOKEN_URL, algorithm: str = "RS256", headers: Any = None, **claims: Any
+    key: Any,
+    client_id: str,
+    *,
+    aud: str | None = TOKEN_URL,
+    algorithm: str = "RS256",
+    headers: Any = None,
+    **claims: Any,
 ) -> str:
     now = int(time.time())
     payload: dict[str, Any] = {
