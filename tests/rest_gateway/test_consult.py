@@ -5,14 +5,16 @@ employer's id on get, history, cancel: answered as unknown) and 29 (filters neve
 what a client sees)."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from history.models import HistoryEvent
-from registrations.models import ClientRole, Registration, Status
+from registrations.models import Client, ClientRole, Registration, Status
 from tests.factories import make_enterprise_number, make_niss, make_workplace_id
-from tests.rest_gateway.conftest import Api, event, minutes_ago, rest_client, token_for
+from tests.rest_gateway.conftest import Api, event, minutes_ago, public_pem, rest_client, token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -267,3 +269,20 @@ def test_reference_catalogues_in_four_languages(api):
     assert api.get(f"/refData/activities/{activities[0]['code']}").json() == activities[0]
     _not_found(api.get("/refData/activities/GARDENING"))
     _not_found(api.get("/refData/remarks/CAW_18"))
+
+
+def test_a_professional_registered_on_the_command_line_sees_its_mandates_only(client, key, world, employer, tmp_path):
+    pem = tmp_path / "professional.pub.pem"
+    pem.write_text(public_pem(key))
+    out = StringIO()
+    mandates = f"{employer.enterprise_number},{make_enterprise_number()}"
+    call_command(
+        "register_client",
+        *("--name", "Social secretariat", "--enterprise-number", make_enterprise_number()),
+        *("--role", "professional", "--mandated-by", mandates, "--public-key", str(pem)),
+        stdout=out,
+    )
+    professional = Client.objects.get(pk=out.getvalue().strip().splitlines()[-1])
+    api = Api(client, token_for(client, professional, key))
+    assert _ids(api.get("/presenceRegistrations", WINDOW)) == [world["a"]["id"]]
+    assert api.register(event()).status_code == 403

@@ -82,3 +82,10 @@ def test_a_client_over_its_rate_limit_gets_429_and_others_are_unaffected(client,
     assert other.get("/refData/remarks").status_code == 200
     assert api.register(event()).status_code == 429
     assert not Registration.objects.exists()
+
+
+def test_an_unacceptable_accept_header_is_a_406_problem(api):
+    response = api.http.get(
+        API + "/refData/remarks", HTTP_AUTHORIZATION=f"Bearer {api.token}", HTTP_ACCEPT="application/xml"
+    )
+    _problem(response, 406, "about:blank")
