@@ -234,6 +234,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+CELERY_BEAT_SCHEDULE["purge-expired-rest-credentials"] = {
+    "task": "rest_gateway.tasks.purge_expired_credentials",
+    "schedule": 3600.0,
+}
 # OAuth 2.0 token endpoint. Empty audiences = the token URL as the client addressed it;
 # behind a reverse proxy list the exact public token URL(s) instead.
 OAUTH_TOKEN_AUDIENCES = env_list("OAUTH_TOKEN_AUDIENCES", [])

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from registrations.models import ClientRole, Registration
 from rest_gateway.models import AccessToken, UsedClientAssertion
+from rest_gateway.tasks import purge_expired_credentials
 from tests.rest_gateway.conftest import (
     API,
     TOKEN_PATH,
@@ -190,3 +191,14 @@ def test_registering_needs_the_enterprise_scope(client, key):
     assert body["requiredScopes"] == ["scope:presenceregistration:enterprise"]
     assert 'error="insufficient_scope"' in response["WWW-Authenticate"]
     assert not Registration.objects.exists()
+
+
+def test_expired_tokens_and_assertion_ids_are_purged(client, employer, key):
+    live = token_for(client, employer, key)
+    token_for(client, employer, key)
+    AccessToken.objects.exclude(pk=AccessToken.objects.order_by("pk").first().pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    UsedClientAssertion.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert purge_expired_credentials() == 3
+    assert Api(client, live).get("/refData/remarks").status_code == 200
