@@ -15,6 +15,7 @@ from lxml import etree
 from lxml.builder import E
 from spyne import Application
 from spyne.protocol.soap import Soap11
+from spyne.server.django import DjangoServer
 
 from soap_gateway import security
 from soap_gateway.faults import PlatformCode, SocSecFault
@@ -128,6 +129,18 @@ class ContractSoap11(Soap11):  # type: ignore[misc]  # Spyne has no type informa
         if sent and sent != ACTIONS[body.tag]:
             raise SocSecFault(PlatformCode.MALFORMED, "The SOAPAction does not match the message body.")
 
+    def deserialize(self, ctx: Any, message: Any) -> None:
+        """Spyne's reading of a schema-valid Body; a value it cannot represent (a year after
+        9999, a negative year) is a content fault, never a bare Spyne or HTTP 500 error."""
+        try:
+            super().deserialize(ctx, message)
+        except SocSecFault:
+            raise
+        except Exception as exc:
+            raise SocSecFault(
+                PlatformCode.CONTENT_INVALID, "A value could not be read.", log_reason=type(exc).__name__
+            ) from None
+
 
 class ContractOutSoap11(Soap11):  # type: ignore[misc]
     """Soap11 output without the empty <faultactor/> Spyne always writes."""
@@ -137,6 +150,22 @@ class ContractOutSoap11(Soap11):  # type: ignore[misc]
         if inst.faultactor:
             subelts.append(E("faultactor", inst.faultactor))
         return self._fault_to_parent_impl(ctx, cls, inst, parent, ns, subelts)
+
+
+class ContractDjangoServer(DjangoServer):  # type: ignore[misc]
+    """A response that cannot be written becomes a provider fault in the platform's shape."""
+
+    def get_out_string(self, ctx: Any) -> None:
+        try:
+            super().get_out_string(ctx)
+        except Exception:
+            if ctx.out_error is not None:
+                raise
+            fault = SocSecFault(PlatformCode.PROVIDER_ERROR)
+            logger.exception("response could not be written, ticket=%s", fault.ticket)
+            ctx.out_error, ctx.out_object, ctx.out_document, ctx.out_string = fault, None, None, None
+            ctx.transport.resp_code = ctx.out_protocol.fault_to_http_response_code(fault)
+            super().get_out_string(ctx)
 
 
 def make_app() -> Application:

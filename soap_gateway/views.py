@@ -13,9 +13,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from lxml import etree
-from spyne.server.django import DjangoServer
 
-from soap_gateway.application import SOAP11_ENV, make_app
+from soap_gateway.application import SOAP11_ENV, ContractDjangoServer, make_app
 from soap_gateway.faults import PlatformCode, SocSecFault
 from soap_gateway.schemas import DOCUMENTS, WSDL, render
 
@@ -23,9 +22,9 @@ _XML = "text/xml; charset=utf-8"
 
 
 @lru_cache(maxsize=1)
-def _server() -> DjangoServer:
+def _server() -> ContractDjangoServer:
     """Built on first use (0.2-0.4 s), once per process."""
-    return DjangoServer(make_app())
+    return ContractDjangoServer(make_app())
 
 
 def fault_response(fault: SocSecFault, status: int) -> HttpResponse:

@@ -260,3 +260,28 @@ def test_14_a_replayed_message_is_refused(post_soap, client_a, credentials_a, ca
     assert fault_of(replay.content).code == "SOA-01001"
     assert "replayed" in caplog.text
     assert Registration.objects.count() == 1
+
+
+@pytest.mark.parametrize("date", ["10000-01-01", "-0001-01-01"])
+def test_a_schema_valid_date_python_cannot_hold_is_a_content_fault(signed_post, client_a, date):
+    assert_refused(signed_post(envelope(register_request([one_item(client_a, date=date)]))), "SOA-03007")
+
+
+def test_a_date_with_a_zone_suffix_is_read_as_the_calendar_date_written(signed_post, client_a):
+    from django.utils import timezone
+
+    today = timezone.localdate().isoformat()
+    response = signed_post(envelope(register_request([one_item(client_a, date=f"{today}+14:00")])))
+    assert response.status_code == 200
+    assert Registration.objects.get().registration_date.isoformat() == today
+
+
+def test_a_response_that_cannot_be_written_is_a_provider_fault(signed_post, client_a, monkeypatch, caplog):
+    from soap_gateway import types as t
+
+    unwritable = t.PresenceRegistrationType(PresenceRegistrationId=1, CreationDate="yesterday", Channel="WS")
+    monkeypatch.setattr("soap_gateway.services.presence_registration", lambda registration: unwritable)
+    response = signed_post(envelope(register_request([one_item(client_a)])))
+    fault = fault_of(response.content)
+    assert (response.status_code, fault.code) == (500, "SOA-02001")
+    assert fault.ticket in caplog.text
