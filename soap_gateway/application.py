@@ -10,7 +10,7 @@ the SOAPAction. Each refusal is a SocSecFault with its platform code; nothing is
 import logging
 from typing import Any
 
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from lxml import etree
 from lxml.builder import E
 from spyne import Application
@@ -89,7 +89,7 @@ def authenticate(envelope: etree._Element, meta: dict[str, Any]) -> security.Aut
         return security.authenticate_proxied(der) if der else security.authenticate_signed(envelope)
     except security.WsSecurityError as exc:
         raise SocSecFault(PlatformCode.NOT_AUTHENTICATED, log_reason=str(exc)) from None
-    except DatabaseError as exc:
+    except (OperationalError, InterfaceError) as exc:  # the database is down or unreachable
         raise SocSecFault(PlatformCode.UNAVAILABLE, log_reason=type(exc).__name__) from None
 
 

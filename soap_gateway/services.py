@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from spyne import Fault, ServiceBase, rpc
 
@@ -230,7 +230,7 @@ class GatewayService(ServiceBase):  # type: ignore[misc]  # Spyne has no type in
             raise SocSecFault(PlatformCode.SCHEMA_VIOLATION, exc.message) from exc
         except RegistrationError as exc:
             raise SocSecFault(PlatformCode.CONTENT_INVALID, exc.message, kind="BusinessError") from exc
-        except DatabaseError as exc:
+        except (OperationalError, InterfaceError) as exc:  # the database is down or unreachable
             raise SocSecFault(PlatformCode.UNAVAILABLE, log_reason=type(exc).__name__) from exc
         except Exception as exc:
             fault = SocSecFault(PlatformCode.PROVIDER_ERROR)

@@ -191,3 +191,37 @@ def test_no_niss_reaches_the_log(signed_post, client_a, caplog):
     bad = register_item(niss=niss + "1", company=client_a.enterprise_number, workplace=make_workplace_id())
     assert fault_of(signed_post(envelope(register_request([bad]))).content).code == "SOA-03006"
     assert niss not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("operation", "body"),
+    [
+        ("registerPresences", None),
+        (
+            "cancelPresences",
+            "<pr:CancelPresencesRequest><pr:CancelPresenceRequest><t:PresenceRegistrationId>1</t:PresenceRegistrationId>"
+            "<t:CancellationReason>HOLIDAY</t:CancellationReason></pr:CancelPresenceRequest></pr:CancelPresencesRequest>",
+        ),
+        (
+            "searchPresences",
+            "<pr:SearchPresencesRequest><pr:SearchPresenceRequest><t:SearchPresenceRegistrationCriteria>"
+            "<t:RegistrationPeriodList><t:RegistrationPeriod><t:RegistrationPeriodStartDate>2026-11-26"
+            "</t:RegistrationPeriodStartDate><t:RegistrationPeriodEndDate>2026-11-26</t:RegistrationPeriodEndDate>"
+            "</t:RegistrationPeriod></t:RegistrationPeriodList></t:SearchPresenceRegistrationCriteria>"
+            "</pr:SearchPresenceRequest></pr:SearchPresencesRequest>",
+        ),
+        (
+            "getPresenceRegistration",
+            "<pr:GetPresenceRegistrationRequest><pr:GetPresenceRegistrationRequest><t:PresenceRegistrationId>1"
+            "</t:PresenceRegistrationId></pr:GetPresenceRegistrationRequest></pr:GetPresenceRegistrationRequest>",
+        ),
+    ],
+)
+def test_no_unauthenticated_call_reaches_a_service(post_soap, client_a, monkeypatch, caplog, operation, body):
+    def reached(**_):
+        raise AssertionError("a service was called")
+
+    for name in ("registration_submit_batch", "registration_cancel_batch", "registration_search", "registration_get"):
+        monkeypatch.setattr(f"soap_gateway.services.{name}", reached)
+    data = envelope(body) if body else request_for(client_a)
+    assert_not_authenticated(post_soap(data, operation=operation), caplog, "wsse:Security")
