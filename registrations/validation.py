@@ -1,8 +1,9 @@
 """Running the rule engine and recording its outcome (asynchronous validation, spec §4.2)."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from history.events import EventType
@@ -52,6 +53,26 @@ def registration_revalidate(*, registration_ids: Sequence[int]) -> int:
         return _apply(current, EventType.REVALIDATED, only_changes=True)
 
 
+def _write_outcomes(registrations: list[Registration], validated_at: datetime) -> None:
+    """One UPDATE for the whole batch. (Django's bulk_update builds a CASE expression per
+    column that costs more than the rest of the validation; UPDATE ... FROM a VALUES list
+    works on PostgreSQL and SQLite >= 3.33 alike.)"""
+    if not registrations:
+        return
+    table = Registration._meta.db_table
+    rows = ", ".join(["(CAST(%s AS BIGINT), %s, CAST(%s AS BIGINT))"] * len(registrations))
+    params: list[int | str | datetime] = []
+    for registration in registrations:
+        params += [registration.pk, registration.status, registration.remark_mask]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH outcome(id, status, remark_mask) AS (VALUES {rows}) "  # noqa: S608 - placeholders only
+            f"UPDATE {table} SET status = outcome.status, remark_mask = outcome.remark_mask, validated_at = %s "
+            f"FROM outcome WHERE {table}.id = outcome.id",
+            [*params, validated_at],
+        )
+
+
 def _apply(registrations: list[Registration], event_type: EventType, *, only_changes: bool) -> int:
     masks = evaluate(registrations)
     now = timezone.now()
@@ -64,7 +85,7 @@ def _apply(registrations: list[Registration], event_type: EventType, *, only_cha
         registration.status = _status_for(mask)
         registration.validated_at = now
         changed.append(registration)
-    Registration.objects.bulk_update(changed, ["remark_mask", "status", "validated_at"])
+    _write_outcomes(changed, now)
     history_record_many(
         [
             NewEvent(

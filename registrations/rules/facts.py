@@ -7,9 +7,9 @@ rules then only look at these dictionaries. Periods are inclusive; `None` as end
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from django.db.models import Q
 
@@ -25,9 +25,6 @@ from registrations.models import (
     SelfEmployedPeriod,
     Status,
 )
-
-if TYPE_CHECKING:
-    from django.db.models import QuerySet
 
 
 class Period(NamedTuple):
@@ -77,13 +74,32 @@ def covered(periods: Iterable[Period], day: date) -> bool:
     return any(period.covers(day) for period in periods)
 
 
-def duplicate_identity(registration: Registration) -> tuple[object, ...]:
+_IDENTITY_FIELDS = (
+    "id",
+    "niss",
+    "limosa_id",
+    "workplace_id",
+    "registration_date",
+    "enterprise_number",
+    "event_type",
+    "event_at",
+)
+
+
+def _identity(
+    niss: str,
+    limosa_id: str,
+    workplace_id: str,
+    day: date,
+    enterprise_number: str,
+    event_type: str,
+    event_at: datetime | None,
+) -> tuple[object, ...]:
     """What makes two registrations "the same declaration" (remark 14)."""
-    person = registration.niss or f"L{registration.limosa_id}"
-    if registration.event_at is not None:  # cleaning: same person, type and minute
-        minute = registration.event_at.replace(second=0, microsecond=0)
-        return (person, registration.event_type, minute)
-    return (person, registration.workplace_id, registration.registration_date, registration.enterprise_number)
+    person = niss or f"L{limosa_id}"
+    if event_at is not None:  # cleaning: same person, type and minute
+        return (person, event_type, event_at.replace(second=0, microsecond=0))
+    return (person, workplace_id, day, enterprise_number)
 
 
 @dataclass
@@ -107,17 +123,15 @@ class ReferenceFacts:
         workplaces = {r.workplace_id for r in registrations}
         facts = cls()
         facts.persons = set(Person.objects.filter(niss__in=nisses).values_list("niss", flat=True))
-        for number, start, end, natural in Enterprise.objects.filter(
-            enterprise_number__in=enterprises
-        ).values_list("enterprise_number", "active_from", "active_to", "natural_person"):
+        for number, start, end, natural in Enterprise.objects.filter(enterprise_number__in=enterprises).values_list(
+            "enterprise_number", "active_from", "active_to", "natural_person"
+        ):
             facts.enterprises[number] = EnterpriseFacts(Period(start, end), natural)
         for enterprise, niss in EnterpriseFounder.objects.filter(enterprise_id__in=enterprises).values_list(
             "enterprise_id", "niss"
         ):
             facts.founders[enterprise].add(niss)
-        for niss, start, end in SelfEmployedPeriod.objects.filter(niss__in=nisses).values_list(
-            "niss", "start", "end"
-        ):
+        for niss, start, end in SelfEmployedPeriod.objects.filter(niss__in=nisses).values_list("niss", "start", "end"):
             facts.self_employed[niss].append(Period(start, end))
         for niss, employer, start, end, worker_type, user_company in DimonaPeriod.objects.filter(
             niss__in=nisses
@@ -137,42 +151,44 @@ class ReferenceFacts:
 
     def _load_declarations(self, workplaces: set[str]) -> None:
         parties: dict[str, set[str]] = defaultdict(set)
-        for declaration, enterprise in DeclarationParty.objects.filter(
-            declaration_id__in=workplaces
-        ).values_list("declaration_id", "enterprise_number"):
+        for declaration, enterprise in DeclarationParty.objects.filter(declaration_id__in=workplaces).values_list(
+            "declaration_id", "enterprise_number"
+        ):
             parties[declaration].add(enterprise)
-        for number, sector, amount, start, end in DeclarationOfWorks.objects.filter(
-            number__in=workplaces
-        ).values_list("number", "sector", "amount", "start_date", "end_date"):
-            self.declarations[number] = DeclarationFacts(
-                sector, amount, Period(start, end), frozenset(parties[number])
-            )
+        for number, sector, amount, start, end in DeclarationOfWorks.objects.filter(number__in=workplaces).values_list(
+            "number", "sector", "amount", "start_date", "end_date"
+        ):
+            self.declarations[number] = DeclarationFacts(sector, amount, Period(start, end), frozenset(parties[number]))
 
     def _load_duplicates(self, registrations: Sequence[Registration]) -> None:
-        # Same workplace (construction, meat) or same person (cleaning: any workplace).
-        candidates: QuerySet[Registration] = (
-            Registration.objects.filter(registration_date__in={r.registration_date for r in registrations})
-            .filter(
-                Q(workplace_id__in={r.workplace_id for r in registrations})
-                | Q(niss__in={r.niss for r in registrations if r.niss})
-            )
+        # A duplicate is always the same person on the same day: the (niss, date) and
+        # (limosa_id, date) indexes find the few candidates.
+        days = {r.registration_date for r in registrations}
+        nisses = {r.niss for r in registrations if r.niss}
+        limosa_ids = {r.limosa_id for r in registrations if r.limosa_id}
+        candidates = (
+            Registration.objects.filter(registration_date__in=days)
+            .filter(Q(niss__in=nisses) | Q(limosa_id__in=limosa_ids))
             .exclude(status=Status.CANCELLED)
+            .values_list(*_IDENTITY_FIELDS)
         )
         by_identity: dict[tuple[object, ...], list[int]] = defaultdict(list)
-        for candidate in candidates.only(
-            "id",
-            "niss",
-            "limosa_id",
-            "workplace_id",
-            "registration_date",
-            "enterprise_number",
-            "event_type",
-            "event_at",
-        ):
-            by_identity[duplicate_identity(candidate)].append(candidate.pk)
-        for registration in registrations:
-            same = by_identity.get(duplicate_identity(registration), [])
-            self.earlier_duplicates[registration.pk] = [pk for pk in same if pk < registration.pk]
+        for row in candidates:
+            by_identity[_identity(*row[1:])].append(row[0])
+        for r in registrations:
+            same = by_identity.get(
+                _identity(
+                    r.niss,
+                    r.limosa_id,
+                    r.workplace_id,
+                    r.registration_date,
+                    r.enterprise_number,
+                    r.event_type,
+                    r.event_at,
+                ),
+                [],
+            )
+            self.earlier_duplicates[r.pk] = [pk for pk in same if pk < r.pk]
 
     def dimonas_with(self, niss: str, enterprise: str) -> list[Dimona]:
         return [dimona for dimona in self.dimonas.get(niss, []) if dimona.is_with(enterprise)]
