@@ -22,21 +22,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.core.management import call_command
+from django.db import connection
 
-from bench import report  # noqa: E402
-from registrations import services  # noqa: E402
-from registrations.authz import Caller  # noqa: E402
-from registrations.demo import build_world  # noqa: E402
-from registrations.models import Channel, Enterprise, Registration  # noqa: E402
-from registrations.reference_import import reference_import  # noqa: E402
-from registrations.services import PresenceInput, registration_submit_batch  # noqa: E402
-from registrations.validation import registration_validate_batch  # noqa: E402
+from bench import report
+from registrations import services
+from registrations.authz import Caller
+from registrations.demo import build_world
+from registrations.models import Channel, Enterprise, Registration
+from registrations.reference_import import reference_import
+from registrations.services import PresenceInput, registration_submit_batch
+from registrations.validation import registration_validate_batch
 
 BATCH = 200
 
@@ -102,7 +102,7 @@ def floor_masks(ids: list[int]) -> dict[int, int]:
 
 def ensure_world() -> dict[str, list[dict[str, object]]]:
     call_command("migrate", verbosity=0)
-    rng = random.Random(7)  # noqa: S311
+    rng = random.Random(7)
     world = build_world(rng, enterprises=300, persons=3000)
     if not Enterprise.objects.exists():
         reference_import(world.data)
@@ -137,7 +137,7 @@ def main() -> None:
     if connection.vendor != "postgresql":
         sys.exit("bench/validation.py needs PostgreSQL: set DATABASE_URL")
     world = ensure_world()["world"]
-    rng = random.Random(11)  # noqa: S311
+    rng = random.Random(11)
     engine_times, floor_times = [], []
     for run in range(args.runs):
         ids = pending_registrations(world, args.registrations, rng)

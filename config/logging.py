@@ -1,7 +1,7 @@
 """Logging that never prints a NISS in clear (spec §9).
 
 Every formatted line, traceback included, passes through `redact_niss`, which replaces
-anything shaped like a NISS (11 digits, bare or in the printed 00.00.00-000.00 form) with a
+anything shaped like a NISS (11 digits, bare or with the separators admission accepts) with a
 keyed hash. The hash lets an operator correlate lines about one person without revealing the
 number; a plain hash would not do, as the number space is small enough to enumerate.
 """
@@ -12,7 +12,9 @@ import logging
 import re
 from typing import Any
 
-_NISS_SHAPE = re.compile(r"(?<![0-9])(?:[0-9]{11}|[0-9]{2}\.[0-9]{2}\.[0-9]{2}-[0-9]{3}\.[0-9]{2})(?![0-9])")
+# 11 digits, each pair optionally separated by '.', '-' or ' ': every spelling admission
+# accepts (registrations/identifiers.py), so none can reach a log line in clear.
+_NISS_SHAPE = re.compile(r"(?<![0-9])[0-9](?:[.\- ]?[0-9]){10}(?![0-9])")
 
 
 def niss_token(niss: str) -> str:

@@ -37,8 +37,10 @@ def normalise_enterprise_number(raw: str | int) -> str | ItemError:
 
     SOAP carries CompanyID as xs:long, which drops the leading zero: 9 digits get it back.
     """
-    value = _SEPARATORS.sub("", str(raw).strip())
-    if not _ASCII_DIGITS.fullmatch(value) or len(value) not in (9, 10):
+    text = str(raw).strip()
+    value = _SEPARATORS.sub("", text)
+    # A sign is not a separator: -448181966 is not an enterprise number (xs:long allows it).
+    if text[:1] in ("-", "+") or not _ASCII_DIGITS.fullmatch(value) or len(value) not in (9, 10):
         return ItemError(ItemErrorCode.COMPANY_ID_MALFORMED)
     value = value.zfill(10)
     if value[0] not in "01":

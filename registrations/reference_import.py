@@ -114,8 +114,9 @@ def _amount(value: Any) -> Decimal:
         amount = Decimal(str(value)) if isinstance(value, int | float | str) else None
     except InvalidOperation:
         amount = None
-    if amount is None or not amount.is_finite() or amount < 0:
-        raise _RowError("a non-negative amount expected")
+    # The register keeps 12 digits before the decimal point and 2 after (cents).
+    if amount is None or not amount.is_finite() or amount < 0 or amount >= 10**12 or amount != round(amount, 2):
+        raise _RowError("an amount in euro from 0 to 999999999999.99, at most 2 decimals, expected")
     return amount
 
 
@@ -304,9 +305,7 @@ def _declaration(row: Any, where: str) -> _Parsed:
         where,
     )
     _check_period(c, "startDate", "endDate", where)
-    if c["sector"] not in (Sector.CONSTRUCTION, Sector.MEAT, Sector.CLEANING) or isinstance(
-        c["sector"], bool
-    ):
+    if type(c["sector"]) is not int or c["sector"] not in (Sector.CONSTRUCTION, Sector.MEAT, Sector.CLEANING):
         raise _RowError(f"{where}.sector: 1 (construction), 3 (meat) or 4 (cleaning) expected")
     address = _read(c["address"] or {}, _ADDRESS, set(_ADDRESS), f"{where}.address")
     coordinates = c["coordinates"]

@@ -31,10 +31,12 @@ def service_log():
 def test_a_niss_is_replaced_by_a_keyed_hash_in_every_form():
     niss = make_niss("850730", 33)
     printed = f"{niss[0:2]}.{niss[2:4]}.{niss[4:6]}-{niss[6:9]}.{niss[9:11]}"
-    line = redact_niss(f"bare {niss} printed {printed} in a path /x/{niss}/y")
-    assert niss not in line
-    assert printed not in line
-    assert line.count(niss_token(niss)) == 3
+    spaced = f"{niss[0:2]} {niss[2:4]} {niss[4:6]} {niss[6:9]} {niss[9:11]}"
+    mixed = f"{niss[0:6]}-{niss[6:9]}.{niss[9:11]}"
+    line = redact_niss(f"bare {niss} printed {printed} spaced {spaced} mixed {mixed} in a path /x/{niss}/y")
+    for spelling in (niss, printed, spaced, mixed):
+        assert spelling not in line
+    assert line.count(niss_token(niss)) == 5
 
 
 def test_the_hash_is_keyed(settings):
@@ -44,8 +46,9 @@ def test_the_hash_is_keyed(settings):
     assert niss_token(niss) != before
 
 
-def test_longer_digit_runs_are_not_mistaken_for_a_niss():
+def test_longer_digit_runs_and_timestamps_are_not_mistaken_for_a_niss():
     assert redact_niss("registration 123456789012345") == "registration 123456789012345"
+    assert redact_niss("2026-11-26 15:54:24,196 INFO") == "2026-11-26 15:54:24,196 INFO"
 
 
 @pytest.mark.redis

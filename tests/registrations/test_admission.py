@@ -18,9 +18,7 @@ def employer():
 
 
 def submit_one(caller, **fields):
-    [result] = registration_submit_batch(
-        items=[presence(caller=caller, **fields)], caller=caller, channel="WS"
-    )
+    [result] = registration_submit_batch(items=[presence(caller=caller, **fields)], caller=caller, channel="WS")
     return result
 
 
@@ -96,6 +94,8 @@ def test_accepts_enterprise_numbers_with_or_without_leading_zero(employer, compa
         ("44818196", 2, "8 digits"),
         ("０４４８１８１９６６", 2, "full-width digits, which python-stdnum would accept"),
         ("BE0448181966", 2, "VAT prefix"),
+        (-448181966, 2, "a negative xs:long"),
+        ("-0448181966", 2, "a sign is not a separator"),
         ("0448181967", 3, "mod-97 check fails"),
         ("0000000000", 2, "all zeros is no enterprise number"),
     ],

@@ -185,16 +185,24 @@ def test_the_problems_name_row_and_field(tmp_path):
         ({"people": []}, "people: unknown section"),
         ({"persons": [{"niss": NISS, "givenName": "A", "familyName": "B"}] * 2}, "same key as persons[0]"),
         (
-            {
-                "dimonas": [
-                    {"employer": "0448181966", "niss": NISS, "from": "2026-02-29", "workerType": "employee"}
-                ]
-            },
+            {"dimonas": [{"employer": "0448181966", "niss": NISS, "from": "2026-02-29", "workerType": "employee"}]},
             "dimonas[0].from: not a date",
         ),
         (
             {"selfEmployed": [{"niss": NISS, "from": "2026-02-01", "to": "2026-01-01"}]},
             "selfEmployed[0].to: before from",
+        ),
+        (
+            {"declarationsOfWorks": [{**reference_file()["declarationsOfWorks"][0], "amount": "1e20"}]},
+            "declarationsOfWorks[0].amount: an amount in euro",
+        ),
+        (
+            {"declarationsOfWorks": [{**reference_file()["declarationsOfWorks"][0], "amount": 1000.005}]},
+            "at most 2 decimals",
+        ),
+        (
+            {"declarationsOfWorks": [{**reference_file()["declarationsOfWorks"][0], "sector": 1.0}]},
+            "declarationsOfWorks[0].sector",
         ),
     ],
 )
