@@ -17,7 +17,7 @@ from spyne import Application
 from spyne.protocol.soap import Soap11
 from spyne.server.django import DjangoServer
 
-from soap_gateway import security
+from soap_gateway import security, xmlio
 from soap_gateway.faults import PlatformCode, SocSecFault
 from soap_gateway.schemas import protocol_schema
 from soap_gateway.services import PresenceRegistrationService
@@ -130,20 +130,36 @@ class ContractSoap11(Soap11):  # type: ignore[misc]  # Spyne has no type informa
             raise SocSecFault(PlatformCode.MALFORMED, "The SOAPAction does not match the message body.")
 
     def deserialize(self, ctx: Any, message: Any) -> None:
-        """Spyne's reading of a schema-valid Body; a value it cannot represent (a year after
-        9999, a negative year) is a content fault, never a bare Spyne or HTTP 500 error."""
+        """Read the schema-valid Body straight from the tree (xmlio), instead of through
+        Spyne's per-value machinery. A value Python cannot hold (a year after 9999) is a
+        content fault; nothing here may end as a bare HTTP 500."""
+        self.event_manager.fire_event("before_deserialize", ctx)
         try:
-            super().deserialize(ctx, message)
-        except SocSecFault:
-            raise
-        except Exception as exc:
+            ctx.in_object = xmlio.read(ctx.descriptor.in_message, ctx.in_body_doc)
+        except (ValueError, OverflowError) as exc:
             raise SocSecFault(
                 PlatformCode.CONTENT_INVALID, "A value could not be read.", log_reason=type(exc).__name__
             ) from None
+        except Exception as exc:
+            fault = SocSecFault(PlatformCode.PROVIDER_ERROR)
+            logger.exception("request could not be read, ticket=%s", fault.ticket)
+            raise fault from exc
+        self.event_manager.fire_event("after_deserialize", ctx)
 
 
 class ContractOutSoap11(Soap11):  # type: ignore[misc]
-    """Soap11 output without the empty <faultactor/> Spyne always writes."""
+    """Soap11 output: responses written straight into lxml (xmlio), faults by Spyne without
+    the empty <faultactor/> it always writes."""
+
+    def serialize(self, ctx: Any, message: Any) -> None:
+        if ctx.out_error is not None or message is not self.RESPONSE:
+            super().serialize(ctx, message)
+            return
+        self.event_manager.fire_event("before_serialize", ctx)
+        ctx.out_document = etree.Element(f"{{{SOAP11_ENV}}}Envelope", nsmap=self.app.interface.nsmap)
+        ctx.out_body_doc = etree.SubElement(ctx.out_document, f"{{{SOAP11_ENV}}}Body")
+        xmlio.write_message(ctx.out_body_doc, ctx.descriptor.out_message, ctx.out_object)
+        self.event_manager.fire_event("after_serialize", ctx)
 
     def fault_to_parent(self, ctx: Any, cls: Any, inst: Any, parent: Any, ns: Any, *args: Any, **kwargs: Any) -> Any:
         subelts = [E("faultcode", f"{self.soap_env}:{inst.faultcode}"), E("faultstring", inst.faultstring)]

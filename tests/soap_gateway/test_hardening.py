@@ -277,10 +277,11 @@ def test_a_date_with_a_zone_suffix_is_read_as_the_calendar_date_written(signed_p
 
 
 def test_a_response_that_cannot_be_written_is_a_provider_fault(signed_post, client_a, monkeypatch, caplog):
-    from soap_gateway import types as t
+    class Unwritable:
+        def __getattr__(self, name):
+            raise RuntimeError(name)
 
-    unwritable = t.PresenceRegistrationType(PresenceRegistrationId=1, CreationDate="yesterday", Channel="WS")
-    monkeypatch.setattr("soap_gateway.services.presence_registration", lambda registration: unwritable)
+    monkeypatch.setattr("soap_gateway.services.presence_registration", lambda registration: Unwritable())
     response = signed_post(envelope(register_request([one_item(client_a)])))
     fault = fault_of(response.content)
     assert (response.status_code, fault.code) == (500, "SOA-02001")
