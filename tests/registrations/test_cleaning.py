@@ -1,9 +1,11 @@
 """Cleaning admission and the IN/OUT state machine (spec §4.2; bad inputs 15-21, 26, 27)."""
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from history.models import HistoryEvent
@@ -232,3 +234,28 @@ def test_a_200_item_batch_takes_a_fixed_number_of_queries(employer, django_asser
     with django_assert_max_num_queries(16):
         results = submit(employer, *items)
     assert all(r.registration is not None for r in results)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_check_ins_of_one_person_and_place_store_exactly_one():
+    niss, workplace = make_niss(), make_workplace_id()
+    senders = [caller_for(make_client(ClientRole.ENTERPRISE)) for _ in range(6)]
+    barrier = threading.Barrier(len(senders))
+    outcomes: list[list[int]] = []
+
+    def check_in(sender):
+        try:
+            barrier.wait()
+            [result] = submit(sender, cleaning(niss=niss, workplace=workplace, minutes_ago=1))
+            outcomes.append(codes(result))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=check_in, args=(sender,)) for sender in senders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [[]] + [[E.CHECK_IN_ALREADY_OPEN]] * (len(senders) - 1)
+    assert Registration.objects.filter(niss=niss).count() == 1
