@@ -260,3 +260,19 @@ def test_a_search_with_a_period_ending_before_it_starts_is_a_content_fault(zeep_
             SearchPresenceRequest={"SearchPresenceRegistrationCriteria": {"RegistrationPeriodList": period}}
         )
     assert read_fault(raised.value).code == "SOA-03007"
+
+
+def test_search_by_creation_window_reads_a_time_without_zone_as_brussels_time(zeep_as, credentials_a, client_a):
+    service = zeep_as(credentials_a)
+    _register(service, client_a, 2)
+    now = timezone.now()
+
+    def count(start, end=None):
+        criteria = {"RegistrationPeriodList": _period(), "CreationStartDate": start, "CreationEndDate": end}
+        answer = service.searchPresences(SearchPresenceRequest={"SearchPresenceRegistrationCriteria": criteria})
+        return answer.PresenceRegistrationList.PresenceRegistrationResultCount
+
+    assert count(now - timedelta(minutes=5), now + timedelta(minutes=5)) == 2
+    assert count(now + timedelta(minutes=5)) == 0
+    brussels_wall_clock = timezone.localtime(now).replace(tzinfo=None)
+    assert count(brussels_wall_clock - timedelta(minutes=30)) == 2  # read as UTC it would find none
