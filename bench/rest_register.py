@@ -37,21 +37,21 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.http import HttpRequest, JsonResponse  # noqa: E402
-from django.test import Client as HttpClient  # noqa: E402
-from django.urls import path  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from django.views.decorators.csrf import csrf_exempt  # noqa: E402
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.test import Client as HttpClient
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 
-from bench.report import result, write  # noqa: E402
-from config import urls as project_urls  # noqa: E402
-from config.celery import app as celery_app  # noqa: E402
-from registrations.models import Client, ClientRole  # noqa: E402
-from tests.factories import make_enterprise_number, make_niss  # noqa: E402
-from tests.rest_gateway.conftest import assertion, new_key, public_pem, token_form  # noqa: E402
+from bench.report import result, write
+from config import urls as project_urls
+from config.celery import app as celery_app
+from registrations.models import Client, ClientRole
+from tests.factories import make_enterprise_number, make_niss
+from tests.rest_gateway.conftest import assertion, new_key, public_pem, token_form
 
 API = "/REST/presenceRegistration/v1/presenceRegistrations/registerInBulk"
 TABLE = "bench_rest_registration"
@@ -99,7 +99,7 @@ def floor_view(request: HttpRequest) -> JsonResponse:
     """The minimal Django view: parse the body, one INSERT, a JSON answer."""
     item = json.loads(request.body)
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {TABLE} ({COLUMNS}) VALUES ({PLACEHOLDERS})", row(item, BENCH_CLIENT))  # noqa: S608
+        cursor.execute(f"INSERT INTO {TABLE} ({COLUMNS}) VALUES ({PLACEHOLDERS})", row(item, BENCH_CLIENT))
     return JsonResponse({"stored": 1})
 
 
@@ -133,9 +133,9 @@ def copy_floor(items: list[dict[str, Any]], client: Client) -> float:
                 for values in rows:
                     copy.write_row(values)
         else:
-            django_cursor.executemany(f"INSERT INTO {TABLE} ({COLUMNS}) VALUES ({PLACEHOLDERS})", rows)  # noqa: S608
+            django_cursor.executemany(f"INSERT INTO {TABLE} ({COLUMNS}) VALUES ({PLACEHOLDERS})", rows)
         elapsed = time.perf_counter() - start
-        django_cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
+        django_cursor.execute(f"DELETE FROM {TABLE}")
     return elapsed
 
 
@@ -154,7 +154,7 @@ def setup() -> tuple[HttpClient, Client, dict[str, Any]]:
         if connection.vendor == "postgresql":
             cursor.execute(f"CREATE TABLE {TABLE} (LIKE registrations_registration INCLUDING ALL)")
         else:
-            cursor.execute(f"CREATE TABLE {TABLE} AS SELECT * FROM registrations_registration WHERE 0")  # noqa: S608
+            cursor.execute(f"CREATE TABLE {TABLE} AS SELECT * FROM registrations_registration WHERE 0")
     key = new_key()
     client = Client.objects.create(
         name="bench",
@@ -191,7 +191,7 @@ def main() -> None:
     def floor_single(item: dict[str, Any]) -> None:
         assert http.post("/bench/floor", data=json.dumps(item), content_type="application/json").status_code == 200
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
+            cursor.execute(f"DELETE FROM {TABLE}")
 
     single, single_floor, bulk, bulk_floor = [], [], [], []
     for index in range(arguments.warmup + arguments.runs):
