@@ -225,3 +225,15 @@ def test_no_unauthenticated_call_reaches_a_service(post_soap, client_a, monkeypa
         monkeypatch.setattr(f"soap_gateway.services.{name}", reached)
     data = envelope(body) if body else request_for(client_a)
     assert_not_authenticated(post_soap(data, operation=operation), caplog, "wsse:Security")
+
+
+def test_no_request_body_is_logged_even_with_spyne_at_debug(signed_post, post_soap, client_a, caplog):
+    """Spyne logs raw bodies on its syntax-error and debug paths; ours never go there."""
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="spyne")
+    niss = make_niss()
+    item = register_item(niss=niss, company=client_a.enterprise_number, workplace=make_workplace_id())
+    signed_post(envelope(register_request([item])))
+    post_soap(envelope(register_request([item]))[:-20])  # not well-formed
+    post_soap(envelope(register_request([item.replace(niss, niss + "1")])))  # unsigned and invalid
+    assert niss not in caplog.text
