@@ -23,7 +23,7 @@ from history.selectors import history_for_registration
 from registrations.authz import Caller
 from registrations.cleaning import CleaningInput, registration_submit_cleaning_batch
 from registrations.exceptions import InvalidSearchError, NotAuthorisedError
-from registrations.models import Channel, Registration, Sector
+from registrations.models import Channel, Registration, Sector, Status
 from registrations.performances import PerformanceQuery, performances_for
 from registrations.selectors import (
     SearchCriteria,
@@ -260,7 +260,7 @@ class SearchApi(GatewayApi):
             niss=criteria.get("ssin"),
             enterprise_number=criteria.get("employer", {}).get("enterpriseNumber"),
             workplace_id=criteria.get("contractualRelationshipReference"),
-            statuses=sorted(statuses or []),  # type: ignore[arg-type]
+            statuses=[Status(status) for status in sorted(statuses or [])],
             remarks=[int(code[4:]) for code in criteria.get("remarks", [])],
             sectors=[Sector.CLEANING],
         )

@@ -205,18 +205,36 @@ def _lookup(data: Any, path: tuple[str | int, ...]) -> Any:
     return None
 
 
+# Error codes with an issue type of their own; other schema codes are schemaViolation and
+# anything else (a rule OpenAPI cannot express) is invalidInput.
+_ISSUE_KIND_BY_CODE = {
+    "required": "requiredInput",
+    "unknown_input": "unknownInput",
+    "exactly_one": "exactlyOneOfExpected",
+    "invalid_period": "invalidPeriod",
+}
+
+
 def _issue_kind(code: str | None) -> str:
-    if code == "required":
-        return "requiredInput"
-    if code in ("unknown_input", "exactly_one", "invalid_period"):
-        return {"unknown_input": "unknownInput", "exactly_one": "exactlyOneOfExpected"}.get(code, "invalidPeriod")
+    if code in _ISSUE_KIND_BY_CODE:
+        return _ISSUE_KIND_BY_CODE[code]
     return "schemaViolation" if code in _SCHEMA_CODES else "invalidInput"
 
 
+def _input(request: Any, location: str) -> Any:
+    """What the caller sent at `location`, to echo values in issues (None if unreadable)."""
+    if request is None:
+        return None
+    if location == "query":
+        return request.query_params
+    try:
+        return request.data
+    except exceptions.APIException:  # the body itself could not be parsed
+        return None
+
+
 def validation_issues(exc: exceptions.ValidationError, request: Any, location: str) -> list[dict[str, Any]]:
-    source: Any = None
-    if request is not None:
-        source = request.query_params if location == "query" else getattr(request, "_full_data", None)
+    source = _input(request, location)
     issues = []
     for path, message in _walk(exc.detail):
         code = getattr(message, "code", None)

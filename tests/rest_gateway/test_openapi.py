@@ -58,6 +58,7 @@ def test_every_operation_is_described_with_its_scopes_and_problems():
 def test_the_list_operation_describes_every_filter_and_no_niss():
     parameters = SCHEMA["paths"]["/presenceRegistrations"]["get"]["parameters"]
     names = {parameter["name"] for parameter in parameters}
+    assert len(names) == len(parameters)  # each described once
     assert {"registrationDateFrom", "registrationDateTo", "enterpriseNumber", "page", "pageSize"} <= names
     assert "ssin" not in names
 
