@@ -17,6 +17,7 @@ from spyne import Application
 from spyne.protocol.soap import Soap11
 from spyne.server.django import DjangoServer
 
+from registrations.authz import Caller
 from soap_gateway import security, xmlio
 from soap_gateway.faults import PlatformCode, SocSecFault
 from soap_gateway.schemas import protocol_schema
@@ -79,7 +80,7 @@ def _check_body(envelope: etree._Element) -> None:
         raise SocSecFault(PlatformCode.SCHEMA_VIOLATION, "The Body holds exactly one request element.")
 
 
-def authenticate(envelope: etree._Element, meta: dict[str, Any]) -> security.Authenticated:
+def authenticate(envelope: etree._Element, meta: dict[str, Any]) -> Caller:
     """The caller: from a trusted proxy's certificate header, else from the WS-Security
     signature. Raises SocSecFault 01001 (reason logged only) or 02002 (database down)."""
     try:

@@ -11,8 +11,8 @@ reason is logged with the fault's ticket and never sent to the caller.
 import base64
 import binascii
 import hashlib
+import itertools
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
@@ -40,18 +40,13 @@ _X509V3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-pr
 _BASE64 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
 _LOCAL_REF = re.compile(r"#([A-Za-z_][\w.-]*)")
 _MAX_REFERENCES = 8
+_PURGE_EVERY = 100
+_remembered = itertools.count(1)
 _FUTURE_SKEW = timedelta(seconds=60)
 
 
 class WsSecurityError(Exception):
     """The message is not authenticated; the text says why (for our log only)."""
-
-
-@dataclass(frozen=True)
-class Authenticated:
-    caller: Caller
-    client_name: str
-    via: str  # "ws-security" or "proxy"
 
 
 def _one(parent: etree._Element, path: str, what: str) -> etree._Element:
@@ -197,16 +192,17 @@ def _remember_signature(signature_value: bytes, now: datetime) -> None:
             SeenSignature.objects.create(digest=digest, expires_at=now + keep)
     except IntegrityError as exc:
         raise WsSecurityError("replayed message (signature already seen)") from exc
-    SeenSignature.objects.filter(expires_at__lt=now).delete()
+    if next(_remembered) % _PURGE_EVERY == 0:  # expired digests go in batches, not per call
+        SeenSignature.objects.filter(expires_at__lt=now).delete()
 
 
-def authenticate_signed(envelope: etree._Element) -> Authenticated:
+def authenticate_signed(envelope: etree._Element) -> Caller:
     """The caller of a WS-Security signed envelope. Raises WsSecurityError."""
     now = timezone.now()
     der, signature_value = verify_envelope(envelope, now)
     client = _client_for_der(der, now)
     _remember_signature(signature_value, now)
-    return Authenticated(Caller.for_client(client), client.name, "ws-security")
+    return Caller.for_client(client)
 
 
 def proxy_certificate(meta: dict[str, object]) -> bytes | None:
@@ -234,7 +230,7 @@ def forged_proxy_header(meta: dict[str, object]) -> bool:
     return present and meta.get("REMOTE_ADDR") not in settings.SOAP_TRUSTED_PROXIES
 
 
-def authenticate_proxied(der: bytes) -> Authenticated:
+def authenticate_proxied(der: bytes) -> Caller:
     """The caller whose certificate a trusted proxy verified. Raises WsSecurityError."""
     client = _client_for_der(der, timezone.now())
-    return Authenticated(Caller.for_client(client), client.name, "proxy")
+    return Caller.for_client(client)

@@ -208,10 +208,9 @@ def presence_registration(registration: Registration, *, with_history: bool = Fa
 
 def _caller(ctx: Any) -> Caller:
     """The authenticated caller; ContractSoap11 refuses any call without one."""
-    authenticated = getattr(ctx, "udc", None)
-    if authenticated is None:  # defence in depth: never reach the core unauthenticated
+    caller = getattr(ctx, "udc", None)
+    if not isinstance(caller, Caller):  # defence in depth: never reach the core unauthenticated
         raise SocSecFault(PlatformCode.NOT_AUTHENTICATED, log_reason="no caller on the context")
-    caller: Caller = authenticated.caller
     return caller
 
 
