@@ -24,7 +24,10 @@ install: $(STAMP) ## create .venv and install the pinned dependencies
 run: install ## start the service on the embedded default (SQLite, in-process tasks, demo data)
 	env -u DATABASE_URL -u CELERY_BROKER_URL DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	env -u DATABASE_URL -u CELERY_BROKER_URL DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo --if-empty
-	env -u DATABASE_URL -u CELERY_BROKER_URL DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@# The sweeps run beside the server (no beat on the embedded default) and stop with it.
+	env -u DATABASE_URL -u CELERY_BROKER_URL DJANGO_DEBUG=1 sh -c '$(BIN)/python manage.py run_sweeps & \
+		trap "kill $$! 2>/dev/null" EXIT INT TERM; $(BIN)/python manage.py runserver $(HOST):$(PORT)'
+
 
 test: install ## run the whole suite: embedded default, then PostgreSQL + Redis
 	BIN=$(BIN) scripts/test.sh

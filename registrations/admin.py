@@ -22,6 +22,7 @@ from registrations.models import (
     Registration,
     SelfEmployedPeriod,
 )
+from registrations.reference import declaration_sync_builder
 from registrations.revalidation import ReferenceKeys, reference_changed
 
 M = TypeVar("M", bound=Model)
@@ -187,3 +188,7 @@ class DeclarationOfWorksAdmin(RevalidatingAdmin[DeclarationOfWorks]):
 
     def revalidation_keys(self, obj: DeclarationOfWorks) -> ReferenceKeys:
         return ReferenceKeys(workplaces={obj.number})
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        declaration_sync_builder(form.instance)  # revalidation runs after commit, so sees this

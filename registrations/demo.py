@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from django.conf import settings
 from django.utils import timezone
 
 from registrations.authz import Caller
@@ -82,7 +83,6 @@ CITIES = [  # (post code, municipality, latitude, longitude)
 ]
 STREETS = ["Kerkstraat", "Stationsstraat", "Rue de la Gare", "Industrieweg", "Rue Haute", "Dorpsstraat", "Nieuwstraat"]
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
-DEMO_DIR = Path("var") / "demo"
 
 
 def _enterprise_number(rng: random.Random) -> str:
@@ -246,13 +246,18 @@ def _add_remark_cases(world: DemoWorld, rng: random.Random, numbers: list[str], 
     declarations[3]["amount"] = 250_000
 
 
+def demo_dir() -> Path:
+    return Path(settings.DEMO_CREDENTIALS_DIR)
+
+
 def write_credentials(client: Client, key: rsa.RSAPrivateKey, certificate: x509.Certificate, name: str) -> None:
-    DEMO_DIR.mkdir(parents=True, exist_ok=True)
-    (DEMO_DIR / f"{name}.key.pem").write_bytes(
+    folder = demo_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.key.pem").write_bytes(
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
-    (DEMO_DIR / f"{name}.cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    (DEMO_DIR / f"{name}.client-id").write_text(f"{client.id}\n")
+    (folder / f"{name}.cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (folder / f"{name}.client-id").write_text(f"{client.id}\n")
 
 
 def _credentials(common_name: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:

@@ -4,9 +4,8 @@ Both only *queue* work: the registrations are revalidated by Celery tasks after 
 commits, in batches of 200, and `registration_revalidate` writes an event only for a
 registration whose status or remark set actually changed.
 
-Scope: registrations dated within the last REVALIDATION_WINDOW_DAYS (35 by default) and not
-in the future beyond tomorrow. Older registrations keep the verdict they had at the time
-(docs/adr/0004-revalidation-window.md).
+Scope: registrations dated within the last REVALIDATION_WINDOW_DAYS (35 by default). Older
+registrations keep the verdict they had at the time (docs/adr/0004-revalidation-window.md).
 """
 
 from collections.abc import Iterable
@@ -89,3 +88,18 @@ def recent_failures() -> Iterable[list[int]]:
     )
     for start in range(0, len(ids), BATCH):
         yield ids[start : start + BATCH]
+
+
+def duplicates_changed(cancelled: Iterable[Registration]) -> None:
+    """A cancelled registration no longer makes later ones duplicates (remark 14): queue the
+    revalidation of the FAILED registrations of the same persons on the same days."""
+    people = Q()
+    for registration in cancelled:
+        person = Q(niss=registration.niss) if registration.niss else Q(limosa_id=registration.limosa_id)
+        people |= person & Q(registration_date=registration.registration_date)
+    if not people:
+        return
+    candidates = Registration.objects.filter(people, status=Status.FAILED).exclude(remark_mask=0)
+    transaction.on_commit(
+        lambda: _queue_revalidation(list(candidates.order_by("id").values_list("id", flat=True))), robust=True
+    )

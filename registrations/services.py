@@ -26,6 +26,7 @@ from registrations.identifiers import (
 )
 from registrations.models import CancellationReason, Channel, Registration, Sector, Status
 from registrations.reference import workplace_sectors
+from registrations.revalidation import duplicates_changed
 
 logger = logging.getLogger(__name__)
 
@@ -141,9 +142,7 @@ def _admit(index: int, item: PresenceInput, today: date) -> _Admitted | list[Ite
     return _Admitted(index, registration_date, niss, limosa, enterprise, workplace)
 
 
-def registration_submit_batch(
-    *, items: Sequence[PresenceInput], caller: Caller, channel: Channel
-) -> list[ItemResult]:
+def registration_submit_batch(*, items: Sequence[PresenceInput], caller: Caller, channel: Channel) -> list[ItemResult]:
     """Admit and store 1..200 construction or meat presences; one result per item, in order.
 
     Items failing admission get their errors and store nothing; one bad item never fails the
@@ -194,9 +193,9 @@ def _store_admitted(
     existing = (
         {
             registration.dedup_key: registration
-            for registration in Registration.objects.filter(
-                sender_id=caller.client_id, dedup_key__in=keys
-            ).exclude(status=Status.CANCELLED)
+            for registration in Registration.objects.filter(sender_id=caller.client_id, dedup_key__in=keys).exclude(
+                status=Status.CANCELLED
+            )
         }
         if caller.client_id
         else {}
@@ -257,9 +256,7 @@ def _hand_off_validation(registration_ids: list[int]) -> None:
     enqueue_validation(registration_ids)
 
 
-def registration_cancel_batch(
-    *, items: Sequence[CancelInput], caller: Caller, channel: Channel
-) -> list[ItemResult]:
+def registration_cancel_batch(*, items: Sequence[CancelInput], caller: Caller, channel: Channel) -> list[ItemResult]:
     """Cancel 1..200 registrations; one result per item, in order (codes 1, 7-11).
 
     A registration the caller may not see is reported as unknown (7), exactly like one that
@@ -296,6 +293,7 @@ def _cancel_locked(items: Sequence[CancelInput], caller: Caller, channel: Channe
         cancelled[registration.pk] = registration
         results.append(ItemResult(registration=registration))
     Registration.objects.bulk_update(cancelled.values(), ["status", "cancelled_at", "cancellation_reason"])
+    duplicates_changed(cancelled.values())
     history_record_many(
         [
             NewEvent(
@@ -341,10 +339,7 @@ def _may_cancel(caller: Caller, registration: Registration) -> bool:
         return True
     if caller.role != CallerRole.ENTERPRISE:
         return False
-    return (
-        registration.sender_id == caller.client_id
-        or registration.enterprise_number == caller.enterprise_number
-    )
+    return registration.sender_id == caller.client_id or registration.enterprise_number == caller.enterprise_number
 
 
 def _too_late_to_cancel(registration: Registration, channel: Channel, today: date) -> bool:
@@ -355,9 +350,7 @@ def _too_late_to_cancel(registration: Registration, channel: Channel, today: dat
     return registration.registration_date < today
 
 
-def registrations_consulted(
-    *, caller: Caller, registrations: Sequence[Registration], channel: Channel
-) -> None:
+def registrations_consulted(*, caller: Caller, registrations: Sequence[Registration], channel: Channel) -> None:
     """Record inspection's reads in the history of what it read (spec §3.2, §8)."""
     if not caller.consultations_are_logged or not registrations:
         return

@@ -52,16 +52,14 @@ def enqueue_revalidation(registration_ids: Sequence[int]) -> bool:
     try:
         revalidate_registrations.delay(list(registration_ids))
     except Exception:  # any broker failure is handled the same way
-        logger.warning(
-            "revalidation hand-off failed for %d registrations", len(registration_ids), exc_info=True
-        )
+        logger.warning("revalidation hand-off failed for %d registrations", len(registration_ids), exc_info=True)
         return False
     return True
 
 
 @shared_task
 def revalidate_recent_failures() -> int:
-    """The periodic sweep: FAILED registrations of the last 35 days are revalidated, so a
+    """The periodic sweep: FAILED registrations of the revalidation window are revalidated, so a
     reference fact that arrives late (a Dimona, a corrected declaration) clears them."""
     queued = 0
     for chunk in recent_failures():

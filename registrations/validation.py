@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from history.events import EventType
 from history.services import NewEvent, history_record_many
-from registrations.models import Registration, Status
+from registrations.models import Registration, Sector, Status
+from registrations.reference import workplace_sectors
 from registrations.rules import evaluate
 
 WORKER_ACTOR = "worker"
@@ -60,20 +61,33 @@ def _write_outcomes(registrations: list[Registration], validated_at: datetime) -
     if not registrations:
         return
     table = Registration._meta.db_table
-    rows = ", ".join(["(CAST(%s AS BIGINT), %s, CAST(%s AS BIGINT))"] * len(registrations))
+    rows = ", ".join(["(CAST(%s AS BIGINT), %s, CAST(%s AS BIGINT), CAST(%s AS INTEGER))"] * len(registrations))
     params: list[int | str | datetime] = []
     for registration in registrations:
-        params += [registration.pk, registration.status, registration.remark_mask]
+        params += [registration.pk, registration.status, registration.remark_mask, registration.sector]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH outcome(id, status, remark_mask) AS (VALUES {rows}) "  # noqa: S608 - placeholders only
-            f"UPDATE {table} SET status = outcome.status, remark_mask = outcome.remark_mask, validated_at = %s "
+            f"WITH outcome(id, status, remark_mask, sector) AS (VALUES {rows}) "  # noqa: S608 - placeholders only
+            f"UPDATE {table} SET status = outcome.status, remark_mask = outcome.remark_mask, "
+            "sector = outcome.sector, validated_at = %s "
             f"FROM outcome WHERE {table}.id = outcome.id",
             [*params, validated_at],
         )
 
 
+def _follow_declared_sectors(registrations: list[Registration]) -> None:
+    """Construction and meat registrations take the sector of their Declaration of Works,
+    which may have arrived after admission (one query for the batch)."""
+    presences = [r for r in registrations if r.sector in (Sector.CONSTRUCTION, Sector.MEAT)]
+    declared = workplace_sectors({r.workplace_id for r in presences})
+    for registration in presences:
+        sector = declared.get(registration.workplace_id)
+        if sector in (Sector.CONSTRUCTION, Sector.MEAT):
+            registration.sector = sector
+
+
 def _apply(registrations: list[Registration], event_type: EventType, *, only_changes: bool) -> int:
+    _follow_declared_sectors(registrations)
     masks = evaluate(registrations)
     now = timezone.now()
     changed = []

@@ -68,6 +68,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def _celery_in_process() -> Iterator[None]:
     """Tasks run in-process unless a test drives a real worker (see `real_broker`)."""
     celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True  # a failing task fails the test that ran it
     yield
     celery_app.conf.task_always_eager = True
 

@@ -121,6 +121,9 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 # Request bodies: SOAP envelopes of 200 items are ~30 kB; 2 MB leaves room and stops abuse.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_BODY_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 
+# Where `seed_demo` writes the demo clients' keys, certificates and ids.
+DEMO_CREDENTIALS_DIR = Path(env_str("DEMO_CREDENTIALS_DIR") or BASE_DIR / "var" / "demo")
+
 # --- Privacy: NISS numbers are logged only as a keyed hash (spec §9) -----------------------
 NISS_HASH_KEY = env_str("NISS_HASH_KEY") or SECRET_KEY
 
@@ -129,6 +132,7 @@ NISS_HASH_KEY = env_str("NISS_HASH_KEY") or SECRET_KEY
 VALIDATION_REQUEUE_AFTER_SECONDS = env_int("VALIDATION_REQUEUE_AFTER_SECONDS", 120, minimum=1)
 VALIDATION_SWEEP_INTERVAL_SECONDS = env_int("VALIDATION_SWEEP_INTERVAL_SECONDS", 60, minimum=1)
 REVALIDATION_WINDOW_DAYS = env_int("REVALIDATION_WINDOW_DAYS", 35, minimum=1)
+REVALIDATION_SWEEP_INTERVAL_SECONDS = env_int("REVALIDATION_SWEEP_INTERVAL_SECONDS", 3600, minimum=60)
 
 # --- Celery (namespace CELERY_) -------------------------------------------------------------
 _BROKER_URL = env_url("CELERY_BROKER_URL", ("redis", "rediss"))
@@ -168,7 +172,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "revalidate-recent-failures": {
         "task": "registrations.tasks.revalidate_recent_failures",
-        "schedule": float(env_int("REVALIDATION_SWEEP_INTERVAL_SECONDS", 3600, minimum=60)),
+        "schedule": float(REVALIDATION_SWEEP_INTERVAL_SECONDS),
     },
 }
 CELERY_TIMEZONE = "UTC"

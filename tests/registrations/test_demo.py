@@ -4,7 +4,7 @@ import io
 from collections import Counter
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from stdnum.be import ssn, vat
 
 from registrations.models import Client, Enterprise, Person, Registration
@@ -13,8 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo(tmp_path, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.chdir(tmp_path)  # credentials go to ./var/demo
+def demo(tmp_path, settings, django_capture_on_commit_callbacks):
+    settings.DEMO_CREDENTIALS_DIR = tmp_path / "var/demo"
     out = io.StringIO()
     with django_capture_on_commit_callbacks(execute=True):  # validation runs after commit
         call_command("seed_demo", stdout=out)
@@ -47,9 +47,11 @@ def test_two_demo_clients_with_their_credentials(demo):
     assert inspection.public_key_pem
 
 
-def test_if_empty_leaves_an_existing_world_alone(demo):
-    before = Registration.objects.count()
+def test_the_demo_loads_only_into_an_empty_database(demo):
+    before = (Registration.objects.count(), Client.objects.count())
     out = io.StringIO()
     call_command("seed_demo", "--if-empty", stdout=out)
     assert "not loaded again" in out.getvalue()
-    assert Registration.objects.count() == before
+    with pytest.raises(CommandError, match="already holds reference data"):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert (Registration.objects.count(), Client.objects.count()) == before

@@ -214,3 +214,25 @@ def test_malformed_files_are_refused_with_a_clear_message(tmp_path, data, proble
         call_command("import_reference", str(path), stdout=io.StringIO(), stderr=err)
     assert problem in str(refused.value) + err.getvalue()
     assert not Person.objects.exists()
+
+
+def test_changing_the_builder_in_the_admin_moves_the_builders_visibility(tmp_path, admin_client):
+    run(tmp_path, reference_file())
+    response = admin_client.post(
+        "/admin/registrations/declarationofworks/1Y1000NF9KCQZ/change/",
+        {
+            "number": "1Y1000NF9KCQZ",
+            "sector": 1,
+            "amount": "1200000",
+            "start_date": "2024-01-01",
+            "builder": "0202239951",
+            "radius_meters": 200,
+            "parties-TOTAL_FORMS": 0,
+            "parties-INITIAL_FORMS": 0,
+            "parties-MIN_NUM_FORMS": 0,
+            "parties-MAX_NUM_FORMS": 1000,
+        },
+    )
+    assert response.status_code == 302
+    builders = DeclarationParty.objects.filter(declaration_id="1Y1000NF9KCQZ", role="builder")
+    assert list(builders.values_list("enterprise_number", flat=True)) == ["0202239951"]

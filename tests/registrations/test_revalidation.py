@@ -24,19 +24,14 @@ def world():
     caller = caller_for(make_client())
     niss = make_niss()
     Person.objects.create(niss=niss, given_name="An", family_name="Peeters")
-    Enterprise.objects.create(
-        enterprise_number=caller.enterprise_number, name="Bouw NV", active_from="2020-01-01"
-    )
+    Enterprise.objects.create(enterprise_number=caller.enterprise_number, name="Bouw NV", active_from="2020-01-01")
     declaration = make_declaration(builder=caller.enterprise_number)
     return caller, niss, declaration
 
 
-def register_and_validate(caller, niss, declaration):
-    [result] = registration_submit_batch(
-        items=[presence(caller=caller, niss=niss, workplace_id=declaration.number)],
-        caller=caller,
-        channel="WS",
-    )
+def register_and_validate(caller, niss, declaration, employer=None):
+    item = presence(caller=caller, niss=niss, workplace_id=declaration.number, enterprise_number=employer)
+    [result] = registration_submit_batch(items=[item], caller=caller, channel="WS")
     registration_validate_batch(registration_ids=[result.registration.pk])
     return Registration.objects.get(pk=result.registration.pk)
 
@@ -49,9 +44,7 @@ def statuses(registration):
     ]
 
 
-def test_a_late_dimona_import_turns_a_failed_registration_valid(
-    world, tmp_path, django_capture_on_commit_callbacks
-):
+def test_a_late_dimona_import_turns_a_failed_registration_valid(world, tmp_path, django_capture_on_commit_callbacks):
     caller, niss, declaration = world
     registration = register_and_validate(caller, niss, declaration)
     assert registration.status == Status.FAILED
@@ -130,3 +123,20 @@ def test_the_periodic_sweep_revalidates_recent_failures_only(world, settings):
     assert revalidate_recent_failures() == 1  # eager: queued and run in-process
     assert Registration.objects.get(pk=recent.pk).status == Status.VALIDATED
     assert Registration.objects.get(pk=old.pk).status == Status.FAILED
+
+
+def test_cancelling_the_earlier_duplicate_clears_remark_14_of_the_later_one(world, django_capture_on_commit_callbacks):
+    from registrations.models import DimonaPeriod as Dimona
+    from registrations.services import CancelInput, registration_cancel_batch
+
+    caller, niss, declaration = world
+    Dimona.objects.create(employer=caller.enterprise_number, niss=niss, start="2020-01-01", worker_type="employee")
+    first = register_and_validate(caller, niss, declaration)
+    other_sender = caller_for(make_client())
+    second = register_and_validate(other_sender, niss, declaration, employer=caller.enterprise_number)
+    assert (first.remarks, second.remarks) == ([], [14])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        registration_cancel_batch(items=[CancelInput(first.pk, "PLANNING")], caller=caller, channel="WS")
+    second.refresh_from_db()
+    assert (second.status, second.remarks) == (Status.VALIDATED, [])

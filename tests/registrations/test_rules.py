@@ -27,6 +27,7 @@ from tests.factories import caller_for, make_client, make_declaration, make_niss
 
 pytestmark = pytest.mark.django_db
 
+
 class World:
     """A registration whose every reference fact is in order: no remark."""
 
@@ -200,13 +201,21 @@ def test_before_march_2016_the_construction_threshold_is_800000():
     assert Registration.objects.get(pk=registration.pk).remarks == []
 
 
-def test_a_declaration_of_another_sector_is_not_subject():
+def test_a_cleaning_registration_on_a_construction_declaration_is_not_subject():
     world = World()
-    DeclarationOfWorks.objects.filter(pk=world.declaration.pk).update(sector=3)
-    registration = world.register()  # admitted as meat: the declaration decides the sector
-    assert registration.sector == 3
-    DeclarationOfWorks.objects.filter(pk=world.declaration.pk).update(sector=1)
+    registration = world.register()
+    Registration.objects.filter(pk=registration.pk).update(sector=4)  # as if checked in through REST
     assert world.validate(registration).remarks == [13]
+
+
+def test_a_presence_takes_the_sector_of_a_declaration_that_arrives_later():
+    world = World()
+    registration = world.validate(world.register(workplace_id="1MEAT00000001"))
+    assert (registration.sector, registration.remarks) == (1, [10])  # unknown yet: construction
+    make_declaration(builder=world.employer, number="1MEAT00000001", sector=3)
+    registration_revalidate(registration_ids=[registration.pk])
+    registration.refresh_from_db()
+    assert (registration.sector, registration.remarks, registration.status) == (3, [], Status.VALIDATED)
 
 
 def test_an_interim_worker_is_covered_by_the_agencys_dimona_for_the_user_company():

@@ -65,9 +65,7 @@ def test_a_registration_submitted_while_redis_is_down_is_validated_after_it_retu
     assert time.monotonic() - started < 10, "a broker outage must not hang the client"
     ids = [result.registration.pk for result in results]
     assert all(result.errors == [] for result in results)  # accepted and stored
-    assert set(Registration.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
-        Status.REGISTERED
-    }
+    assert set(Registration.objects.filter(pk__in=ids).values_list("status", flat=True)) == {Status.REGISTERED}
 
     own_redis.start()  # back, empty: the lost publish is not in it
     start_worker(own_redis.url)
@@ -96,3 +94,18 @@ def test_10000_pending_registrations_are_validated_in_a_bounded_number_of_querie
         assert requeue_waiting_validations() == 10_000
     assert not Registration.objects.filter(status=Status.REGISTERED).exists()
     assert HistoryEvent.objects.filter(event_type="registration.validated").count() == 10_000
+
+
+@pytest.mark.django_db
+def test_run_sweeps_once_validates_what_was_left_waiting(employer, settings):
+    import io
+
+    from django.core.management import call_command
+
+    settings.VALIDATION_REQUEUE_AFTER_SECONDS = 60
+    [result] = registration_submit_batch(items=[presence(caller=employer)], caller=employer, channel="WS")
+    Registration.objects.filter(pk=result.registration.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    out = io.StringIO()
+    call_command("run_sweeps", "--once", stdout=out)
+    assert "1 waiting queued" in out.getvalue()
+    assert Registration.objects.get(pk=result.registration.pk).status != Status.REGISTERED

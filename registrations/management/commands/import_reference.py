@@ -20,9 +20,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc}") from exc
         except json.JSONDecodeError as exc:
-            raise CommandError(
-                f"{path} is not JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
-            ) from exc
+            raise CommandError(f"{path} is not JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
         try:
             report = reference_import(data)
         except ReferenceImportError as exc:

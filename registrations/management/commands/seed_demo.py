@@ -1,8 +1,8 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from registrations.demo import DEMO_DIR, seed_demo
+from registrations.demo import demo_dir, seed_demo
 from registrations.models import Enterprise
 
 
@@ -14,12 +14,14 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=20261126)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["if_empty"] and Enterprise.objects.exists():
-            self.stdout.write("reference data present: demo not loaded again")
-            return
+        if Enterprise.objects.exists():
+            if options["if_empty"]:
+                self.stdout.write("reference data present: demo not loaded again")
+                return
+            raise CommandError("this database already holds reference data: the demo loads into an empty one")
         created = seed_demo(seed=options["seed"])
         for section, count in created["reference"].items():
             self.stdout.write(f"{section}: {count}")
         self.stdout.write(f"registrations: {created['registrations']}")
         for role, client_id in created["clients"].items():
-            self.stdout.write(f"{role} client: {client_id} (key and certificate in {DEMO_DIR}/)")
+            self.stdout.write(f"{role} client: {client_id} (key and certificate in {demo_dir()}/)")
