@@ -140,7 +140,7 @@ _BROKER_URL = env_url("CELERY_BROKER_URL", ("redis", "rediss"))
 # the registration is committed, exactly as a worker would see it. ("memory://" only keeps
 # kombu from looking for a broker on localhost; nothing is ever published to it.)
 CELERY_TASK_ALWAYS_EAGER = not _BROKER_URL
-CELERY_BROKER_URL = _BROKER_URL or "memory://"
+CELERY_BROKER_URL = _BROKER_URL or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
