@@ -100,3 +100,21 @@ def test_a_chunked_body_without_length_is_refused_over_http(live_server, client_
     assert response.status == 411
     assert fault_of(content).code == "SOA-03001"
     assert not Registration.objects.exists()
+
+
+def test_a_client_built_from_our_published_wsdl_works_too(live_server, credentials_a, client_a):
+    transport = OfficialContractTransport()
+    client = zeep.Client(
+        f"{live_server.url}{ENDPOINT}?wsdl",
+        transport=transport,
+        settings=zeep.Settings(strict=False),
+        wsse=TimestampedSignature(credentials_a),
+    )
+    (item,) = client.service.registerPresences(
+        PresenceRegistrationRequest=[
+            {"INSS": make_niss(), "CompanyID": int(client_a.enterprise_number), "WorkPlaceId": make_workplace_id()}
+        ]
+    )
+    transport.session.close()
+    assert item.PresenceRegistration.LastValidation.Status == "SUCCESSFULLY REGISTERED"
+    assert Registration.objects.count() == 1
