@@ -242,12 +242,13 @@ def test_concurrent_check_ins_of_one_person_and_place_store_exactly_one():
     niss, workplace = make_niss(), make_workplace_id()
     senders = [caller_for(make_client(ClientRole.ENTERPRISE)) for _ in range(6)]
     barrier = threading.Barrier(len(senders))
+    moment = timezone.now() - timedelta(minutes=1)  # the same IN, sent by six senders at once
     outcomes: list[list[int]] = []
 
     def check_in(sender):
         try:
             barrier.wait()
-            [result] = submit(sender, cleaning(niss=niss, workplace=workplace, minutes_ago=1))
+            [result] = submit(sender, cleaning(niss=niss, workplace=workplace, event_at=moment))
             outcomes.append(codes(result))
         finally:
             connection.close()
