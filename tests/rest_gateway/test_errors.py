@@ -1,12 +1,15 @@
 """Every error under /REST/ is problem+json, never HTML, never a stack trace (spec §6, §9);
 per-client rate limits (bad input 33)."""
 
+import hashlib
 import logging
+import uuid
 
 import pytest
 from django.core.cache import caches
 
 from registrations.models import Registration
+from rest_gateway.models import AccessToken
 from tests.rest_gateway.conftest import API, Api, event, rest_client, token_for
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +92,27 @@ def test_an_unacceptable_accept_header_is_a_406_problem(api):
         API + "/refData/remarks", HTTP_AUTHORIZATION=f"Bearer {api.token}", HTTP_ACCEPT="application/xml"
     )
     _problem(response, 406, "about:blank")
+
+
+def api_client_id(api):
+    return str(AccessToken.objects.get(token_hash=hashlib.sha256(api.token.encode()).hexdigest()).client_id)
+
+
+@pytest.mark.redis
+def test_rate_limit_counters_can_live_in_redis_shared_by_every_process(api, settings, redis_url):
+    prefix = f"test-{uuid.uuid4()}"  # never clear a shared Redis database: own keys only
+    settings.CACHES = {
+        **settings.CACHES,
+        settings.REST_THROTTLE_CACHE: {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": prefix,
+        },
+    }
+    settings.REST_RATE_LIMIT = "2/minute"
+    key = f"throttle_client_{api_client_id(api)}"
+    try:
+        assert [api.get("/refData/remarks").status_code for _ in range(3)] == [200, 200, 429]
+        assert caches[settings.REST_THROTTLE_CACHE].get(key)  # the counter is in Redis
+    finally:
+        caches[settings.REST_THROTTLE_CACHE].delete(key)
