@@ -342,3 +342,15 @@ def read_fault(exc: zeep.exceptions.Fault) -> SimpleNamespace:
         ticket=error.get("Id"),
         retry=error.findtext(f"{{{ERR}}}Retry"),
     )
+
+
+def zeep_register_envelope(items: list[dict[str, Any]], signer: BinarySignature) -> bytes:
+    """A signed registerPresences request exactly as a zeep client built from the official
+    WSDL writes it (a namespace declaration on every element)."""
+    client = zeep.Client(str(OFFICIAL_WSDL), transport=OfficialContractTransport())
+    message = client.create_message(
+        client.create_service(BINDING, "http://localhost"), "registerPresences", PresenceRegistrationRequest=items
+    )
+    signer.apply(message, {})
+    client.transport.session.close()
+    return bytes(etree.tostring(message))
