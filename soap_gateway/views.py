@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.views.decorators.csrf import csrf_exempt
 from lxml import etree
 
@@ -46,7 +46,7 @@ def _contract_document(request: HttpRequest) -> HttpResponse:
         return HttpResponse(render(WSDL, base), content_type=_XML)
     if key in DOCUMENTS:
         return HttpResponse(render(DOCUMENTS[key], base), content_type=_XML)
-    raise Http404("GET ?wsdl for the service description")
+    return HttpResponseNotFound(b"GET ?wsdl for the service description.\n", content_type="text/plain; charset=utf-8")
 
 
 def _body_refusal(request: HttpRequest) -> HttpResponse | None:

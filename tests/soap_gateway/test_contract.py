@@ -7,7 +7,7 @@ import zeep
 from lxml import etree
 
 from soap_gateway.schemas import ERRORS_XSD, PROTOCOL_XSD, WSDL, load_schema
-from tests.soap_gateway.conftest import ENDPOINT, ERR, OFFICIAL_WSDL, PR, T, official_schema
+from tests.soap_gateway.conftest import ENDPOINT, ERR, OFFICIAL_WSDL, PR, T, fault_of, official_schema
 
 NS = f'xmlns:pr="{PR}" xmlns:t="{T}"'
 ITEM = "<t:INSS>85073003328</t:INSS><t:CompanyID>448181966</t:CompanyID><t:WorkPlaceId>1Y1000NF9KCQZ</t:WorkPlaceId>"
@@ -270,7 +270,14 @@ def test_the_published_wsdl_points_back_at_us_and_drives_zeep(client, client_a, 
     transport.session.close()
 
 
-@pytest.mark.django_db
-def test_an_unknown_get_is_a_404_and_never_an_html_page(client):
-    response = client.get(ENDPOINT)
-    assert response.status_code == 404
+@pytest.mark.parametrize("query", ["", "?xsd=passwd", "?xsd=../../etc/passwd"])
+def test_an_unknown_get_is_a_404_and_never_an_html_page(client, query):
+    response = client.get(ENDPOINT + query)
+    assert (response.status_code, response["Content-Type"]) == (404, "text/plain; charset=utf-8")
+
+
+@pytest.mark.parametrize("method", ["put", "delete", "patch"])
+def test_other_methods_get_a_soap_fault(client, method):
+    response = getattr(client, method)(ENDPOINT, data=b"<x/>", content_type="text/xml")
+    assert response.status_code == 405
+    assert fault_of(response.content).code == "SOA-03002"
