@@ -202,3 +202,10 @@ def test_expired_tokens_and_assertion_ids_are_purged(client, employer, key):
     UsedClientAssertion.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert purge_expired_credentials() == 3
     assert Api(client, live).get("/refData/remarks").status_code == 200
+
+
+def test_a_forged_forwarded_host_does_not_change_the_expected_audience(client, employer, key):
+    forged = {"HTTP_X_FORWARDED_HOST": "evil.example"}
+    aimed_at_forged = assertion(key, str(employer.pk), aud="http://evil.example" + TOKEN_PATH)
+    _refused(post_token(client, token_form(aimed_at_forged), **forged))
+    assert post_token(client, token_form(assertion(key, str(employer.pk))), **forged).status_code == 200

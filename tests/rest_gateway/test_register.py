@@ -3,9 +3,11 @@
 Bad inputs 15-21, 26 and 27 (per item), plus structure errors, 201 items, oversized and
 malformed bodies (whole call, 400/413/415 problem, nothing stored)."""
 
+import datetime as dt
 import json
 
 import pytest
+from django.utils import timezone
 
 from history.models import HistoryEvent
 from registrations.models import Person, Registration
@@ -232,3 +234,12 @@ def test_an_oversized_body_is_refused_before_it_is_read(api, settings):
     assert response.status_code == 413
     assert response.json()["type"] == "urn:problem-type:belgif:payloadTooLarge"
     assert not Registration.objects.exists()
+
+
+@pytest.mark.parametrize("offset_hours", [0, 9, -5])
+def test_any_offset_is_accepted_and_shown_in_brussels_time(api, offset_hours):  # bad input 20
+    moment = timezone.now().astimezone(dt.timezone(dt.timedelta(hours=offset_hours)))
+    registration = created(api.register(event(registrationDate=moment.isoformat())))
+    shown = dt.datetime.fromisoformat(registration["registrationDate"])
+    assert shown == moment
+    assert shown.utcoffset() == timezone.localtime(moment).utcoffset()
