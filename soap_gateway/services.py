@@ -116,6 +116,7 @@ def search_criteria(criteria: t.SearchPresenceRegistrationCriteria) -> SearchCri
 
 
 def error_list(errors: Iterable[ItemError]) -> t.RequestErrorType:
+    """The item's errors with their contract codes (at most 10, the contract's limit)."""
     return t.RequestErrorType(
         Error=[
             t.Error(ErrorCode=str(int(error.code)), ErrorDescription=error.description)
@@ -181,6 +182,7 @@ def validation_history(registration_id: int) -> t.ValidationHistoryType | None:
 
 
 def presence_registration(registration: Registration, *, with_history: bool = False) -> t.PresenceRegistrationType:
+    """A registration as the contract shows it; its ValidationHistory only when asked (get)."""
     sender = None
     if registration.sender_id or registration.sender_enterprise_number:
         sender = t.SenderType(

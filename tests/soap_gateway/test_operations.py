@@ -276,3 +276,21 @@ def test_search_by_creation_window_reads_a_time_without_zone_as_brussels_time(ze
     assert count(now + timedelta(minutes=5)) == 0
     brussels_wall_clock = timezone.localtime(now).replace(tzinfo=None)
     assert count(brussels_wall_clock - timedelta(minutes=30)) == 2  # read as UTC it would find none
+
+
+def test_a_registration_made_outside_soap_is_shown_in_its_consult_form(zeep_as, credentials_a, client_a):
+    from registrations.models import Channel
+    from registrations.services import registration_submit_batch
+    from tests.factories import caller_for, presence
+
+    (result,) = registration_submit_batch(
+        items=[presence(caller=caller_for(client_a))], caller=caller_for(client_a), channel=Channel.ADMIN
+    )
+    answer = zeep_as(credentials_a).getPresenceRegistration(
+        GetPresenceRegistrationRequest={"PresenceRegistrationId": result.registration.pk}
+    )
+    found = answer.GetPresenceRegistrationType.PresenceRegistrationType
+    assert found.PresenceRegistrationSubmitted is None
+    consult = found.PresenceRegistrationConsultSubmitted
+    assert (consult.INSS, consult.WorkPlaceId) == (result.registration.niss, result.registration.workplace_id)
+    assert found.Channel == "ADMIN"
