@@ -78,17 +78,15 @@ PerformancePage = _page_schema("PerformancePage", s.PerformanceOut)
 class GatewayApi(APIView):
     required_scopes: ClassVar[dict[str, frozenset[str]]] = {}
     query_parameters: ClassVar[tuple[str, ...]] = ()
+    query_checked_by_filters: ClassVar[bool] = False  # StrictFilterBackend checks them instead
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         implemented = (request.method or "").upper() in self.allowed_methods
-        if implemented and not self.filter_backends_active():  # otherwise: 405 first
+        if implemented and not self.query_checked_by_filters:  # not implemented: 405 first
             errors = reject_bad_parameters(request, self.query_parameters)
             if errors:
                 raise InputValidationError(errors, location="query")
-
-    def filter_backends_active(self) -> bool:
-        return False
 
     @property
     def caller(self) -> Caller:
@@ -191,8 +189,7 @@ class PresenceRegistrationListApi(GatewayApi, GenericAPIView[Registration]):
     filter_backends = [StrictFilterBackend]
     filterset_class = PresenceRegistrationFilter
 
-    def filter_backends_active(self) -> bool:
-        return True
+    query_checked_by_filters = True
 
     def get_queryset(self) -> QuerySet[Registration]:
         if getattr(self, "swagger_fake_view", False):
