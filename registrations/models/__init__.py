@@ -1,3 +1,4 @@
+from registrations.models.addresses import Address
 from registrations.models.reference import (
     DeclarationOfWorks,
     DeclarationParty,
@@ -21,6 +22,7 @@ from registrations.models.registration import (
 )
 
 __all__ = [
+    "Address",
     "CancellationReason",
     "Channel",
     "CleaningEventType",
