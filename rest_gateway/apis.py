@@ -5,6 +5,7 @@ SOAP service. Another party's registration answers exactly like an unknown one (
 Inspection's reads are recorded in the history of what it read.
 """
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, ClassVar
@@ -50,6 +51,7 @@ from rest_gateway.filters import (
 )
 
 MAX_REGISTRATION_ID = 999_999_999_999_999
+audit = logging.getLogger("rest_gateway.audit")
 REST = Channel.REST
 
 
@@ -104,11 +106,20 @@ class GatewayApi(APIView):
         return dict(serializer.validated_data)
 
 
-def _visible_cleaning(caller: Caller, registration_id: int) -> Registration:
-    if not 1 <= registration_id <= MAX_REGISTRATION_ID:
-        raise NotFound
-    registration = registration_get(caller=caller, registration_id=registration_id)
+def _audit_unknown(caller: Caller, registration_ids: Iterable[int], operation: str) -> None:
+    """Record ids a caller asked for and may not see (or that do not exist): a trail for
+    spotting a client probing other parties' ids. The caller is told only "not found"."""
+    ids = sorted(set(registration_ids))
+    if ids:
+        audit.warning("%s by %s: registration(s) %s unknown or not visible", operation, caller.actor, ids)
+
+
+def _visible_cleaning(caller: Caller, registration_id: int, operation: str) -> Registration:
+    registration = None
+    if 1 <= registration_id <= MAX_REGISTRATION_ID:
+        registration = registration_get(caller=caller, registration_id=registration_id)
     if registration is None or registration.sector != Sector.CLEANING:
+        _audit_unknown(caller, [registration_id], operation)
         raise NotFound
     return registration
 
@@ -164,7 +175,7 @@ class PresenceRegistrationApi(GatewayApi):
 
     @extend_schema(operation_id="getPresenceRegistration", responses={200: s.PresenceRegistrationOut})
     def get(self, request: Request, id: int) -> Response:
-        registration = _visible_cleaning(self.caller, id)
+        registration = _visible_cleaning(self.caller, id, "getPresenceRegistration")
         self.consulted([registration])
         return Response(presenters.registrations_out([registration])[0])
 
@@ -176,7 +187,7 @@ class PresenceRegistrationHistoryApi(GatewayApi):
     def get(self, request: Request, id: int) -> Response:
         """Every history event, oldest first. Inspection's consultations are shown to
         inspection only."""
-        registration = _visible_cleaning(self.caller, id)
+        registration = _visible_cleaning(self.caller, id, "getPresenceRegistrationHistory")
         self.consulted([registration])
         events = history_for_registration(registration_id=registration.pk)
         if not self.caller.sees_everything:
@@ -296,6 +307,8 @@ class CancelInBulkApi(GatewayApi):
         items = self.body(s.CancelInBulkIn)["items"]
         inputs = [CancelInput(registration_id=item["id"], reason=item["reason"]) for item in items]
         results = registration_cancel_batch(items=inputs, caller=self.caller, channel=REST)
+        unknown = [i.registration_id for i, r in zip(inputs, results, strict=True) if r.registration is None]
+        _audit_unknown(self.caller, unknown, "cancelInBulk")
         cancelled = [r.registration for r in results if not r.errors and r.registration is not None]
         shown = dict(zip((r.pk for r in cancelled), presenters.registrations_out(cancelled), strict=True))
         answer = [

@@ -4,6 +4,7 @@ Bad inputs 24 (cancel reasons, already cancelled), 25 (search limits), 28 (anoth
 employer's id on get, history, cancel: answered as unknown) and 29 (filters never widen
 what a client sees)."""
 
+import logging
 from datetime import timedelta
 from io import StringIO
 
@@ -286,3 +287,15 @@ def test_a_professional_registered_on_the_command_line_sees_its_mandates_only(cl
     api = Api(client, token_for(client, professional, key))
     assert _ids(api.get("/presenceRegistrations", WINDOW)) == [world["a"]["id"]]
     assert api.register(event()).status_code == 403
+
+
+def test_asking_for_another_partys_ids_leaves_an_audit_trail(api, world, employer, caplog):  # bad input 28
+    other = world["b"]["id"]
+    with caplog.at_level(logging.WARNING, logger="rest_gateway.audit"):
+        api.get(f"/presenceRegistrations/{other}")
+        api.get(f"/presenceRegistrations/{other}/history")
+        api.post("/presenceRegistrations/cancelInBulk", {"items": [{"id": other, "reason": "PLANNING"}]})
+    trail = [record.getMessage() for record in caplog.records if record.name == "rest_gateway.audit"]
+    assert len(trail) == 3
+    assert all(f"client:{employer.pk}" in line and str(other) in line for line in trail)
+    assert all(world["b"]["ssin"] not in line for line in trail)

@@ -243,3 +243,10 @@ def test_any_offset_is_accepted_and_shown_in_brussels_time(api, offset_hours):  
     shown = dt.datetime.fromisoformat(registration["registrationDate"])
     assert shown == moment
     assert shown.utcoffset() == timezone.localtime(moment).utcoffset()
+
+
+def test_coordinates_are_stored_and_shown_to_six_decimals(api):  # bad input 26: 15 decimals
+    place = {"coordinates": {"latitude": 50.846557123456789, "longitude": 4.351697987654321}}
+    registration = created(api.register(event(placeOfWork=place)))
+    assert registration["placeOfWork"] == {"coordinates": {"latitude": 50.846557, "longitude": 4.351698}}
+    assert Registration.objects.get(pk=registration["id"]).submitted["placeOfWork"] == place  # as sent
