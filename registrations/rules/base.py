@@ -179,6 +179,15 @@ REMARKS: dict[int, Remark] = {
             "Kein aktives Arbeitsverhältnis mit diesem Arbeitgeber an diesem Datum",
             "No employment relation with this employer covers the date",
         ),
+        # Ours (not in the SOAP contract): cleaning only, spec §4.2 and §7.
+        Remark(
+            18,
+            "PLACE OF WORK IS OUTSIDE THE RADIUS OF THE DUC",
+            "Plaats van het werk buiten de straal van de aangifte van werken",
+            "Lieu de travail en dehors du rayon de la déclaration de travaux",
+            "Arbeitsort außerhalb des Radius der Baustellenmeldung",
+            "The place of work is farther from the declared workplace than its radius",
+        ),
     )
 }
 

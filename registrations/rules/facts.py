@@ -58,6 +58,9 @@ class DeclarationFacts(NamedTuple):
     amount: Decimal
     period: Period
     parties: frozenset[str]
+    latitude: float | None
+    longitude: float | None
+    radius_meters: int
 
 
 class LimosaFacts(NamedTuple):
@@ -155,10 +158,19 @@ class ReferenceFacts:
             "declaration_id", "enterprise_number"
         ):
             parties[declaration].add(enterprise)
-        for number, sector, amount, start, end in DeclarationOfWorks.objects.filter(number__in=workplaces).values_list(
-            "number", "sector", "amount", "start_date", "end_date"
-        ):
-            self.declarations[number] = DeclarationFacts(sector, amount, Period(start, end), frozenset(parties[number]))
+        rows = DeclarationOfWorks.objects.filter(number__in=workplaces).values_list(
+            "number", "sector", "amount", "start_date", "end_date", "latitude", "longitude", "radius_meters"
+        )
+        for number, sector, amount, start, end, latitude, longitude, radius in rows:
+            self.declarations[number] = DeclarationFacts(
+                sector,
+                amount,
+                Period(start, end),
+                frozenset(parties[number]),
+                None if latitude is None else float(latitude),
+                None if longitude is None else float(longitude),
+                radius,
+            )
 
     def _load_duplicates(self, registrations: Sequence[Registration]) -> None:
         # A duplicate is always the same person on the same day: the (niss, date) and

@@ -22,4 +22,5 @@ RULES: list[Rule] = [
     remarks.NissNotInNationalRegister(),
     remarks.EmployerNotActive(),
     remarks.NoActiveContract(),
+    remarks.OutsideDeclaredRadius(),
 ]

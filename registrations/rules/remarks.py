@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import ClassVar
 
+from registrations.addresses import distance_m
 from registrations.models import Registration, Sector
 from registrations.rules.base import ALL_SECTORS, REMARKS, Remark
 from registrations.rules.facts import ReferenceFacts, covered, is_bis
@@ -73,11 +74,7 @@ class EmployerIsNotKnownAsFounder(BaseRule):
 
     def fires(self, r: Registration, facts: ReferenceFacts) -> bool:
         enterprise = facts.enterprises.get(r.enterprise_number)
-        return (
-            enterprise is not None
-            and enterprise.natural_person
-            and not facts.founders.get(r.enterprise_number)
-        )
+        return enterprise is not None and enterprise.natural_person and not facts.founders.get(r.enterprise_number)
 
 
 class CompanyDoesNotExist(BaseRule):
@@ -153,11 +150,7 @@ class NotBuilderOrSubcontractor(BaseRule):
 
     def fires(self, r: Registration, facts: ReferenceFacts) -> bool:
         declaration = facts.declarations.get(r.workplace_id)
-        return (
-            declaration is not None
-            and bool(r.enterprise_number)
-            and r.enterprise_number not in declaration.parties
-        )
+        return declaration is not None and bool(r.enterprise_number) and r.enterprise_number not in declaration.parties
 
 
 class SiteIsNotSubject(BaseRule):
@@ -206,3 +199,20 @@ class NoActiveContract(BaseRule):
             return False
         relations = facts.dimonas_with(r.niss, r.enterprise_number)
         return bool(relations) and not covered((d.period for d in relations), r.registration_date)
+
+
+class OutsideDeclaredRadius(BaseRule):
+    """Cleaning: the event's coordinates are farther from the declaration's than its radius.
+    A remark, never a refusal (spec §7): GPS is imprecise indoors."""
+
+    remark = REMARKS[18]
+    sectors = frozenset({Sector.CLEANING})
+
+    def fires(self, r: Registration, facts: ReferenceFacts) -> bool:
+        declaration = facts.declarations.get(r.workplace_id)
+        if declaration is None or declaration.latitude is None or declaration.longitude is None:
+            return False
+        if r.latitude is None or r.longitude is None:
+            return False
+        away = distance_m(float(r.latitude), float(r.longitude), declaration.latitude, declaration.longitude)
+        return away > declaration.radius_meters

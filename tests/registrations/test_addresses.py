@@ -190,3 +190,38 @@ def test_postgresql_answers_from_the_gist_index(street):
 def test_sqlite_prefilters_on_the_latitude_longitude_index(street):
     query = Address.objects.filter(latitude__range=(50.8, 50.9), longitude__range=(4.3, 4.4)).values_list("id")
     assert "address_lat_lon" in query.explain()
+
+
+def test_a_cleaning_event_farther_than_the_declared_radius_gets_remark_18():
+    from django.utils import timezone
+
+    from registrations.cleaning import CleaningInput, registration_submit_cleaning_batch
+    from registrations.validation import registration_validate_batch
+    from tests.factories import caller_for, make_client, make_declaration, make_niss
+
+    cleaner = caller_for(make_client())
+    declaration = make_declaration(
+        builder=cleaner.enterprise_number, sector=4, latitude=WETSTRAAT[0], longitude=WETSTRAAT[1], radius_meters=150
+    )
+
+    def check_in(metres_away):
+        item = CleaningInput(
+            event_type="IN",
+            event_at=timezone.now(),
+            niss=make_niss(),
+            workplace_id=declaration.number,
+            enterprise_number=cleaner.enterprise_number,
+            latitude=metres_north(metres_away),
+            longitude=WETSTRAAT[1],
+        )
+        [result] = registration_submit_cleaning_batch(items=[item], caller=cleaner)
+        assert result.errors == []
+        registration_validate_batch(registration_ids=[result.registration.pk])
+        result.registration.refresh_from_db()
+        return result.registration
+
+    far = check_in(400)
+    near = check_in(100)
+    assert 18 in far.remarks
+    assert 18 not in near.remarks
+    assert far.status != "registered"  # a remark, not a refusal: the event is stored
