@@ -19,6 +19,8 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.utils import timezone
 
+from registrations.address_import import COLUMNS, import_addresses, text_stream
+from registrations.addresses import municipality_for
 from registrations.authz import Caller
 from registrations.clients import client_register
 from registrations.models import Channel, Client, ClientRole
@@ -339,11 +341,45 @@ def demo_registrations(world: DemoWorld, rng: random.Random, caller: Caller) -> 
     return items
 
 
+def demo_addresses_csv(world: DemoWorld, rng: random.Random, per_workplace: int = 20) -> str:
+    """Addresses around every demo workplace, in the BeST CSV layout the register imports."""
+    region_of = {"1": "BE-BRU", "2": "BE-VLG", "3": "BE-VLG", "8": "BE-VLG", "9": "BE-VLG"}
+    lines = [",".join(COLUMNS)]
+    address_id = 900_000_000
+    for declaration in world.data["declarationsOfWorks"]:
+        post_code = str(declaration["address"]["postCode"])
+        municipality = municipality_for(post_code, str(declaration["address"]["municipalityName"]))
+        if municipality is None:
+            continue
+        centre = declaration["coordinates"]
+        street = rng.choice(STREETS)
+        for house in range(1, per_workplace + 1):
+            address_id += 1
+            row = dict.fromkeys(COLUMNS, "")
+            row.update(
+                {
+                    "EPSG:4326_lat": f"{centre['latitude'] + rng.uniform(-0.002, 0.002):.6f}",
+                    "EPSG:4326_lon": f"{centre['longitude'] + rng.uniform(-0.003, 0.003):.6f}",
+                    "address_id": str(address_id),
+                    "house_number": str(house * 2),
+                    "municipality_id": municipality.nis_code,
+                    "postcode": post_code,
+                    "streetname_nl": street,
+                    "streetname_fr": street,
+                    "region_code": region_of.get(post_code[0], "BE-WAL"),
+                    "status": "current",
+                }
+            )
+            lines.append(",".join(row[column] for column in COLUMNS))
+    return "\n".join(lines) + "\n"
+
+
 def seed_demo(*, seed: int = 20261126) -> dict[str, Any]:
     """Build and load the demo world; returns what was created."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     world = build_world(rng)
     report = reference_import(world.data)
+    addresses = import_addresses(text_stream(demo_addresses_csv(world, rng)))
     builder = world.data["declarationsOfWorks"][0]["builder"]
     enterprise_client = create_demo_client("Demo Bouw NV (integrator)", builder, ClientRole.ENTERPRISE, "enterprise")
     inspection = create_demo_client("Demo Inspection", "0000000097", ClientRole.INSPECTION, "inspection")
@@ -362,7 +398,7 @@ def seed_demo(*, seed: int = 20261126) -> dict[str, Any]:
         channel=Channel.ADMIN,
     )
     return {
-        "reference": report.counts,
+        "reference": {**report.counts, "addresses": addresses.imported},
         "registrations": sum(1 for r in results if r.registration is not None) + 1,
         "clients": {"enterprise": str(enterprise_client.id), "inspection": str(inspection.id)},
     }

@@ -55,3 +55,14 @@ def test_the_demo_loads_only_into_an_empty_database(demo):
     with pytest.raises(CommandError, match="already holds reference data"):
         call_command("seed_demo", stdout=io.StringIO())
     assert (Registration.objects.count(), Client.objects.count()) == before
+
+
+def test_the_address_lookup_works_around_the_demo_workplaces(demo):
+    from registrations.addresses import addresses_near
+    from registrations.models import Address, DeclarationOfWorks
+
+    assert Address.objects.count() >= 2000
+    workplace = DeclarationOfWorks.objects.exclude(latitude=None).first()
+    nearby = addresses_near(float(workplace.latitude), float(workplace.longitude), radius_m=400)
+    assert nearby
+    assert all(n.address.post_code == workplace.post_code for n in nearby)
