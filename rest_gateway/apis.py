@@ -269,7 +269,7 @@ class SearchApi(GatewayApi):
             enterprise_number=criteria.get("employer", {}).get("enterpriseNumber"),
             workplace_id=criteria.get("contractualRelationshipReference"),
             statuses=[Status(status) for status in sorted(statuses or [])],
-            remarks=[int(code[4:]) for code in criteria.get("remarks", [])],
+            remarks=[int(code.removeprefix("CAW_")) for code in criteria.get("remarks", [])],
             sectors=[Sector.CLEANING],
         )
         try:

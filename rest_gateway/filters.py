@@ -20,6 +20,7 @@ from rest_framework.request import Request
 
 from registrations.identifiers import normalise_enterprise_number
 from registrations.models import Registration, Status
+from registrations.rules.base import REMARKS
 from rest_gateway.errors import InputValidationError
 
 MAX_PAGE_SIZE = 500
@@ -34,7 +35,7 @@ VALIDITY_FILTER = {
     "valid": Q(validated_at__isnull=False, remark_mask=0),
     "invalid": Q(validated_at__isnull=False) & ~Q(remark_mask=0),
 }
-REMARK_CODES = [f"CAW_{number:02d}" for number in range(1, 18)]
+REMARK_CODES = [REMARKS[number].rest_code for number in sorted(REMARKS)]
 
 
 def _error(message: str, code: str = "invalid") -> list[ErrorDetail]:
@@ -78,7 +79,7 @@ class PresenceRegistrationFilter(django_filters.FilterSet):  # type: ignore[misc
         return queryset.filter(VALIDITY_FILTER[value])
 
     def filter_remark(self, queryset: QuerySet[Registration], name: str, value: str) -> QuerySet[Registration]:
-        bit = 1 << (int(value[4:]) - 1)
+        bit = 1 << (int(value.removeprefix("CAW_")) - 1)
         return queryset.alias(matched=F("remark_mask").bitand(bit)).exclude(matched=0)
 
 

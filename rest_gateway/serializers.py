@@ -14,8 +14,10 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from registrations.models import CancellationReason
+from registrations.rules.base import REMARKS
 
 MAX_ITEMS = 200
+REMARK_CODES = [REMARKS[number].rest_code for number in sorted(REMARKS)]
 
 
 class StrictSerializer(serializers.Serializer[Any]):
@@ -189,7 +191,7 @@ class SearchCriteriaIn(StrictSerializer):
         child=serializers.ChoiceField(choices=["pending", "valid", "invalid"]), required=False, max_length=3
     )
     remarks = serializers.ListField(
-        child=serializers.RegexField(r"^CAW_(0[1-9]|1[0-7])$", max_length=6), required=False, max_length=17
+        child=serializers.ChoiceField(choices=REMARK_CODES), required=False, max_length=len(REMARK_CODES)
     )
 
 
