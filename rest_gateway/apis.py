@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from history.events import EventType
 from history.selectors import history_for_registration
+from registrations.addresses import DEFAULT_RADIUS_M, InvalidCoordinates, addresses_near
 from registrations.authz import Caller
 from registrations.cleaning import CleaningInput, registration_submit_cleaning_batch
 from registrations.exceptions import InvalidSearchError, NotAuthorisedError
@@ -381,6 +382,31 @@ def _performance_query(request: Request) -> PerformanceQuery:
         workplace_id=data.get("contractualRelationshipReference"),
         enterprise_number=data.get("enterpriseNumber"),
     )
+
+
+class AddressesNearApi(GatewayApi):
+    required_scopes = {"POST": CONSULT}
+
+    @extend_schema(
+        operation_id="findAddressesNear",
+        request=s.AddressesNearIn,
+        responses={200: s.NearbyAddressesOut},
+        summary="The known addresses nearest to WGS84 coordinates (default within 150 m, at most 10)",
+    )
+    def post(self, request: Request) -> Response:
+        body = self.body(s.AddressesNearIn)
+        coordinates = body["coordinates"]
+        try:
+            found = addresses_near(
+                coordinates["latitude"],
+                coordinates["longitude"],
+                radius_m=body.get("radiusMeters", DEFAULT_RADIUS_M),
+                limit=body.get("limit", 10),
+            )
+        except InvalidCoordinates as exc:
+            name = exc.field if exc.field in ("coordinates", "radiusMeters", "limit") else f"coordinates.{exc.field}"
+            raise InputValidationError({name: [ErrorDetail(exc.message, code="invalid_input")]}) from exc
+        return Response({"items": [presenters.nearby_address_out(nearby) for nearby in found]})
 
 
 class _CatalogueApi(GatewayApi):

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from history.models import HistoryEvent
 from registrations.activities import ACTIVITIES
+from registrations.addresses import NearbyAddress
 from registrations.cleaning import cleaning_worker_names
 from registrations.exceptions import ItemError
 from registrations.models import Registration, Status
@@ -144,4 +145,38 @@ def performance_out(performance: Performance) -> dict[str, Any]:
         "workedTime": iso_duration(performance.worked),
         "open": performance.is_open,
         "periods": [_period_out(period) for period in performance.periods],
+    }
+
+
+# The language an address is written in first, by region; the others follow.
+_REGION_LANGUAGES = {"BE-VLG": ("nl", "fr", "de"), "BE-WAL": ("fr", "de", "nl"), "BE-BRU": ("fr", "nl", "de")}
+
+
+def _names(prefix: str, address: Any) -> dict[str, str]:
+    return {lang: value for lang in ("nl", "fr", "de") if (value := getattr(address, f"{prefix}_{lang}"))}
+
+
+def _first(names: dict[str, str], languages: tuple[str, ...]) -> str:
+    return next((names[lang] for lang in languages if lang in names), "")
+
+
+def nearby_address_out(nearby: NearbyAddress) -> dict[str, Any]:
+    address = nearby.address
+    languages = _REGION_LANGUAGES.get(address.region_code, ("nl", "fr", "de"))
+    streets, municipalities = _names("street_name", address), _names("municipality_name", address)
+    shown = {
+        "postCode": address.post_code,
+        "municipalityName": _first(municipalities, languages),
+        "streetName": _first(streets, languages),
+        "houseNumber": address.house_number,
+    }
+    if address.box_number:
+        shown["boxNumber"] = address.box_number
+    return {
+        "address": shown,
+        "streetNames": streets,
+        "municipalityNames": municipalities,
+        "municipalityCode": address.municipality_nis,
+        "coordinates": {"latitude": address.latitude, "longitude": address.longitude},
+        "distanceMeters": nearby.distance_m,
     }

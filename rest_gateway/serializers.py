@@ -208,6 +208,12 @@ class SearchIn(StrictSerializer):
     sort = SortIn(required=False)
 
 
+class AddressesNearIn(StrictSerializer):
+    coordinates = CoordinatesIn()
+    radiusMeters = StrictIntegerField(required=False, min_value=1, max_value=5000, help_text="default 150")
+    limit = StrictIntegerField(required=False, min_value=1, max_value=10, help_text="default 10")
+
+
 # --- answers --------------------------------------------------------------------------------
 
 
@@ -344,3 +350,22 @@ class PerformanceOut(serializers.Serializer[Any]):
     workedTime = serializers.CharField(help_text="ISO 8601 duration of the closed periods, breaks excluded")
     open = serializers.BooleanField()
     periods = PeriodOut(many=True)
+
+
+class LanguageNamesOut(serializers.Serializer[Any]):
+    nl = serializers.CharField(required=False)
+    fr = serializers.CharField(required=False)
+    de = serializers.CharField(required=False)
+
+
+class NearbyAddressOut(serializers.Serializer[Any]):
+    address = AddressOut(help_text="in the region's language: send it back as placeOfWork.address")
+    streetNames = LanguageNamesOut()
+    municipalityNames = LanguageNamesOut()
+    municipalityCode = serializers.CharField(help_text="NIS code")
+    coordinates = CoordinatesOut()
+    distanceMeters = serializers.FloatField()
+
+
+class NearbyAddressesOut(serializers.Serializer[Any]):
+    items = NearbyAddressOut(many=True)

@@ -17,6 +17,7 @@ urlpatterns = [
         name="rest-history",
     ),
     path("performances", apis.PerformancesApi.as_view(), name="rest-performances"),
+    path("placesOfWork/addresses", apis.AddressesNearApi.as_view(), name="rest-addresses"),
     path("refData/remarks", apis.RemarksApi.as_view(), name="rest-remarks"),
     path("refData/remarks/<str:code>", apis.RemarkApi.as_view(), name="rest-remark"),
     path("refData/activities", apis.ActivitiesApi.as_view(), name="rest-activities"),

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from history.models import HistoryEvent
-from registrations.models import Client, ClientRole, Registration, Status
+from registrations.models import Address, Client, ClientRole, Registration, Status
 from tests.factories import make_enterprise_number, make_niss, make_workplace_id
 from tests.rest_gateway.conftest import Api, event, minutes_ago, public_pem, rest_client, token_for
 
@@ -299,3 +299,53 @@ def test_asking_for_another_partys_ids_leaves_an_audit_trail(api, world, employe
     assert len(trail) == 3
     assert all(f"client:{employer.pk}" in line and str(other) in line for line in trail)
     assert all(world["b"]["ssin"] not in line for line in trail)
+
+
+def _address(address_id, latitude, *, house="16", region="BE-BRU"):
+    return Address.objects.create(
+        region_code=region,
+        address_id=address_id,
+        street_name_nl="Wetstraat",
+        street_name_fr="Rue de la Loi",
+        house_number=house,
+        post_code="1000",
+        municipality_nis="21004",
+        municipality_name_nl="Brussel",
+        municipality_name_fr="Bruxelles",
+        latitude=latitude,
+        longitude=4.366179,
+    )
+
+
+def test_addresses_near_coordinates_nearest_first_within_the_radius(api):
+    _address(1, 50.846557, house="16")
+    _address(2, 50.846557 + 0.0009, house="30")  # about 100 m north
+    _address(3, 50.846557 + 0.0030, house="90")  # about 330 m north: outside 150 m
+    body = {"coordinates": {"latitude": 50.846557, "longitude": 4.366179}}
+    items = api.post("/placesOfWork/addresses", body).json()["items"]
+    assert [item["address"]["houseNumber"] for item in items] == ["16", "30"]
+    assert items[0]["address"] == {
+        "postCode": "1000",
+        "municipalityName": "Bruxelles",
+        "streetName": "Rue de la Loi",
+        "houseNumber": "16",
+    }
+    assert items[0]["streetNames"] == {"nl": "Wetstraat", "fr": "Rue de la Loi"}
+    assert items[0]["distanceMeters"] == 0
+    assert 90 < items[1]["distanceMeters"] < 110
+    wide = api.post("/placesOfWork/addresses", {**body, "radiusMeters": 500, "limit": 2}).json()["items"]
+    assert len(wide) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "name"),
+    [
+        ({"coordinates": {"latitude": 0, "longitude": 0}}, "coordinates"),
+        ({"coordinates": {"latitude": 4.366179, "longitude": 50.846557}}, "coordinates"),
+        ({"coordinates": {"latitude": 91, "longitude": 4}}, "coordinates.latitude"),
+        ({"coordinates": {"latitude": 50.8, "longitude": 4.3}, "limit": 11}, "limit"),
+        ({"coordinates": {"latitude": 50.8, "longitude": 4.3}, "radiusMeters": 0}, "radiusMeters"),
+    ],
+)
+def test_addresses_near_refuses_bad_coordinates(api, body, name):
+    assert name in _issue_names(api.post("/placesOfWork/addresses", body), "body")
