@@ -250,6 +250,9 @@ OAUTH_ACCESS_TOKEN_SECONDS = env_int("OAUTH_ACCESS_TOKEN_SECONDS", 600, minimum=
 REST_MAX_BODY_BYTES = env_int("REST_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
 # Per-client rate limit ("<n>/<second|minute|hour|day>"); counters in REST_THROTTLE_CACHE.
 REST_RATE_LIMIT = env_str("REST_RATE_LIMIT", "600/minute")
+_count, _, _period = REST_RATE_LIMIT.partition("/")
+if not (_count.isascii() and _count.isdigit() and int(_count) > 0 and _period in {"second", "minute", "hour", "day"}):
+    raise ImproperlyConfigured(f"REST_RATE_LIMIT must look like 600/minute, got {REST_RATE_LIMIT!r}")
 REST_THROTTLE_CACHE = "rest_throttle"
 _REST_CACHE_URL = env_url("REST_CACHE_URL", ("redis", "rediss"))
 CACHES = {

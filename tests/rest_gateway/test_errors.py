@@ -3,6 +3,9 @@ per-client rate limits (bad input 33)."""
 
 import hashlib
 import logging
+import os
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -116,3 +119,17 @@ def test_rate_limit_counters_can_live_in_redis_shared_by_every_process(api, sett
         assert caches[settings.REST_THROTTLE_CACHE].get(key)  # the counter is in Redis
     finally:
         caches[settings.REST_THROTTLE_CACHE].delete(key)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("REST_RATE_LIMIT", "fast"), ("REST_RATE_LIMIT", "0/minute"), ("OAUTH_ACCESS_TOKEN_SECONDS", "10")],
+)
+def test_a_bad_rest_setting_stops_the_service_with_a_clear_message(variable, value):
+    environment = {key: val for key, val in os.environ.items() if key not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+    environment[variable] = value
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "check"], env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert completed.returncode != 0
+    assert variable in completed.stderr
