@@ -65,11 +65,19 @@ class Client(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    # "<n>/<second|minute|hour|day>"; empty = the gateway's default (REST_RATE_LIMIT).
+    rate_limit = models.CharField(
+        _("rate limit"),
+        max_length=32,
+        blank=True,
+        help_text=_("Requests per period, e.g. 600/minute. Empty: the default limit."),
+    )
 
     class Meta:
         verbose_name = _("integrator client")
         verbose_name_plural = _("integrator clients")
         ordering = ["name"]
+        permissions = [("manage_client_keys", _("Can rotate or revoke a client's certificate or key"))]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.role}, {self.enterprise_number})"
@@ -132,14 +140,32 @@ class Registration(models.Model):
     activity = models.CharField(max_length=32, blank=True)
     latitude = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    # The nearest known address of the coordinates, filled after admission by the worker
+    # (registrations.geocoding): {"address": {...}, "distanceMeters": n, "source": "register"}.
+    place_address = models.JSONField(_("address of the coordinates"), null=True, blank=True)
 
     # Identifies "the same presence" for one sender: a resend is answered with the
     # registration already stored instead of a second row (see docs/adr/0003).
     dedup_key = models.CharField(max_length=96)
 
+    # An operator's correction is a new registration pointing to the one it corrects
+    # (registrations/corrections.py). A plain id, not a foreign key: the retention purge
+    # may remove the original before its correction.
+    corrects_id = models.BigIntegerField(_("corrects registration"), null=True, blank=True)
+    # Set by an operator: the retention purge (registrations/retention.py) keeps this row.
+    legal_hold = models.BooleanField(_("legal hold"), default=False)
+
     class Meta:
         verbose_name = _("registration")
         verbose_name_plural = _("registrations")
+        permissions = [
+            ("cancel_registration", _("Can cancel a registration")),
+            ("revalidate_registration", _("Can re-run the validation of a registration")),
+            ("correct_registration", _("Can correct a cleaning event")),
+            ("view_dashboard", _("Can see the operators' dashboard")),
+            ("view_worker_access", _("Can see who consulted a worker's registrations")),
+            ("manage_legal_hold", _("Can set or lift a legal hold")),
+        ]
         indexes = [
             models.Index(fields=["enterprise_number", "registration_date"], name="reg_employer_date"),
             models.Index(fields=["niss", "registration_date"], name="reg_niss_date"),
@@ -147,6 +173,9 @@ class Registration(models.Model):
             models.Index(fields=["sender", "registration_date"], name="reg_sender_date"),
             models.Index(fields=["registration_date", "id"], name="reg_date_id"),
             models.Index(fields=["limosa_id", "registration_date"], name="reg_limosa_date"),
+            # The operators' list filters by status or sector, newest first (admin).
+            models.Index(fields=["status", "id"], name="reg_status_id"),
+            models.Index(fields=["sector", "id"], name="reg_sector_id"),
             # The periodic revalidation looks only at recent FAILED registrations.
             models.Index(
                 fields=["registration_date"],
