@@ -134,6 +134,8 @@ class DeclarationOfWorks(models.Model):
     latitude = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     radius_meters = models.PositiveIntegerField(_("radius (m)"), default=150)
+    # Set by an operator: the retention purge keeps every registration on this workplace.
+    legal_hold = models.BooleanField(_("legal hold"), default=False)
 
     class Meta:
         verbose_name = _("Declaration of Works")
