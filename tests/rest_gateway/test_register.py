@@ -5,6 +5,7 @@ malformed bodies (whole call, 400/413/415 problem, nothing stored)."""
 
 import datetime as dt
 import json
+import logging
 
 import pytest
 from django.utils import timezone
@@ -250,3 +251,14 @@ def test_coordinates_are_stored_and_shown_to_six_decimals(api):  # bad input 26:
     registration = created(api.register(event(placeOfWork=place)))
     assert registration["placeOfWork"] == {"coordinates": {"latitude": 50.846557, "longitude": 4.351698}}
     assert Registration.objects.get(pk=registration["id"]).submitted["placeOfWork"] == place  # as sent
+
+
+def test_no_log_line_carries_a_niss(api, caplog):  # spec §9
+    good, bad = make_niss(), make_niss()[:-2] + "00"
+    with caplog.at_level(logging.DEBUG):
+        api.register(event(ssin=good), event(ssin=bad), event(ssin=good, kind="OUT", extra="x"))
+        api.post("/presenceRegistrations/search", {"criteria": {"registrationDate": {}, "ssin": good}})
+        api.get("/presenceRegistrations", {"ssin": good})
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines  # the refusals above were logged
+    assert not [line for line in lines if good in line or bad in line]
