@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
+from registrations.geocoding import geocode_externally, resolve_places
 from registrations.models import Registration, Status
 from registrations.revalidation import recent_failures
 from registrations.validation import registration_revalidate, registration_validate_batch
@@ -33,7 +34,29 @@ MAX_BATCHES_PER_SWEEP = 500
     max_retries=10,
 )
 def validate_registrations(registration_ids: list[int]) -> int:
-    return registration_validate_batch(registration_ids=registration_ids)
+    validated = registration_validate_batch(registration_ids=registration_ids)
+    _resolve_places(registration_ids)
+    return validated
+
+
+def _resolve_places(registration_ids: list[int]) -> None:
+    """After validation, off the request path: the address of each event's coordinates."""
+    with_coordinates = Registration.objects.filter(
+        pk__in=registration_ids, latitude__isnull=False, place_address__isnull=True
+    )
+    unresolved = resolve_places(with_coordinates.only("id", "latitude", "longitude", "place_address"))
+    if settings.GEOCODER_URL:
+        for registration_id in unresolved:
+            try:
+                geocode_registration.delay(registration_id)
+            except Exception:  # the broker is down: the address stays empty, nothing else suffers
+                logger.warning("geocoding hand-off failed for registration %d", registration_id, exc_info=True)
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError, ValueError), retry_backoff=True, max_retries=5)
+def geocode_registration(registration_id: int) -> bool:
+    """Ask the external geocoder; a timeout or error is retried later, never felt by a client."""
+    return geocode_externally(registration_id)
 
 
 @shared_task(
@@ -105,3 +128,11 @@ def requeue_waiting_validations() -> int:
     if waiting:
         logger.info("sweeper queued %d of %d waiting registrations", queued, len(waiting))
     return queued
+
+
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
+def purge_expired_registrations() -> int:
+    """The daily retention purge (registrations.retention); returns how many registrations left."""
+    from registrations.retention import registrations_purge_expired
+
+    return registrations_purge_expired().registrations

@@ -102,6 +102,17 @@ if EMBEDDED:
 else:
     DATABASES = {"default": dict(dj_database_url.parse(DATABASE_URL, conn_max_age=CONN_MAX_AGE))}
 
+# --- Read replica (docs/deploy.md) ----------------------------------------------------------
+# Set: searches and single reads (the selectors marked @replica_reads) go to this streaming
+# replica; every write, every other read and any read inside a transaction stay on the primary.
+# Unset (the default): one database, no router.
+DATABASE_REPLICA_URL = env_url("DATABASE_REPLICA_URL", ("postgres", "postgresql"))
+if DATABASE_REPLICA_URL:
+    if EMBEDDED:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL (a PostgreSQL primary)")
+    DATABASES["replica"] = dict(dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=CONN_MAX_AGE))
+    DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -123,6 +134,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_BODY_MAX_BYTES", 2 * 1024 * 1024,
 
 # Where `seed_demo` writes the demo clients' keys, certificates and ids.
 DEMO_CREDENTIALS_DIR = Path(env_str("DEMO_CREDENTIALS_DIR") or BASE_DIR / "var" / "demo")
+
+# --- Reverse geocoding (registrations/geocoding.py) -----------------------------------------
+# An optional external geocoder, asked in a Celery task when the address register has no
+# address near a registration's coordinates: GET {GEOCODER_URL}?lat=..&lon=.. -> JSON
+# {"address": {...}, "distanceMeters": n}. Empty = the register only.
+GEOCODER_URL = env_url("GEOCODER_URL", ("http", "https"))
+GEOCODER_TIMEOUT_SECONDS = env_int("GEOCODER_TIMEOUT_SECONDS", 3, minimum=1)
 
 # --- Privacy: NISS numbers are logged only as a keyed hash (spec §9) -----------------------
 NISS_HASH_KEY = env_str("NISS_HASH_KEY") or SECRET_KEY
@@ -263,4 +281,10 @@ CACHES = {
         if _REST_CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rest-throttle"}
     ),
+}
+# --- Retention (registrations/retention.py, docs/operators.md) -------------------------------
+# Once a day: registrations older than 7 years leave with their history, unless on legal hold.
+CELERY_BEAT_SCHEDULE["purge-expired-registrations"] = {
+    "task": "registrations.tasks.purge_expired_registrations",
+    "schedule": 86400.0,
 }
