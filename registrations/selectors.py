@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from django.db.models import F, Q, QuerySet
 
+from config.routers import replica_reads
 from registrations.authz import Caller, CallerRole
 from registrations.exceptions import InvalidSearchError
 from registrations.identifiers import normalise_enterprise_number, normalise_niss
@@ -37,6 +38,7 @@ def registrations_visible_to(caller: Caller) -> QuerySet[Registration]:
     )
 
 
+@replica_reads  # may read a replica (config/routers.py); never used to decide a write
 def registration_get(*, caller: Caller, registration_id: int) -> Registration | None:
     """One registration, or None when it does not exist or the caller may not see it."""
     return registrations_visible_to(caller).select_related("sender").filter(id=registration_id).first()
@@ -123,6 +125,7 @@ def _filtered(caller: Caller, criteria: SearchCriteria) -> QuerySet[Registration
     return registrations
 
 
+@replica_reads
 def registration_search(
     *,
     caller: Caller,
@@ -146,9 +149,7 @@ def registration_search(
     field_name = _SORT_FIELDS[sort]
     prefix = "-" if descending else ""
     ordering = [f"{prefix}{field_name}"] + ([] if field_name == "id" else [f"{prefix}id"])
-    page = list(
-        registrations.select_related("sender").order_by(*ordering)[first_row : first_row + fetch_size]
-    )
+    page = list(registrations.select_related("sender").order_by(*ordering)[first_row : first_row + fetch_size])
     # A short page tells the total without a COUNT over a possibly large match.
     short_page = len(page) < fetch_size and (page or first_row == 0)
     total = first_row + len(page) if short_page else registrations.count()
