@@ -126,7 +126,7 @@ def _nearest_bounding_box(lat: float, lon: float, radius_m: int, limit: int) -> 
 # --- municipalities and postal codes ---------------------------------------------------------
 
 
-def _folded(name: str) -> str:
+def fold_name(name: str) -> str:
     """Case, accents, hyphens and spaces do not tell two municipality names apart."""
     decomposed = unicodedata.normalize("NFKD", name)
     return "".join(c for c in decomposed if c.isalnum() and not unicodedata.combining(c)).casefold()
@@ -163,6 +163,6 @@ def municipality_for(post_code: str, name: str = "", nis_code: str = "") -> Muni
     if nis_code:
         return next((m for m in candidates if m.nis_code == nis_code), None)
     if name:
-        wanted = _folded(name)
-        return next((m for m in candidates if wanted in {_folded(n) for n in m.names.values()}), None)
+        wanted = fold_name(name)
+        return next((m for m in candidates if wanted in {fold_name(n) for n in m.names.values()}), None)
     return candidates[0] if len(candidates) == 1 else None

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import models, transaction
 
+from registrations.addresses import fold_name, municipality_for
 from registrations.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
 from registrations.models import (
     DeclarationOfWorks,
@@ -170,9 +171,7 @@ def _person(row: Any, where: str) -> _Parsed:
         {"birthDate"},
         where,
     )
-    person = Person(
-        niss=c["niss"], given_name=c["givenName"], family_name=c["familyName"], birth_date=c["birthDate"]
-    )
+    person = Person(niss=c["niss"], given_name=c["givenName"], family_name=c["familyName"], birth_date=c["birthDate"])
     return _Parsed((c["niss"],), [person], ReferenceKeys(nisses={c["niss"]}))
 
 
@@ -286,6 +285,21 @@ _ADDRESS = {
 }
 
 
+def _normalised_address(address: dict[str, str], where: str) -> dict[str, str]:
+    """A declaration's postal code must be Belgian and serve the municipality named (in any
+    of its languages); the municipality is then stored under its official name."""
+    if not address["postCode"]:
+        return address
+    municipality = municipality_for(address["postCode"], address["municipalityName"])
+    if municipality is None:
+        named = f" {address['municipalityName']!r}" if address["municipalityName"] else ""
+        raise _RowError(f"{where}.address: postal code {address['postCode']} does not serve a municipality{named}")
+    given = fold_name(address["municipalityName"])
+    # The official spelling in the language the file used (Liege -> Liège), else the first.
+    official = next((name for name in municipality.names.values() if fold_name(name) == given), None)
+    return {**address, "municipalityName": official or next(iter(municipality.names.values()))}
+
+
 def _declaration(row: Any, where: str) -> _Parsed:
     c = _read(
         row,
@@ -307,7 +321,7 @@ def _declaration(row: Any, where: str) -> _Parsed:
     _check_period(c, "startDate", "endDate", where)
     if type(c["sector"]) is not int or c["sector"] not in (Sector.CONSTRUCTION, Sector.MEAT, Sector.CLEANING):
         raise _RowError(f"{where}.sector: 1 (construction), 3 (meat) or 4 (cleaning) expected")
-    address = _read(c["address"] or {}, _ADDRESS, set(_ADDRESS), f"{where}.address")
+    address = _normalised_address(_read(c["address"] or {}, _ADDRESS, set(_ADDRESS), f"{where}.address"), where)
     coordinates = c["coordinates"]
     if coordinates is not None:
         coordinates = _read(
@@ -346,14 +360,10 @@ def _declaration(row: Any, where: str) -> _Parsed:
         radius_meters=radius,
     )
     parties: list[models.Model] = [
-        DeclarationParty(
-            declaration_id=number, enterprise_number=c["builder"], role=DeclarationParty.Role.BUILDER
-        )
+        DeclarationParty(declaration_id=number, enterprise_number=c["builder"], role=DeclarationParty.Role.BUILDER)
     ]
     parties += [
-        DeclarationParty(
-            declaration_id=number, enterprise_number=sub, role=DeclarationParty.Role.SUBCONTRACTOR
-        )
+        DeclarationParty(declaration_id=number, enterprise_number=sub, role=DeclarationParty.Role.SUBCONTRACTOR)
         for sub in sorted(set(subcontractors))
     ]
     return _Parsed((number,), [declaration, *parties], ReferenceKeys(workplaces={number}))
@@ -398,9 +408,7 @@ _UPSERT: dict[type[models.Model], tuple[list[str], list[str]]] = {
 def _parse(data: Any) -> tuple[dict[str, list[_Parsed]], list[str]]:
     if not isinstance(data, dict):
         return {}, ["the file must hold one JSON object"]
-    problems = [
-        f"{key}: unknown section (expected {', '.join(SECTIONS)})" for key in data if key not in SECTIONS
-    ]
+    problems = [f"{key}: unknown section (expected {', '.join(SECTIONS)})" for key in data if key not in SECTIONS]
     parsed: dict[str, list[_Parsed]] = {}
     for section in SECTIONS:
         rows = data.get(section, [])

@@ -236,3 +236,22 @@ def test_changing_the_builder_in_the_admin_moves_the_builders_visibility(tmp_pat
     assert response.status_code == 302
     builders = DeclarationParty.objects.filter(declaration_id="1Y1000NF9KCQZ", role="builder")
     assert list(builders.values_list("enterprise_number", flat=True)) == ["0202239951"]
+
+
+@pytest.mark.parametrize(
+    ("post_code", "given", "stored"),
+    [("1000", "bruxelles", "Bruxelles"), ("4000", "Liege", "Liège"), ("1000", "", "Brussel")],
+)
+def test_declaration_addresses_are_normalised_to_the_official_municipality_name(tmp_path, post_code, given, stored):
+    data = reference_file()
+    data["declarationsOfWorks"][0]["address"].update(postCode=post_code, municipalityName=given)
+    run(tmp_path, data)
+    assert DeclarationOfWorks.objects.get().municipality_name == stored
+
+
+def test_a_declaration_address_whose_postal_code_does_not_serve_the_municipality_is_a_problem(tmp_path):
+    data = reference_file()
+    data["declarationsOfWorks"][0]["address"].update(postCode="1000", municipalityName="Gent")
+    with pytest.raises(CommandError):
+        run(tmp_path, data)
+    assert not DeclarationOfWorks.objects.exists()
