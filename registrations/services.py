@@ -97,40 +97,38 @@ class _Admitted:
         return f"{self.registration_date.isoformat()}|{self.workplace_id}|{self.enterprise_number}|{person}"
 
 
-def _admit(index: int, item: PresenceInput, today: date) -> _Admitted | list[ItemError]:
-    """The admission checks of spec §4.1 (codes 2-6). Collects every error of the item."""
-    errors: list[ItemError] = []
-    niss = enterprise = limosa = ""
+def _admit_person(item: PresenceInput) -> tuple[str, str, str, list[ItemError]]:
+    """The person and employer of an item: (niss, enterprise, limosa_id, errors). Either a
+    NISS with a CompanyID, or a LimosaId alone (the contract's xs:choice)."""
     if item.limosa_id is not None:
         if item.niss is not None or item.enterprise_number is not None:
-            errors.append(
-                ItemError(
-                    ItemErrorCode.PERSON_ID_INVALID,
-                    "Give either INSS with CompanyID, or LimosaId, not both",
-                )
+            return (
+                "",
+                "",
+                "",
+                [ItemError(ItemErrorCode.PERSON_ID_INVALID, "Give either INSS with CompanyID, or LimosaId")],
             )
-        else:
-            checked = normalise_limosa_id(item.limosa_id)
-            if isinstance(checked, ItemError):
-                errors.append(checked)
-            else:
-                limosa = checked
-    else:
-        checked_company = (
-            normalise_enterprise_number(item.enterprise_number)
-            if item.enterprise_number is not None
-            else ItemError(ItemErrorCode.COMPANY_ID_MALFORMED, "CompanyID is missing")
-        )
-        checked_niss = (
-            normalise_niss(item.niss)
-            if item.niss is not None
-            else ItemError(ItemErrorCode.PERSON_ID_INVALID, "INSS or LimosaId is missing")
-        )
-        for checked_value in (checked_company, checked_niss):
-            if isinstance(checked_value, ItemError):
-                errors.append(checked_value)
-        enterprise = checked_company if isinstance(checked_company, str) else ""
-        niss = checked_niss if isinstance(checked_niss, str) else ""
+        limosa = normalise_limosa_id(item.limosa_id)
+        return ("", "", "", [limosa]) if isinstance(limosa, ItemError) else ("", "", limosa, [])
+    company = (
+        normalise_enterprise_number(item.enterprise_number)
+        if item.enterprise_number is not None
+        else ItemError(ItemErrorCode.COMPANY_ID_MALFORMED, "CompanyID is missing")
+    )
+    niss = (
+        normalise_niss(item.niss)
+        if item.niss is not None
+        else ItemError(ItemErrorCode.PERSON_ID_INVALID, "INSS or LimosaId is missing")
+    )
+    errors = [checked for checked in (company, niss) if isinstance(checked, ItemError)]
+    if errors:
+        return "", "", "", errors
+    return str(niss), str(company), "", []
+
+
+def _admit(index: int, item: PresenceInput, today: date) -> _Admitted | list[ItemError]:
+    """The admission checks of spec §4.1 (codes 2-6). Collects every error of the item."""
+    niss, enterprise, limosa, errors = _admit_person(item)
     workplace = normalise_workplace_id(item.workplace_id)
     if isinstance(workplace, ItemError):
         errors.append(workplace)
@@ -180,6 +178,14 @@ def registration_submit_batch(*, items: Sequence[PresenceInput], caller: Caller,
     return results
 
 
+def _active_registrations_of_sender(caller: Caller, dedup_keys: set[str]) -> dict[str, Registration]:
+    """The sender's not-cancelled registrations of these presences, by dedup key."""
+    if caller.client_id is None:  # operators: no sender, no resend to recognise
+        return {}
+    stored = Registration.objects.filter(sender_id=caller.client_id, dedup_key__in=dedup_keys)
+    return {registration.dedup_key: registration for registration in stored.exclude(status=Status.CANCELLED)}
+
+
 @transaction.atomic
 def _store_admitted(
     admitted: list[_Admitted],
@@ -189,17 +195,7 @@ def _store_admitted(
     caller: Caller,
     channel: Channel,
 ) -> None:
-    keys = {entry.dedup_key for entry in admitted}
-    existing = (
-        {
-            registration.dedup_key: registration
-            for registration in Registration.objects.filter(sender_id=caller.client_id, dedup_key__in=keys).exclude(
-                status=Status.CANCELLED
-            )
-        }
-        if caller.client_id
-        else {}
-    )
+    existing = _active_registrations_of_sender(caller, {entry.dedup_key for entry in admitted})
     now = timezone.now()
     new_rows: list[tuple[int, Registration]] = []
     for entry in admitted:
