@@ -149,6 +149,21 @@ def _read(row: Any, spec: dict[str, Callable[[Any], Any]], optional: set[str], w
     return clean
 
 
+def _list_of(read: Callable[[Any], str], value: Any, where: str, what: str) -> list[str]:
+    """A list (absent = empty) whose every element `read` accepts; problems name the index."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _RowError(f"{where}: a list of {what} expected")
+    clean = []
+    for index, element in enumerate(value):
+        try:
+            clean.append(read(element))
+        except _RowError as exc:
+            raise _RowError(f"{where}[{index}]: {exc}") from exc
+    return clean
+
+
 def _check_period(clean: dict[str, Any], start: str, end: str, where: str) -> None:
     if clean[end] is not None and clean[end] < clean[start]:
         raise _RowError(f"{where}.{end}: before {start}")
@@ -190,15 +205,7 @@ def _enterprise_row(row: Any, where: str) -> _Parsed:
         where,
     )
     _check_period(c, "activeFrom", "activeTo", where)
-    founders_raw = c["founders"] or []
-    if not isinstance(founders_raw, list):
-        raise _RowError(f"{where}.founders: a list of NISS expected")
-    founders = []
-    for index, niss in enumerate(founders_raw):
-        try:
-            founders.append(_niss(niss))
-        except _RowError as exc:
-            raise _RowError(f"{where}.founders[{index}]: {exc}") from exc
+    founders = _list_of(_niss, c["founders"], f"{where}.founders", "NISS")
     number = c["enterpriseNumber"]
     enterprise = Enterprise(
         enterprise_number=number,
@@ -333,15 +340,7 @@ def _declaration(row: Any, where: str) -> _Parsed:
     radius = 150 if c["radiusMeters"] is None else c["radiusMeters"]
     if isinstance(radius, bool) or not isinstance(radius, int) or not 1 <= radius <= 100_000:
         raise _RowError(f"{where}.radiusMeters: a whole number of metres from 1 to 100000 expected")
-    subcontractors_raw = c["subcontractors"] or []
-    if not isinstance(subcontractors_raw, list):
-        raise _RowError(f"{where}.subcontractors: a list of enterprise numbers expected")
-    subcontractors = []
-    for index, number in enumerate(subcontractors_raw):
-        try:
-            subcontractors.append(_enterprise(number))
-        except _RowError as exc:
-            raise _RowError(f"{where}.subcontractors[{index}]: {exc}") from exc
+    subcontractors = _list_of(_enterprise, c["subcontractors"], f"{where}.subcontractors", "enterprise numbers")
     number = c["number"]
     declaration = DeclarationOfWorks(
         number=number,
