@@ -5,9 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+BENCH ?= full
+CHAOS ?= full
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck format migrations-check worker beat ci
+.PHONY: help install run test lint typecheck format migrations-check worker beat serve bench chaos ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -52,5 +54,16 @@ worker: install ## a Celery worker (needs DATABASE_URL and CELERY_BROKER_URL)
 
 beat: install ## the Celery beat scheduler: run exactly one per deployment
 	$(BIN)/celery -A config beat -l INFO
+
+serve: install ## production on one machine: gunicorn, a Celery worker, one beat (docs/deploy.md)
+	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
+
+bench: install ## every benchmark, one table, docs/performance.md updated (BENCH=short: CI's quick run)
+	scripts/services.sh
+	$(BIN)/python bench/run_all.py $(if $(filter short,$(BENCH)),--short,)
+
+chaos: install ## scripted faults under load; fails on a lost or duplicated registration (CHAOS=short)
+	scripts/services.sh
+	$(BIN)/python chaos/run.py $(if $(filter short,$(CHAOS)),--short,)
 
 ci: lint migrations-check test ## what CI runs after starting the services
