@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from registrations.authz import Caller
 from registrations.exceptions import InvalidSearchError
-from registrations.identifiers import normalise_enterprise_number
+from registrations.identifiers import normalise_enterprise_number, normalise_niss
 from registrations.models import CleaningEventType, Registration, Sector, Status
 from registrations.selectors import registrations_visible_to
 
@@ -125,7 +125,7 @@ def performances_for(*, caller: Caller, query: PerformanceQuery) -> tuple[list[P
     with the registrations they were built from (inspection logs its reads of them).
 
     A period starting on the last day and ending the next day is included whole.
-    Raises InvalidSearchError for a bad window or enterprise number.
+    Raises InvalidSearchError for a bad window, NISS or enterprise number.
     """
     if query.start_date > query.end_date:
         raise InvalidSearchError("endDate", "the end date is before the start date")
@@ -138,7 +138,10 @@ def performances_for(*, caller: Caller, query: PerformanceQuery) -> tuple[list[P
     if query.workplace_id is not None:
         events = events.filter(workplace_id=query.workplace_id.strip())
     if query.niss is not None:
-        events = events.filter(niss=query.niss)
+        niss = normalise_niss(query.niss)
+        if not isinstance(niss, str):
+            raise InvalidSearchError("ssin", niss.description)
+        events = events.filter(niss=niss)
     if query.enterprise_number is not None:
         enterprise = normalise_enterprise_number(query.enterprise_number)
         if not isinstance(enterprise, str):

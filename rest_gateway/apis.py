@@ -326,7 +326,32 @@ class CancelInBulkApi(GatewayApi):
         return Response({"items": answer})
 
 
-class PerformancesApi(GatewayApi):
+def _performance_query(data: dict[str, Any]) -> PerformanceQuery:
+    return PerformanceQuery(
+        start_date=data["startDate"],
+        end_date=data["endDate"],
+        workplace_id=data.get("contractualRelationshipReference"),
+        enterprise_number=data.get("enterpriseNumber"),
+        niss=data.get("ssin"),
+    )
+
+
+# Shared by the GET (query parameters) and POST (body, the way to ask about one person).
+class _PerformancesBase(GatewayApi):
+    def performances_page(self, request: Request, query: PerformanceQuery, location: str) -> Response:
+        paging = page_request(request)
+        try:
+            performances, used = performances_for(caller=self.caller, query=query)
+        except InvalidSearchError as exc:
+            message = exc.message.split(": ", 1)[-1]
+            raise InputValidationError({exc.field: [ErrorDetail(message, code="invalid_input")]}, location) from exc
+        self.consulted(used)
+        page = performances[paging.first_row : paging.first_row + paging.page_size]
+        items = [presenters.performance_out(performance) for performance in page]
+        return Response(page_out(request, items, paging, len(performances)))
+
+
+class PerformancesApi(_PerformancesBase):
     required_scopes = {"GET": CONSULT}
     query_parameters = (
         "startDate",
@@ -349,39 +374,26 @@ class PerformancesApi(GatewayApi):
         summary="IN/OUT pairs per person, place of work and day, with worked time; open INs shown open",
     )
     def get(self, request: Request) -> Response:
-        query = _performance_query(request)
-        paging = page_request(request)
-        try:
-            performances, used = performances_for(caller=self.caller, query=query)
-        except InvalidSearchError as exc:
-            raise InputValidationError(
-                {exc.field: [ErrorDetail(exc.message.split(": ", 1)[-1], code="invalid_input")]}, location="query"
-            ) from exc
-        self.consulted(used)
-        page = performances[paging.first_row : paging.first_row + paging.page_size]
-        items = [presenters.performance_out(performance) for performance in page]
-        return Response(page_out(request, items, paging, len(performances)))
+        params = {key: value for key, value in request.query_params.items() if key not in PAGE_PARAMETERS}
+        serializer = s.PerformanceSearchIn(data=params)
+        if not serializer.is_valid():
+            raise InputValidationError(serializer.errors, location="query")
+        return self.performances_page(request, _performance_query(dict(serializer.validated_data)), "query")
 
 
-class _PerformanceParameters(s.StrictSerializer):
-    startDate = s.StrictDateField()
-    endDate = s.StrictDateField()
-    contractualRelationshipReference = s.StrictCharField(required=False, max_length=20)
-    enterpriseNumber = s.StrictCharField(required=False, max_length=20)
+class PerformanceSearchApi(_PerformancesBase):
+    required_scopes = {"POST": CONSULT}
+    query_parameters = PAGE_PARAMETERS
 
-
-def _performance_query(request: Request) -> PerformanceQuery:
-    params = {key: value for key, value in request.query_params.items() if key not in PAGE_PARAMETERS}
-    serializer = _PerformanceParameters(data=params)
-    if not serializer.is_valid():
-        raise InputValidationError(serializer.errors, location="query")
-    data = serializer.validated_data
-    return PerformanceQuery(
-        start_date=data["startDate"],
-        end_date=data["endDate"],
-        workplace_id=data.get("contractualRelationshipReference"),
-        enterprise_number=data.get("enterpriseNumber"),
+    @extend_schema(
+        operation_id="searchPerformances",
+        request=s.PerformanceSearchIn,
+        parameters=PAGE_SCHEMA_PARAMETERS,
+        responses={200: PerformancePage},
+        summary="The same by body, which may name the person (a NISS never goes in a URL)",
     )
+    def post(self, request: Request) -> Response:
+        return self.performances_page(request, _performance_query(self.body(s.PerformanceSearchIn)), "body")
 
 
 class AddressesNearApi(GatewayApi):

@@ -208,6 +208,14 @@ class SearchIn(StrictSerializer):
     sort = SortIn(required=False)
 
 
+class PerformanceSearchIn(StrictSerializer):
+    startDate = StrictDateField()
+    endDate = StrictDateField(help_text="at most 31 days after startDate")
+    ssin = StrictCharField(required=False, max_length=20)
+    contractualRelationshipReference = StrictCharField(required=False, max_length=20)
+    enterpriseNumber = StrictCharField(required=False, max_length=20)
+
+
 class AddressesNearIn(StrictSerializer):
     coordinates = CoordinatesIn()
     radiusMeters = StrictIntegerField(required=False, min_value=1, max_value=5000, help_text="default 150")

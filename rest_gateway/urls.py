@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
-from rest_gateway import apis
+from rest_gateway import apis, inspection_apis
 
 urlpatterns = [
     path("presenceRegistrations", apis.PresenceRegistrationListApi.as_view(), name="rest-list"),
@@ -17,6 +17,7 @@ urlpatterns = [
         name="rest-history",
     ),
     path("performances", apis.PerformancesApi.as_view(), name="rest-performances"),
+    path("performances/search", apis.PerformanceSearchApi.as_view(), name="rest-performances-search"),
     path("placesOfWork/addresses", apis.AddressesNearApi.as_view(), name="rest-addresses"),
     path("refData/remarks", apis.RemarksApi.as_view(), name="rest-remarks"),
     path("refData/remarks/<str:code>", apis.RemarkApi.as_view(), name="rest-remark"),
@@ -32,4 +33,11 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="rest-openapi", authentication_classes=[], permission_classes=[]),
         name="rest-doc",
     ),
+]
+# Inspection only (issue 7): the workplace snapshot as JSON, CSV, PDF; who consulted a worker.
+urlpatterns += [
+    path("inspection/snapshot", inspection_apis.InspectionSnapshotApi.as_view(), name="rest-inspection-snapshot"),
+    path("inspection/snapshot.csv", inspection_apis.InspectionSnapshotCsvApi.as_view(), name="rest-inspection-csv"),
+    path("inspection/snapshot.pdf", inspection_apis.InspectionSnapshotPdfApi.as_view(), name="rest-inspection-pdf"),
+    path("inspection/workerAccesses", inspection_apis.WorkerAccessesApi.as_view(), name="rest-worker-accesses"),
 ]

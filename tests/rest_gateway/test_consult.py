@@ -349,3 +349,15 @@ def test_addresses_near_coordinates_nearest_first_within_the_radius(api):
 )
 def test_addresses_near_refuses_bad_coordinates(api, body, name):
     assert name in _issue_names(api.post("/placesOfWork/addresses", body), "body")
+
+
+def test_performances_of_one_person_are_searched_by_body(api, employer):
+    place = make_workplace_id()
+    ann, bob = make_niss(), make_niss()
+    for niss in (ann, bob):
+        register(api, employer.enterprise_number, ssin=niss, contractualRelationshipReference=place)
+    window = {"startDate": TODAY, "endDate": TODAY}
+    found = api.post("/performances/search", {**window, "ssin": ann}).json()["items"]
+    assert [day["ssin"] for day in found] == [ann]
+    assert _issue_names(api.get("/performances", {**window, "ssin": ann}), "query") == {"ssin"}
+    assert _issue_names(api.post("/performances/search", {**window, "ssin": "85073003300"}), "body") == {"ssin"}

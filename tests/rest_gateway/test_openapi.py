@@ -25,6 +25,7 @@ OPERATIONS = {
     ("get", "/presenceRegistrations"): "listPresenceRegistrations",
     ("post", "/presenceRegistrations/cancelInBulk"): "cancelInBulk",
     ("get", "/performances"): "listPerformances",
+    ("post", "/performances/search"): "searchPerformances",
     ("post", "/placesOfWork/addresses"): "findAddressesNear",
     ("get", "/refData/remarks"): "listRemarks",
     ("get", "/refData/remarks/{code}"): "getRemark",

@@ -1,0 +1,145 @@
+"""Inspection-only operations (issue 7): the workplace snapshot and worker transparency.
+
+Scope `inspection` only. The snapshot is answered as JSON, CSV or PDF (three paths, one
+service); every registration it shows gets a `registration.consulted` event. The worker
+transparency list takes the NISS in the POST body, never in the URL (spec §9).
+
+Not in the published OpenAPI description yet (`exclude=True`): the schema's operation list
+is pinned by tests/rest_gateway/test_openapi.py, owned by the gateway; docs/operators.md
+describes these operations until they are added there.
+"""
+
+from datetime import date
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from registrations.exceptions import ItemError
+from registrations.identifiers import normalise_workplace_id
+from registrations.inspection import Snapshot, SnapshotRow, inspection_snapshot
+from registrations.inspection_exports import snapshot_csv, snapshot_pdf
+from registrations.models import Channel
+from registrations.transparency import Access, InvalidNissError, worker_accesses
+from rest_gateway import serializers as s
+from rest_gateway.apis import GatewayApi
+from rest_gateway.auth import SCOPE_INSPECTION
+from rest_gateway.errors import InputValidationError
+
+INSPECTION = frozenset({SCOPE_INSPECTION})
+
+
+class _SnapshotParameters(s.StrictSerializer):
+    workplaceId = s.StrictCharField(max_length=20)  # noqa: N815 - the query parameter's name
+    date = s.StrictDateField(required=False)
+
+
+class _WorkerAccessIn(s.StrictSerializer):
+    ssin = s.StrictCharField(max_length=20)
+
+
+def _invalid(name: str, message: str, location: str) -> InputValidationError:
+    return InputValidationError({name: [ErrorDetail(message, code="invalid_input")]}, location=location)
+
+
+def _row_out(row: SnapshotRow) -> dict[str, Any]:
+    return {
+        "id": row.registration_id,
+        "sector": row.sector,
+        "ssin": row.niss or None,
+        "limosaId": row.limosa_id or None,
+        "worker": {"givenName": row.given_name, "familyName": row.family_name},
+        "employer": row.employer,
+        "onSiteSince": timezone.localtime(row.on_site_since).isoformat() if row.on_site_since else None,
+        "status": row.status,
+        "validity": row.validity,
+        "remarks": row.remarks,
+    }
+
+
+def _access_out(access: Access) -> dict[str, Any]:
+    return {
+        "consultedAt": timezone.localtime(access.occurred_at).isoformat(),
+        "consultedBy": access.who,
+        "actor": access.actor,
+        "channel": access.channel,
+        "registrationId": access.registration_id,
+        "registrationDate": access.registration_date.isoformat(),
+        "workplaceId": access.workplace_id,
+    }
+
+
+@extend_schema(exclude=True)
+class InspectionSnapshotApi(GatewayApi):
+    required_scopes = {"GET": INSPECTION}
+    query_parameters = ("workplaceId", "date")
+
+    def snapshot(self, request: Request) -> Snapshot:
+        """Validates the query, then takes the snapshot (and records inspection's reads)."""
+        serializer = _SnapshotParameters(data=dict(request.query_params.items()))
+        if not serializer.is_valid():
+            raise InputValidationError(serializer.errors, location="query")
+        workplace = normalise_workplace_id(serializer.validated_data["workplaceId"])
+        if isinstance(workplace, ItemError):
+            raise _invalid("workplaceId", workplace.description, "query")
+        day: date = serializer.validated_data.get("date") or timezone.localdate()
+        return inspection_snapshot(
+            caller=self.caller, workplace_id=workplace, day=day, channel=Channel.REST, now=timezone.now()
+        )
+
+    def get(self, request: Request) -> Response | HttpResponse:
+        snapshot = self.snapshot(request)
+        return Response(
+            {
+                "workplaceId": snapshot.workplace_id,
+                "date": snapshot.day.isoformat(),
+                "takenAt": timezone.localtime(snapshot.taken_at).isoformat(),
+                "items": [_row_out(row) for row in snapshot.rows],
+            }
+        )
+
+
+class _FileSnapshotApi(InspectionSnapshotApi):
+    """The same snapshot as a file: content negotiation does not apply (the path says it)."""
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        return super().perform_content_negotiation(request, force=True)
+
+    def filename(self, snapshot: Snapshot, extension: str) -> str:
+        return f"snapshot-{snapshot.workplace_id}-{snapshot.day.isoformat()}.{extension}"
+
+
+@extend_schema(exclude=True)
+class InspectionSnapshotCsvApi(_FileSnapshotApi):
+    def get(self, request: Request) -> Response | HttpResponse:
+        snapshot = self.snapshot(request)
+        response = HttpResponse(snapshot_csv(snapshot), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{self.filename(snapshot, "csv")}"'
+        return response
+
+
+@extend_schema(exclude=True)
+class InspectionSnapshotPdfApi(_FileSnapshotApi):
+    def get(self, request: Request) -> Response | HttpResponse:
+        snapshot = self.snapshot(request)
+        response = HttpResponse(snapshot_pdf(snapshot), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{self.filename(snapshot, "pdf")}"'
+        return response
+
+
+@extend_schema(exclude=True)
+class WorkerAccessesApi(GatewayApi):
+    required_scopes = {"POST": INSPECTION}
+
+    def post(self, request: Request) -> Response:
+        """Who consulted the registrations of the person in the body, newest first."""
+        body = self.body(_WorkerAccessIn)
+        try:
+            accesses = worker_accesses(niss=body["ssin"])
+        except InvalidNissError as exc:
+            raise _invalid("ssin", str(exc), "body") from exc
+        return Response({"items": [_access_out(access) for access in accesses]})
