@@ -153,6 +153,16 @@ def setup() -> tuple[HttpClient, Client, dict[str, Any]]:
         cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
         if connection.vendor == "postgresql":
             cursor.execute(f"CREATE TABLE {TABLE} (LIKE registrations_registration INCLUDING ALL)")
+            # Columns the model gained after this bench was written: the floor leaves them empty.
+            cursor.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = %s AND is_nullable = 'NO' AND column_default IS NULL",
+                [TABLE],
+            )
+            written = set(COLUMNS.split(", ")) | {"id"}
+            for (column,) in cursor.fetchall():
+                if column not in written:
+                    cursor.execute(f'ALTER TABLE {TABLE} ALTER COLUMN "{column}" DROP NOT NULL')
         else:
             cursor.execute(f"CREATE TABLE {TABLE} AS SELECT * FROM registrations_registration WHERE 0")
     key = new_key()
