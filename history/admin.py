@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from history.models import HistoryEvent
+from history.models import HistoryEvent, PurgeRecord
 
 
 @admin.register(HistoryEvent)
@@ -15,6 +15,23 @@ class HistoryEventAdmin(admin.ModelAdmin[HistoryEvent]):
     search_fields = ("=registration__id",)
     show_full_result_count = False
     ordering = ("-id",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PurgeRecord)
+class PurgeRecordAdmin(admin.ModelAdmin[PurgeRecord]):
+    """The retention purge log: read-only for everyone, like the history it replaces."""
+
+    list_display = ("performed_at", "actor", "cutoff", "registrations_deleted", "events_deleted", "held")
+    ordering = ("-performed_at",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -9,3 +9,5 @@ class EventType(models.TextChoices):
     REVALIDATED = "registration.revalidated"  # status or remark set changed later
     CANCELLED = "registration.cancelled"
     CONSULTED = "registration.consulted"  # read by inspection (spec §3.2)
+    CORRECTED = "registration.corrected"  # an operator recorded a correcting event (the original stays)
+    LEGAL_HOLD = "registration.legal_hold"  # an operator placed or lifted a legal hold (retention)

@@ -63,3 +63,45 @@ class HistoryEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise HistoryIsAppendOnlyError
+
+
+class PurgeRecordQuerySet(models.QuerySet["PurgeRecord"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise HistoryIsAppendOnlyError
+
+    def delete(self) -> NoReturn:
+        raise HistoryIsAppendOnlyError
+
+
+class PurgeRecord(models.Model):
+    """One run of the retention purge (registrations/retention.py): what left, and why.
+
+    The purged registrations' own history is gone with them, so this append-only log is the
+    evidence that rows left through the purge and through nothing else (docs/adr/0009).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    performed_at = models.DateTimeField(_("performed at"))
+    actor = models.CharField(_("actor"), max_length=80)  # "system" (periodic task) or "operator:<username>"
+    cutoff = models.DateField(_("registrations dated before"))
+    registrations_deleted = models.PositiveBigIntegerField(_("registrations deleted"))
+    events_deleted = models.PositiveBigIntegerField(_("history events deleted"))
+    held = models.PositiveBigIntegerField(_("kept under legal hold"))
+
+    objects = PurgeRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("retention purge")
+        verbose_name_plural = _("retention purges")
+        ordering = ["-performed_at"]
+
+    def __str__(self) -> str:
+        return f"purge of {self.performed_at:%Y-%m-%d %H:%M} (before {self.cutoff})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise HistoryIsAppendOnlyError
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise HistoryIsAppendOnlyError

@@ -4,15 +4,15 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from history.events import EventType
-from history.models import HistoryEvent
+from history.models import HistoryEvent, PurgeRecord
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,7 @@ def event_hash(
 def _chain_heads(registration_ids: set[int]) -> dict[int, tuple[int, str]]:
     """The last (seq, hash) of each registration's chain, in one query."""
     last_seq = (
-        HistoryEvent.objects.filter(registration_id=OuterRef("registration_id"))
-        .order_by("-seq")
-        .values("seq")[:1]
+        HistoryEvent.objects.filter(registration_id=OuterRef("registration_id")).order_by("-seq").values("seq")[:1]
     )
     heads = HistoryEvent.objects.filter(
         registration_id__in=registration_ids, seq=Subquery(last_seq, output_field=models.IntegerField())
@@ -111,3 +109,44 @@ def history_record_many(
             )
         )
     return HistoryEvent.objects.bulk_create(rows)
+
+
+def history_purge(*, registration_ids: Sequence[int]) -> int:
+    """Delete the whole history of these registrations; returns how many events left.
+
+    The retention purge's half in the history app, and the only code that deletes events.
+    It must run inside the purge's transaction (`registrations.retention`). On PostgreSQL
+    the append-only trigger lets a DELETE through only while the transaction-local setting
+    `presence.purge` is 'on', which is set here just before the DELETE and reset just after.
+    """
+    if not registration_ids:
+        return 0
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("history_purge must run inside the purge's transaction")
+    table = HistoryEvent._meta.db_table
+    placeholders = ", ".join(["%s"] * len(registration_ids))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT set_config('presence.purge', 'on', true)")
+        cursor.execute(
+            f"DELETE FROM {table} WHERE registration_id IN ({placeholders})",  # noqa: S608 - placeholders only
+            list(registration_ids),
+        )
+        deleted = int(cursor.rowcount)
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT set_config('presence.purge', 'off', true)")
+    return deleted
+
+
+def purge_record_create(
+    *, actor: str, cutoff: date, registrations_deleted: int, events_deleted: int, held: int
+) -> PurgeRecord:
+    """Append one run of the retention purge to the purge log (append-only)."""
+    return PurgeRecord.objects.create(
+        performed_at=timezone.now(),
+        actor=actor,
+        cutoff=cutoff,
+        registrations_deleted=registrations_deleted,
+        events_deleted=events_deleted,
+        held=held,
+    )

@@ -1,17 +1,51 @@
-"""The operators' console for registrations, clients and reference registers."""
+"""The operators' console for registrations, clients and reference registers.
 
+Every action calls a service and is logged twice: in the registration's history (actor
+`operator:<username>`, channel ADMIN) where the service writes one, and in Django's admin
+log (LogEntry). Permissions come from the groups of migration 0006 (docs/operators.md).
+"""
+
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from django.contrib import admin
-from django.db.models import Model, QuerySet
-from django.http import HttpRequest
-from django.utils.html import format_html_join
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import F, Model, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from history.selectors import history_for_registration
+from registrations.authz import Caller
+from registrations.clients import (
+    ClientRegistrationError,
+    certificate_fingerprint,
+    check_public_key,
+    check_rate_limit,
+    client_register,
+    client_revoke_certificate,
+    client_revoke_public_key,
+    client_rotate_certificate,
+    client_rotate_public_key,
+    client_update,
+)
+from registrations.corrections import CorrectionError, CorrectionInput, registration_correct_cleaning
 from registrations.models import (
+    CancellationReason,
+    Channel,
+    CleaningEventType,
     Client,
     ClientMandate,
+    ClientRole,
     DeclarationOfWorks,
     DeclarationParty,
     DimonaPeriod,
@@ -20,12 +54,21 @@ from registrations.models import (
     LimosaDeclaration,
     Person,
     Registration,
+    Sector,
     SelfEmployedPeriod,
 )
 from registrations.reference import declaration_sync_builder
+from registrations.retention import declaration_set_legal_hold, registrations_set_legal_hold
 from registrations.revalidation import ReferenceKeys, reference_changed
+from registrations.rules.base import REMARKS
+from registrations.services import MAX_BATCH, CancelInput, registration_cancel_batch
+from registrations.validation import registration_revalidate
 
 M = TypeVar("M", bound=Model)
+# An action on more rows than this is refused: select fewer (or filter) and repeat.
+MAX_ACTION_ROWS = 1000
+
+admin.site.index_template = "admin/presence_index.html"
 
 
 class ReadOnlyAdminMixin:
@@ -68,6 +111,54 @@ class RevalidatingAdmin(admin.ModelAdmin[M], Generic[M]):
         reference_changed(keys)
 
 
+def _operator(request: HttpRequest) -> Caller:
+    return Caller.for_operator(request.user.get_username())
+
+
+class RemarkFilter(admin.SimpleListFilter):
+    """Registrations carrying one remark: one AND on the remark bit mask."""
+
+    title = _("remark")
+    parameter_name = "remark"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(str(number), f"{number}: {remark.en}") for number, remark in sorted(REMARKS.items())]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if not value or not value.isdigit() or int(value) not in REMARKS:
+            return queryset
+        bit = REMARKS[int(value)].bit
+        filtered: QuerySet[Any] = queryset.alias(remark_bit=F("remark_mask").bitand(bit)).filter(remark_bit=bit)
+        return filtered
+
+
+class BoundedCountPaginator(Paginator):  # type: ignore[type-arg]  # generic only in the stubs
+    """Counts at most COUNT_CAP rows (a COUNT over a LIMIT subquery): a filtered list of
+    tens of millions of registrations must not count them all to draw its page links."""
+
+    COUNT_CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        rows: QuerySet[Any] = self.object_list  # type: ignore[assignment]  # the admin passes a QuerySet
+        return int(rows.order_by()[: self.COUNT_CAP].count())
+
+
+class CancelForm(forms.Form):
+    reason = forms.ChoiceField(label=_("reason"), choices=CancellationReason.choices)
+
+
+class CorrectionForm(forms.Form):
+    event_type = forms.ChoiceField(label=_("corrected event"), choices=CleaningEventType.choices)
+    event_at = forms.DateTimeField(
+        label=_("corrected time"),
+        help_text=_("Europe/Brussels, e.g. 2026-11-26 17:30"),
+        widget=forms.DateTimeInput(attrs={"size": 20}),
+    )
+    note = forms.CharField(label=_("why"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
 @admin.register(Registration)
 class RegistrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Registration]):
     list_display = (
@@ -75,13 +166,26 @@ class RegistrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Registration]):
         "registration_date",
         "sector",
         "status",
+        "remark_numbers",
         "channel",
         "enterprise_number",
         "workplace_id",
         "sender",
         "created_at",
+        "legal_hold",
     )
-    list_filter = ("sector", "status", "channel", "registration_date")
+    # Each filter narrows an indexed scan: status and sector have (x, id) indexes, the
+    # date has (registration_date, id), the sender (sender, date); remark and channel
+    # only ever narrow one of those (the list is newest-first and never counted).
+    list_filter = (
+        "sector",
+        "status",
+        RemarkFilter,
+        "channel",
+        ("sender", admin.RelatedFieldListFilter),
+        "registration_date",
+        "legal_hold",
+    )
     list_select_related = ("sender",)
     # Exact matches only: each hits one of the (identifier, date) indexes.
     search_fields = ("=id", "=niss", "=enterprise_number", "=workplace_id", "=limosa_id")
@@ -89,16 +193,166 @@ class RegistrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Registration]):
     date_hierarchy = "registration_date"
     show_full_result_count = False
     ordering = ("-id",)
-    readonly_fields = ("history_table",)
+    readonly_fields = ("operator_links", "history_table")
     exclude = ("dedup_key",)
+    actions = ["revalidate_selected", "cancel_selected", "hold_selected", "release_selected"]
+
+    paginator = BoundedCountPaginator
+
+    @admin.display(description=_("remarks"))
+    def remark_numbers(self, registration: Registration) -> str:
+        return ", ".join(str(number) for number in registration.remarks)
 
     @admin.display(description=_("history"))
-    def history_table(self, registration: Registration) -> str:
+    def history_table(self, registration: Registration) -> SafeString:
         rows = [
-            (event.seq, event.occurred_at, event.event_type, event.actor, event.channel, event.data)
+            (event.seq, timezone.localtime(event.occurred_at), event.event_type, event.actor, event.channel, event.data)
             for event in history_for_registration(registration_id=registration.pk)
         ]
-        return format_html_join("\n", "<div>#{} {} <b>{}</b> by {} via {} — {}</div>", rows)
+        body = format_html_join(
+            "\n", "<tr><td>{}</td><td>{}</td><td><b>{}</b></td><td>{}</td><td>{}</td><td>{}</td></tr>", rows
+        )
+        return format_html(
+            '<table class="history"><thead><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
+            "<th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            _("when"),
+            _("event"),
+            _("actor"),
+            _("channel"),
+            _("data"),
+            body,
+        )
+
+    @admin.display(description=_("operator actions"))
+    def operator_links(self, registration: Registration) -> SafeString:
+        if registration.sector != Sector.CLEANING or registration.pk is None:
+            return format_html("{}", "—")
+        url = reverse("admin:registrations_registration_correct", args=[registration.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Correct this cleaning event"))
+
+    # --- permissions of the actions (groups: migration 0006) ---------------------------
+    def has_revalidate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("registrations.revalidate_registration")
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("registrations.cancel_registration")
+
+    def has_correct_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("registrations.correct_registration")
+
+    def has_legal_hold_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("registrations.manage_legal_hold")
+
+    def _bounded(self, request: HttpRequest, queryset: QuerySet[Registration]) -> list[int] | None:
+        ids = list(queryset.order_by("id").values_list("id", flat=True)[: MAX_ACTION_ROWS + 1])
+        if len(ids) > MAX_ACTION_ROWS:
+            self.message_user(
+                request, _("Select at most %(n)d registrations at a time.") % {"n": MAX_ACTION_ROWS}, messages.ERROR
+            )
+            return None
+        return ids
+
+    def _log(self, request: HttpRequest, ids: Sequence[int], message: str) -> None:
+        for registration in Registration.objects.filter(id__in=ids):
+            self.log_change(request, registration, message)
+
+    @admin.action(description=_("Re-run validation"), permissions=["revalidate"])
+    def revalidate_selected(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
+        ids = self._bounded(request, queryset)
+        if ids is None:
+            return
+        actor = _operator(request).actor
+        changed = sum(
+            registration_revalidate(registration_ids=ids[i : i + MAX_BATCH], actor=actor, channel=Channel.ADMIN)
+            for i in range(0, len(ids), MAX_BATCH)
+        )
+        self._log(request, ids, "revalidated")
+        self.message_user(
+            request,
+            _("Validation re-run on %(n)d registration(s); %(changed)d changed.") % {"n": len(ids), "changed": changed},
+        )
+
+    @admin.action(description=_("Cancel…"), permissions=["cancel"])
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Registration]) -> HttpResponse | None:
+        ids = self._bounded(request, queryset)
+        if ids is None:
+            return None
+        form = CancelForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Cancel registrations"),
+                "form": form,
+                "ids": ids,
+                "opts": self.model._meta,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/registrations/registration/cancel_selected.html", context)
+        reason = form.cleaned_data["reason"]
+        cancelled = 0
+        for start in range(0, len(ids), MAX_BATCH):
+            items = [CancelInput(registration_id=i, reason=reason) for i in ids[start : start + MAX_BATCH]]
+            results = registration_cancel_batch(items=items, caller=_operator(request), channel=Channel.ADMIN)
+            done = [item.registration_id for item, result in zip(items, results, strict=True) if not result.errors]
+            self._log(request, done, f"cancelled ({reason})")
+            cancelled += len(done)
+        self.message_user(
+            request,
+            _("%(done)d of %(n)d registration(s) cancelled (the others were already cancelled).")
+            % {"done": cancelled, "n": len(ids)},
+        )
+        return None
+
+    @admin.action(description=_("Place under legal hold"), permissions=["legal_hold"])
+    def hold_selected(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
+        self._set_hold(request, queryset, hold=True)
+
+    @admin.action(description=_("Lift legal hold"), permissions=["legal_hold"])
+    def release_selected(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
+        self._set_hold(request, queryset, hold=False)
+
+    def _set_hold(self, request: HttpRequest, queryset: QuerySet[Registration], *, hold: bool) -> None:
+        ids = self._bounded(request, queryset)
+        if ids is None:
+            return
+        changed = registrations_set_legal_hold(registration_ids=ids, hold=hold, caller=_operator(request))
+        self._log(request, ids, "legal hold placed" if hold else "legal hold lifted")
+        self.message_user(request, _("%(n)d registration(s) changed.") % {"n": changed})
+
+    # --- the correction of one cleaning event -----------------------------------------
+    def get_urls(self) -> list[URLPattern]:
+        correct = self.admin_site.admin_view(self.correct_view)
+        return [
+            path("<int:object_id>/correct/", correct, name="registrations_registration_correct"),
+            *super().get_urls(),
+        ]
+
+    def correct_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """A form for one correction; POST records it through registration_correct_cleaning."""
+        if not self.has_correct_permission(request):
+            raise PermissionDenied
+        original = get_object_or_404(Registration, pk=object_id)
+        form = CorrectionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                corrected = registration_correct_cleaning(
+                    correction=CorrectionInput(original.pk, **form.cleaned_data), caller=_operator(request)
+                )
+            except CorrectionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.log_change(request, original, f"corrected by registration {corrected.pk}")
+                self.log_addition(request, corrected, f"correction of registration {original.pk}")
+                self.message_user(request, _("Correction recorded as registration %(id)d.") % {"id": corrected.pk})
+                return HttpResponseRedirect(reverse("admin:registrations_registration_change", args=[corrected.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Correct cleaning event %(id)d") % {"id": original.pk},
+            "form": form,
+            "original": original,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/registrations/registration/correct.html", context)
 
 
 class ClientMandateInline(admin.TabularInline[ClientMandate, Client]):
@@ -106,13 +360,118 @@ class ClientMandateInline(admin.TabularInline[ClientMandate, Client]):
     extra = 0
 
 
+class ClientAdminForm(forms.ModelForm[Client]):
+    """Checks the certificate, key and rate limit with the services' own checks."""
+
+    class Meta:
+        model = Client
+        fields = ["name", "enterprise_number", "role", "certificate_pem", "public_key_pem", "is_active", "rate_limit"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        checks = (
+            ("certificate_pem", certificate_fingerprint),
+            ("public_key_pem", check_public_key),
+            ("rate_limit", check_rate_limit),
+        )
+        for name, check in checks:
+            if data.get(name):
+                try:
+                    check(data[name])
+                except ClientRegistrationError as exc:
+                    self.add_error(name, str(exc))
+        return data
+
+
+class ClientKeysForm(forms.Form):
+    certificate_pem = forms.CharField(label=_("new certificate (PEM)"), required=False, widget=forms.Textarea)
+    revoke_certificate = forms.BooleanField(label=_("revoke the certificate"), required=False)
+    public_key_pem = forms.CharField(label=_("new public key (PEM)"), required=False, widget=forms.Textarea)
+    revoke_public_key = forms.BooleanField(label=_("revoke the public key"), required=False)
+
+
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin[Client]):
-    list_display = ("name", "id", "role", "enterprise_number", "is_active", "last_used_at")
+    form = ClientAdminForm
+    list_display = ("name", "id", "role", "enterprise_number", "is_active", "rate_limit", "last_used_at")
     list_filter = ("role", "is_active")
     search_fields = ("name", "=enterprise_number", "=id")
-    readonly_fields = ("id", "certificate_fingerprint", "created_at", "last_used_at")
     inlines = [ClientMandateInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Client | None = None) -> tuple[str, ...]:
+        always = ("id", "certificate_fingerprint", "created_at", "last_used_at")
+        if obj is None:
+            return always
+        # Keys change only through the rotate/revoke screen (services keep the fingerprint).
+        return (*always, "enterprise_number", "role", "certificate_pem", "public_key_pem", "keys_link")
+
+    @admin.display(description=_("keys"))
+    def keys_link(self, client: Client) -> SafeString:
+        url = reverse("admin:registrations_client_keys", args=[client.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Rotate or revoke the certificate or key"))
+
+    def save_model(self, request: HttpRequest, obj: Client, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        if change:
+            client_update(client=obj, name=data["name"], is_active=data["is_active"], rate_limit=data["rate_limit"])
+            return
+        created = client_register(
+            name=data["name"],
+            enterprise_number=data["enterprise_number"],
+            role=ClientRole(data["role"]),
+            certificate_pem=data.get("certificate_pem", ""),
+            public_key_pem=data.get("public_key_pem", ""),
+            rate_limit=data.get("rate_limit", ""),
+        )
+        # The inlines (mandates) were bound to `obj`: make it the saved client.
+        obj.pk, obj.certificate_fingerprint = created.pk, created.certificate_fingerprint
+        obj._state.adding, obj._state.db = False, created._state.db
+
+    def get_urls(self) -> list[URLPattern]:
+        keys = self.admin_site.admin_view(self.keys_view)
+        return [path("<uuid:object_id>/keys/", keys, name="registrations_client_keys"), *super().get_urls()]
+
+    def keys_view(self, request: HttpRequest, object_id: Any) -> HttpResponse:
+        """Rotate or revoke the client's certificate (SOAP) or public key (REST)."""
+        if not request.user.has_perm("registrations.manage_client_keys"):
+            raise PermissionDenied
+        client = get_object_or_404(Client, pk=object_id)
+        form = ClientKeysForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                done = _apply_keys(client, form.cleaned_data)
+            except ClientRegistrationError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.log_change(request, client, "; ".join(done) or "keys unchanged")
+                self.message_user(request, "; ".join(done) or _("Nothing changed."))
+                return HttpResponseRedirect(reverse("admin:registrations_client_change", args=[client.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Keys of %(name)s") % {"name": client.name},
+            "form": form,
+            "client": client,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/registrations/client/keys.html", context)
+
+
+def _apply_keys(client: Client, data: dict[str, Any]) -> list[str]:
+    """Calls the rotate/revoke services the form asked for; returns what was done."""
+    done = []
+    if data["revoke_certificate"]:
+        client_revoke_certificate(client=client)
+        done.append("certificate revoked")
+    elif data["certificate_pem"]:
+        client_rotate_certificate(client=client, certificate_pem=data["certificate_pem"].strip() + "\n")
+        done.append("certificate rotated")
+    if data["revoke_public_key"]:
+        client_revoke_public_key(client=client)
+        done.append("public key revoked")
+    elif data["public_key_pem"]:
+        client_rotate_public_key(client=client, public_key_pem=data["public_key_pem"].strip() + "\n")
+        done.append("public key rotated")
+    return done
 
 
 @admin.register(Person)
@@ -180,14 +539,34 @@ class DeclarationPartyInline(admin.TabularInline[DeclarationParty, DeclarationOf
 
 @admin.register(DeclarationOfWorks)
 class DeclarationOfWorksAdmin(RevalidatingAdmin[DeclarationOfWorks]):
-    list_display = ("number", "sector", "amount", "start_date", "end_date", "builder", "post_code")
-    list_filter = ("sector",)
+    list_display = ("number", "sector", "amount", "start_date", "end_date", "builder", "post_code", "legal_hold")
+    list_filter = ("sector", "legal_hold")
     search_fields = ("=number", "=builder", "post_code")
     inlines = [DeclarationPartyInline]
     show_full_result_count = False
+    readonly_fields = ("legal_hold",)  # set by the actions below, through a service
+    actions = ["hold_selected", "release_selected"]
 
     def revalidation_keys(self, obj: DeclarationOfWorks) -> ReferenceKeys:
         return ReferenceKeys(workplaces={obj.number})
+
+    def has_legal_hold_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("registrations.manage_legal_hold")
+
+    @admin.action(description=_("Place under legal hold"), permissions=["legal_hold"])
+    def hold_selected(self, request: HttpRequest, queryset: QuerySet[DeclarationOfWorks]) -> None:
+        self._set_hold(request, queryset, hold=True)
+
+    @admin.action(description=_("Lift legal hold"), permissions=["legal_hold"])
+    def release_selected(self, request: HttpRequest, queryset: QuerySet[DeclarationOfWorks]) -> None:
+        self._set_hold(request, queryset, hold=False)
+
+    def _set_hold(self, request: HttpRequest, queryset: QuerySet[DeclarationOfWorks], *, hold: bool) -> None:
+        declarations = list(queryset)
+        declaration_set_legal_hold(numbers=[d.number for d in declarations], hold=hold)
+        for declaration in declarations:
+            self.log_change(request, declaration, "legal hold placed" if hold else "legal hold lifted")
+        self.message_user(request, _("%(n)d workplace(s) changed.") % {"n": len(declarations)})
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)

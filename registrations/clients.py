@@ -1,6 +1,7 @@
 """Registering integrator clients (the senders)."""
 
 import hashlib
+import re
 from collections.abc import Sequence
 
 from cryptography import x509
@@ -47,6 +48,7 @@ def client_register(
     certificate_pem: str = "",
     public_key_pem: str = "",
     mandated_by: Sequence[str] = (),
+    rate_limit: str = "",
 ) -> Client:
     """Create an integrator client. Raises ClientRegistrationError on any bad value."""
     if not name.strip():
@@ -58,6 +60,7 @@ def client_register(
         raise ClientRegistrationError("this certificate is already registered to another client")
     if public_key_pem:
         check_public_key(public_key_pem)
+    check_rate_limit(rate_limit)
     client = Client.objects.create(
         name=name.strip(),
         enterprise_number=_enterprise(enterprise_number, "enterprise number"),
@@ -65,9 +68,71 @@ def client_register(
         certificate_pem=certificate_pem,
         certificate_fingerprint=fingerprint,
         public_key_pem=public_key_pem,
+        rate_limit=rate_limit,
     )
     mandates = {_enterprise(number, "mandating enterprise") for number in mandated_by}
     ClientMandate.objects.bulk_create(
         [ClientMandate(client=client, enterprise_number=number) for number in sorted(mandates)]
     )
+    return client
+
+
+_RATE = re.compile(r"[1-9][0-9]{0,6}/(second|minute|hour|day)")
+
+
+def check_rate_limit(rate_limit: str) -> None:
+    """Raises ClientRegistrationError unless `rate_limit` is empty or "<n>/<period>"."""
+    if rate_limit and not _RATE.fullmatch(rate_limit):
+        raise ClientRegistrationError("a rate limit reads like 600/minute (second, minute, hour or day)")
+
+
+@transaction.atomic
+def client_rotate_certificate(*, client: Client, certificate_pem: str) -> Client:
+    """Replace the client's certificate; its fingerprint follows, so SOAP calls signed with
+    the old certificate stop matching at once. Raises ClientRegistrationError (not PEM,
+    or registered to another client)."""
+    fingerprint = certificate_fingerprint(certificate_pem)
+    if Client.objects.filter(certificate_fingerprint=fingerprint).exclude(pk=client.pk).exists():
+        raise ClientRegistrationError("this certificate is already registered to another client")
+    client.certificate_pem = certificate_pem
+    client.certificate_fingerprint = fingerprint
+    client.save(update_fields=["certificate_pem", "certificate_fingerprint"])
+    return client
+
+
+@transaction.atomic
+def client_revoke_certificate(*, client: Client) -> Client:
+    """Remove the client's certificate: no SOAP call authenticates as this client any more."""
+    client.certificate_pem = ""
+    client.certificate_fingerprint = None
+    client.save(update_fields=["certificate_pem", "certificate_fingerprint"])
+    return client
+
+
+@transaction.atomic
+def client_rotate_public_key(*, client: Client, public_key_pem: str) -> Client:
+    """Replace the key that verifies the client's REST token requests (JWT assertions).
+    Raises ClientRegistrationError when it is not a PEM public key."""
+    check_public_key(public_key_pem)
+    client.public_key_pem = public_key_pem
+    client.save(update_fields=["public_key_pem"])
+    return client
+
+
+@transaction.atomic
+def client_revoke_public_key(*, client: Client) -> Client:
+    """Remove the client's public key: it obtains no new REST token (issued ones expire)."""
+    client.public_key_pem = ""
+    client.save(update_fields=["public_key_pem"])
+    return client
+
+
+@transaction.atomic
+def client_update(*, client: Client, name: str, is_active: bool, rate_limit: str) -> Client:
+    """Change what an operator may change directly: name, active flag, rate limit."""
+    if not name.strip():
+        raise ClientRegistrationError("the name is empty")
+    check_rate_limit(rate_limit)
+    client.name, client.is_active, client.rate_limit = name.strip(), is_active, rate_limit
+    client.save(update_fields=["name", "is_active", "rate_limit"])
     return client

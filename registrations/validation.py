@@ -40,10 +40,13 @@ def registration_validate_batch(*, registration_ids: Sequence[int]) -> int:
         return _apply(waiting, EventType.VALIDATED, only_changes=False)
 
 
-def registration_revalidate(*, registration_ids: Sequence[int]) -> int:
+def registration_revalidate(
+    *, registration_ids: Sequence[int], actor: str = WORKER_ACTOR, channel: str = WORKER_CHANNEL
+) -> int:
     """Re-run validation on VALIDATED or FAILED registrations; returns how many changed.
 
-    Only a change of status or of the remark set writes a `registration.revalidated` event.
+    Only a change of status or of the remark set writes a `registration.revalidated` event,
+    recorded with `actor` and `channel` (the worker's, or an operator's from the admin).
     """
     with transaction.atomic():
         current = list(
@@ -51,7 +54,7 @@ def registration_revalidate(*, registration_ids: Sequence[int]) -> int:
             .filter(id__in=registration_ids, status__in=[Status.VALIDATED, Status.FAILED])
             .order_by("id")
         )
-        return _apply(current, EventType.REVALIDATED, only_changes=True)
+        return _apply(current, EventType.REVALIDATED, only_changes=True, actor=actor, channel=channel)
 
 
 def _write_outcomes(registrations: list[Registration], validated_at: datetime) -> None:
@@ -86,7 +89,14 @@ def _follow_declared_sectors(registrations: list[Registration]) -> None:
             registration.sector = sector
 
 
-def _apply(registrations: list[Registration], event_type: EventType, *, only_changes: bool) -> int:
+def _apply(
+    registrations: list[Registration],
+    event_type: EventType,
+    *,
+    only_changes: bool,
+    actor: str = WORKER_ACTOR,
+    channel: str = WORKER_CHANNEL,
+) -> int:
     _follow_declared_sectors(registrations)
     masks = evaluate(registrations)
     now = timezone.now()
@@ -105,8 +115,8 @@ def _apply(registrations: list[Registration], event_type: EventType, *, only_cha
             NewEvent(
                 registration_id=registration.pk,
                 event_type=event_type,
-                actor=WORKER_ACTOR,
-                channel=WORKER_CHANNEL,
+                actor=actor,
+                channel=channel,
                 data=_event_data(registration),
             )
             for registration in changed

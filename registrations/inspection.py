@@ -1,0 +1,112 @@
+"""The inspection snapshot of a workplace and a day (issue 7): who is, or was, there.
+
+Construction and meat: everyone registered on the workplace for the day (not cancelled).
+Cleaning: everyone on site, that is every IN of the day with no OUT after it (an open
+period; for today, "on site now"). Each row carries the validity and the remarks. Every
+registration shown is a read by inspection, so it gets a `registration.consulted` event
+(`registrations_consulted`) in the same call; the snapshot is the same in every format
+(JSON, CSV, PDF), which only render it.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from registrations.authz import Caller
+from registrations.cleaning import cleaning_worker_names
+from registrations.models import Channel, Registration, Sector, Status
+from registrations.performances import pair_events
+from registrations.rules.base import REMARKS
+from registrations.selectors import registrations_visible_to
+from registrations.services import registrations_consulted
+
+MAX_ROWS = 5000
+_VALIDITY = {Status.REGISTERED: "pending", Status.VALIDATED: "valid", Status.FAILED: "invalid"}
+
+
+@dataclass(frozen=True)
+class SnapshotRow:
+    """One person on the workplace: a presence, or a cleaning IN still open."""
+
+    registration_id: int
+    sector: int
+    niss: str
+    limosa_id: str
+    given_name: str
+    family_name: str
+    employer: str
+    status: str
+    validity: str
+    remarks: list[int]
+    on_site_since: datetime | None = None
+
+    @property
+    def remark_texts(self) -> list[str]:
+        return [f"{number}: {REMARKS[number].en}" for number in self.remarks if number in REMARKS]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    workplace_id: str
+    day: date
+    taken_at: datetime
+    rows: list[SnapshotRow] = field(default_factory=list)
+
+
+def _presences(caller: Caller, workplace_id: str, day: date) -> list[Registration]:
+    return list(
+        registrations_visible_to(caller)
+        .filter(workplace_id=workplace_id, registration_date=day)
+        .exclude(sector=Sector.CLEANING)
+        .exclude(status=Status.CANCELLED)
+        .order_by("id")[:MAX_ROWS]
+    )
+
+
+def _open_ins(caller: Caller, workplace_id: str, day: date) -> list[tuple[Registration, datetime]]:
+    """The cleaning INs of the day whose period is still open, with their time."""
+    events = list(
+        registrations_visible_to(caller)
+        .filter(workplace_id=workplace_id, sector=Sector.CLEANING, registration_date__range=(day, day + timedelta(1)))
+        .exclude(status=Status.CANCELLED)
+        .order_by("event_at", "id")[:MAX_ROWS]
+    )
+    by_id = {event.pk: event for event in events}
+    return [
+        (by_id[period.in_registration_id], period.start)
+        for performance in pair_events(events)
+        if performance.day == day
+        for period in performance.periods
+        if period.is_open
+    ]
+
+
+def _row(registration: Registration, names: dict[str, tuple[str, str]], since: datetime | None) -> SnapshotRow:
+    given, family = names.get(registration.niss, ("", ""))
+    return SnapshotRow(
+        registration_id=registration.pk,
+        sector=registration.sector,
+        niss=registration.niss,
+        limosa_id=registration.limosa_id,
+        given_name=given,
+        family_name=family,
+        employer=registration.enterprise_number or registration.foreign_vat_number,
+        status=Status(registration.status).label,
+        validity=_VALIDITY.get(Status(registration.status), "pending"),
+        remarks=registration.remarks,
+        on_site_since=since,
+    )
+
+
+def inspection_snapshot(*, caller: Caller, workplace_id: str, day: date, channel: Channel, now: datetime) -> Snapshot:
+    """Who is registered on (construction, meat) or on site at (cleaning) a workplace on a day.
+
+    Only registrations the caller may see are shown; each shown registration is recorded
+    as consulted when the caller is inspection. Rows: presences first, then open INs, each
+    in registration order.
+    """
+    workplace_id = workplace_id.strip().upper()
+    presences = [(registration, None) for registration in _presences(caller, workplace_id, day)]
+    shown: list[tuple[Registration, datetime | None]] = [*presences, *_open_ins(caller, workplace_id, day)]
+    names = cleaning_worker_names(registration.niss for registration, _ in shown if registration.niss)
+    registrations_consulted(caller=caller, registrations=[registration for registration, _ in shown], channel=channel)
+    return Snapshot(workplace_id, day, now, [_row(registration, names, since) for registration, since in shown])

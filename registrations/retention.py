@@ -1,0 +1,142 @@
+"""Retention (spec §1: data are kept 7 years): the purge of expired registrations.
+
+A registration dated more than `RETENTION_YEARS` years ago (Europe/Brussels) leaves the
+database together with its whole history, unless it is under legal hold, itself or through
+the Declaration of Works of its workplace. This is the only way rows leave the history
+(docs/adr/0009-retention-purge.md); each run that deletes something is written to the
+append-only purge log (`history.PurgeRecord`).
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from history.events import EventType
+from history.services import NewEvent, history_purge, history_record_many, purge_record_create
+from registrations.authz import Caller
+from registrations.models import Channel, DeclarationOfWorks, Registration
+
+logger = logging.getLogger(__name__)
+
+RETENTION_YEARS = 7
+PURGE_BATCH = 1000
+SYSTEM_ACTOR = "system"
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What a purge did (or, in a dry run, would do)."""
+
+    cutoff: date
+    registrations: int
+    events: int
+    held: int
+    dry_run: bool
+
+
+def retention_cutoff(today: date | None = None) -> date:
+    """The first date that is kept: registrations dated before it have expired."""
+    today = today or timezone.localdate()
+    try:
+        return today.replace(year=today.year - RETENTION_YEARS)
+    except ValueError:  # 29 February: keep the 28th's registrations one day longer
+        return today.replace(year=today.year - RETENTION_YEARS, day=28)
+
+
+def _expired(cutoff: date) -> QuerySet[Registration]:
+    return Registration.objects.filter(registration_date__lt=cutoff)
+
+
+def _held_workplaces() -> QuerySet[DeclarationOfWorks, str]:
+    return DeclarationOfWorks.objects.filter(legal_hold=True).values_list("number", flat=True)
+
+
+def _purgeable(cutoff: date) -> QuerySet[Registration]:
+    """Expired and not under legal hold, itself or through its workplace."""
+    return _expired(cutoff).filter(legal_hold=False).exclude(workplace_id__in=_held_workplaces())
+
+
+def registrations_purge_expired(*, actor: str = SYSTEM_ACTOR, dry_run: bool = False) -> PurgeReport:
+    """Delete the expired registrations and their history, in batches of `PURGE_BATCH`.
+
+    Each batch is one transaction: the history first, then the registrations, so a batch
+    leaves whole or not at all. A dry run only counts. A run that deleted something
+    appends a `PurgeRecord` (counts, cutoff, actor); a dry run writes nothing.
+    """
+    cutoff = retention_cutoff()
+    held = _expired(cutoff).count() - _purgeable(cutoff).count()
+    if dry_run:
+        return _dry_run(cutoff, held)
+    registrations = events = 0
+    while batch := _purge_batch(cutoff):
+        events += batch[1]
+        registrations += batch[0]
+    if registrations:
+        purge_record_create(
+            actor=actor, cutoff=cutoff, registrations_deleted=registrations, events_deleted=events, held=held
+        )
+        logger.info("retention purge: %d registrations, %d events before %s", registrations, events, cutoff)
+    return PurgeReport(cutoff, registrations, events, held, dry_run=False)
+
+
+@transaction.atomic
+def _purge_batch(cutoff: date) -> tuple[int, int] | None:
+    """Purge up to PURGE_BATCH registrations; (registrations, events), None when done.
+
+    The rows are locked first: a writer appending to one of these chains (a consultation)
+    waits, then finds the registration gone, rather than leaving an orphan event.
+    """
+    ids = list(_purgeable(cutoff).select_for_update().order_by("id").values_list("id", flat=True)[:PURGE_BATCH])
+    if not ids:
+        return None
+    events = history_purge(registration_ids=ids)
+    deleted, _ = Registration.objects.filter(id__in=ids).delete()
+    return deleted, events
+
+
+def _dry_run(cutoff: date, held: int) -> PurgeReport:
+    from history.models import HistoryEvent
+
+    purgeable = _purgeable(cutoff)
+    events = HistoryEvent.objects.filter(registration_id__in=purgeable.values("id")).count()
+    return PurgeReport(cutoff, purgeable.count(), events, held, dry_run=True)
+
+
+def registrations_set_legal_hold(*, registration_ids: Sequence[int], hold: bool, caller: Caller) -> int:
+    """Place (or lift) a legal hold on registrations; returns how many changed.
+
+    Each change writes a `registration.legal_hold` event `{"hold": true|false}` with the
+    caller as actor and channel ADMIN. Rows already in the wanted state are left alone.
+    """
+    with transaction.atomic():
+        changing = list(
+            Registration.objects.select_for_update()
+            .filter(id__in=registration_ids)
+            .exclude(legal_hold=hold)
+            .values_list("id", flat=True)
+        )
+        Registration.objects.filter(id__in=changing).update(legal_hold=hold)
+        history_record_many(
+            [
+                NewEvent(
+                    registration_id=registration_id,
+                    event_type=EventType.LEGAL_HOLD,
+                    actor=caller.actor,
+                    channel=Channel.ADMIN,
+                    data={"hold": hold},
+                )
+                for registration_id in changing
+            ]
+        )
+    return len(changing)
+
+
+@transaction.atomic
+def declaration_set_legal_hold(*, numbers: Sequence[str], hold: bool) -> int:
+    """Place (or lift) a legal hold on workplaces: the purge keeps all their registrations."""
+    return DeclarationOfWorks.objects.filter(number__in=numbers).exclude(legal_hold=hold).update(legal_hold=hold)
