@@ -30,7 +30,7 @@ def inspector():
     return make_client(role=ClientRole.INSPECTION)
 
 
-def bearer(client, scope) -> dict:
+def bearer(client, scope) -> dict[str, str]:
     token, _ = access_token_issue(client=client, scopes=[scope])
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
