@@ -6,6 +6,7 @@ and which municipalities a postal code serves), never from a hand-typed list.
 
 import math
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -166,3 +167,83 @@ def municipality_for(post_code: str, name: str = "", nis_code: str = "") -> Muni
         wanted = fold_name(name)
         return next((m for m in candidates if wanted in {fold_name(n) for n in m.names.values()}), None)
     return candidates[0] if len(candidates) == 1 else None
+
+
+@dataclass(frozen=True)
+class PlaceAddress:
+    """A submitted address, normalised: the official municipality, and the register's
+    spelling and coordinates when the register knows the address."""
+
+    post_code: str
+    municipality_nis: str
+    municipality_name: str
+    street_name: str
+    house_number: str
+    box_number: str
+    latitude: float | None = None
+    longitude: float | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "address": {
+                "postCode": self.post_code,
+                "municipalityName": self.municipality_name,
+                "streetName": self.street_name,
+                "houseNumber": self.house_number,
+                "boxNumber": self.box_number or None,
+            },
+            "municipalityNisCode": self.municipality_nis,
+            "source": "register" if self.latitude is not None else "submitted",
+        }
+
+
+def _official_name(municipality: Municipality, given: str) -> str:
+    folded = fold_name(given)
+    return next(
+        (n for n in municipality.names.values() if fold_name(n) == folded), next(iter(municipality.names.values()))
+    )
+
+
+def normalise_addresses(addresses: Sequence[Mapping[str, str]]) -> list[PlaceAddress | str]:
+    """Normalise submitted addresses ({postCode, municipalityName, streetName, houseNumber,
+    boxNumber}); each result is a PlaceAddress or the problem, in order. One query on the
+    register for the whole list."""
+    checked: list[PlaceAddress | str] = []
+    for address in addresses:
+        post_code = str(address.get("postCode") or "").strip()
+        given = str(address.get("municipalityName") or "").strip()
+        municipality = municipality_for(post_code, given)
+        if municipality is None:
+            checked.append(f"postal code {post_code or '(none)'} does not serve a municipality named {given!r}")
+            continue
+        checked.append(PlaceAddress(
+            post_code, municipality.nis_code, _official_name(municipality, given),
+            str(address.get("streetName") or "").strip(), str(address.get("houseNumber") or "").strip(),
+            str(address.get("boxNumber") or "").strip(),
+        ))  # fmt: skip
+    wanted = [place for place in checked if isinstance(place, PlaceAddress)]
+    if not wanted:
+        return checked
+    known = Address.objects.filter(
+        post_code__in={p.post_code for p in wanted}, house_number__in={p.house_number for p in wanted}
+    )
+    index: dict[tuple[str, str, str, str], Address] = {}
+    for row in known:
+        for street in (row.street_name_nl, row.street_name_fr, row.street_name_de):
+            if street:
+                index[(row.post_code, fold_name(street), row.house_number, row.box_number)] = row
+    return [_with_register(place, index) if isinstance(place, PlaceAddress) else place for place in checked]
+
+
+def _with_register(place: PlaceAddress, index: dict[tuple[str, str, str, str], Address]) -> PlaceAddress:
+    found = index.get((place.post_code, fold_name(place.street_name), place.house_number, place.box_number))
+    if found is None:
+        return place
+    street = next(
+        s for s in (found.street_name_nl, found.street_name_fr, found.street_name_de)
+        if fold_name(s) == fold_name(place.street_name)
+    )  # fmt: skip
+    return PlaceAddress(
+        place.post_code, place.municipality_nis, place.municipality_name, street, found.house_number,
+        found.box_number, found.latitude, found.longitude,
+    )  # fmt: skip

@@ -19,7 +19,7 @@ An open IN is never closed automatically; a forgotten one is corrected by cancel
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -32,6 +32,7 @@ from django.utils import timezone
 from history.events import EventType
 from history.services import NewEvent, history_record_many
 from registrations.activities import ACTIVITIES
+from registrations.addresses import normalise_addresses
 from registrations.authz import Caller
 from registrations.exceptions import BatchSizeError, ItemError, ItemErrorCode, NotAuthorisedError
 from registrations.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
@@ -73,6 +74,7 @@ class CleaningInput:
     foreign_vat_number: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    address: Mapping[str, str] | None = None  # {postCode, municipalityName, streetName, houseNumber, boxNumber}
     activity: str = ""
     client_reference: str = ""
     submitted: dict[str, Any] = field(default_factory=dict)
@@ -89,6 +91,7 @@ class _Admitted:
     foreign_vat_number: str
     latitude: Decimal | None
     longitude: Decimal | None
+    place_address: dict[str, object] | None = None
 
     @property
     def state_key(self) -> tuple[str, str]:
@@ -197,6 +200,7 @@ def registration_submit_cleaning_batch(
             results[index].errors = outcome
         else:
             admitted.append(outcome)
+    admitted = _normalise_places(admitted, items, results)
     if admitted:
         for attempt in range(_INSERT_ATTEMPTS):
             try:
@@ -208,6 +212,27 @@ def registration_submit_cleaning_batch(
                 if attempt == _INSERT_ATTEMPTS - 1:
                     raise
     return results
+
+
+def _normalise_places(
+    admitted: list[_Admitted], items: Sequence[CleaningInput], results: list[ItemResult]
+) -> list[_Admitted]:
+    """Submitted addresses checked and normalised against the register (one query); an
+    address the register places gives the event its coordinates for the distance check.
+    Returns the entries still admitted."""
+    with_address = [entry for entry in admitted if items[entry.index].address is not None]
+    places = normalise_addresses([items[entry.index].address or {} for entry in with_address])
+    refused = set()
+    for entry, place in zip(with_address, places, strict=True):
+        if isinstance(place, str):
+            results[entry.index].errors = [ItemError(ItemErrorCode.PLACE_OF_WORK_INVALID, f"The address: {place}")]
+            refused.add(entry.index)
+            continue
+        entry.place_address = place.as_json()
+        if entry.latitude is None and place.latitude is not None and place.longitude is not None:
+            entry.latitude = Decimal(repr(place.latitude)).quantize(_SIX_DECIMALS)
+            entry.longitude = Decimal(repr(place.longitude)).quantize(_SIX_DECIMALS)
+    return [entry for entry in admitted if entry.index not in refused]
 
 
 def _lock_states(keys: Iterable[tuple[str, str]]) -> None:
@@ -331,6 +356,7 @@ def _new_registration(
         activity=item.activity,
         latitude=entry.latitude,
         longitude=entry.longitude,
+        place_address=entry.place_address,
         dedup_key=entry.dedup_key,
     )
 

@@ -137,6 +137,7 @@ def _cleaning_input(item: dict[str, Any], raw: Any) -> CleaningInput:
         foreign_vat_number=employer.get("foreignVatNumber"),
         latitude=coordinates.get("latitude"),
         longitude=coordinates.get("longitude"),
+        address=item["placeOfWork"].get("address"),
         activity=item.get("activity", ""),
         client_reference=item.get("customReference", ""),
         submitted=raw if isinstance(raw, dict) else {},

@@ -10,7 +10,7 @@ from django.db import connection
 
 from registrations.address_import import COLUMNS, import_addresses, text_stream
 from registrations.addresses import InvalidCoordinates, addresses_near, distance_m
-from registrations.models import Address
+from registrations.models import Address, Registration
 
 pytestmark = pytest.mark.django_db
 
@@ -225,3 +225,50 @@ def test_a_cleaning_event_farther_than_the_declared_radius_gets_remark_18():
     assert 18 in far.remarks
     assert 18 not in near.remarks
     assert far.status != "registered"  # a remark, not a refusal: the event is stored
+
+
+def test_a_cleaning_event_at_an_address_is_normalised_against_the_register():
+    from django.utils import timezone
+
+    from registrations.cleaning import CleaningInput, registration_submit_cleaning_batch
+    from tests.factories import caller_for, make_client, make_declaration, make_niss
+
+    import_addresses(text_stream(best_csv(best_row(1, *WETSTRAAT, house="16"))))
+    cleaner = caller_for(make_client())
+    declaration = make_declaration(builder=cleaner.enterprise_number, sector=4)
+
+    def check_in(address):
+        item = CleaningInput(
+            event_type="IN",
+            event_at=timezone.now(),
+            niss=make_niss(),
+            workplace_id=declaration.number,
+            enterprise_number=cleaner.enterprise_number,
+            address=address,
+        )
+        [result] = registration_submit_cleaning_batch(items=[item], caller=cleaner)
+        return result
+
+    known = check_in(
+        {"postCode": "1000", "municipalityName": "bruxelles", "streetName": "rue de la loi", "houseNumber": "16"}
+    )
+    stored = Registration.objects.get(pk=known.registration.pk)
+    assert stored.place_address["address"] == {
+        "postCode": "1000",
+        "municipalityName": "Bruxelles",
+        "streetName": "Rue de la Loi",
+        "houseNumber": "16",
+        "boxNumber": None,
+    }
+    assert (float(stored.latitude), float(stored.longitude)) == WETSTRAAT  # the register's position
+
+    unknown_street = check_in(
+        {"postCode": "1000", "municipalityName": "Brussel", "streetName": "Nergensstraat", "houseNumber": "1"}
+    )
+    assert unknown_street.registration.place_address["source"] == "submitted"
+    assert unknown_street.registration.latitude is None
+
+    wrong = check_in({"postCode": "1000", "municipalityName": "Gent", "streetName": "Veldstraat", "houseNumber": "1"})
+    assert [int(error.code) for error in wrong.errors] == [18]
+    assert "does not serve a municipality named 'Gent'" in wrong.errors[0].description
+    assert Registration.objects.count() == 2
