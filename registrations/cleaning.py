@@ -29,15 +29,13 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from history.events import EventType
-from history.services import NewEvent, history_record_many
 from registrations.activities import ACTIVITIES
 from registrations.addresses import normalise_addresses
 from registrations.authz import Caller
-from registrations.exceptions import BatchSizeError, ItemError, ItemErrorCode, NotAuthorisedError
+from registrations.exceptions import ItemError, ItemErrorCode, NotAuthorisedError
 from registrations.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
 from registrations.models import Channel, CleaningEventType, Person, Registration, Sector, Status
-from registrations.services import MAX_BATCH, ItemResult
+from registrations.services import MAX_BATCH, ItemResult, check_batch_size, record_created
 
 LATE_AFTER = timedelta(minutes=10)
 EARLY_BEFORE = timedelta(minutes=2)
@@ -187,8 +185,7 @@ def registration_submit_cleaning_batch(
 
     Raises BatchSizeError (0 or more than 200 items), NotAuthorisedError (caller may not register).
     """
-    if not 1 <= len(items) <= MAX_BATCH:
-        raise BatchSizeError(f"a call carries 1 to {MAX_BATCH} items, this one has {len(items)}")
+    check_batch_size(items)
     if not caller.may_register:
         raise NotAuthorisedError("this client may consult registrations but not register them")
     now = timezone.now()
@@ -331,7 +328,7 @@ def _store(
     created = Registration.objects.bulk_create([registration for _, registration in new_rows])
     for (index, _), registration in zip(new_rows, created, strict=True):
         results[index] = ItemResult(registration=registration)
-    _record_created(created, caller, channel, now)
+    record_created(created, caller, channel, now)
 
 
 def _new_registration(
@@ -363,37 +360,6 @@ def _new_registration(
 
 def _brussels_date(moment: datetime) -> date:
     return timezone.localtime(moment).date()
-
-
-def _record_created(created: list[Registration], caller: Caller, channel: Channel, now: datetime) -> None:
-    history_record_many(
-        [
-            NewEvent(
-                registration_id=registration.pk,
-                event_type=EventType.CREATED,
-                actor=caller.actor,
-                channel=channel,
-                data={
-                    "status": Status.REGISTERED.label,
-                    "sector": registration.sector,
-                    "event": registration.event_type,
-                },
-            )
-            for registration in created
-        ],
-        occurred_at=now,
-        new_chains=True,
-    )
-    ids = [registration.pk for registration in created]
-    if ids:
-        transaction.on_commit(lambda: _hand_off_validation(ids), robust=True)
-
-
-def _hand_off_validation(registration_ids: list[int]) -> None:
-    # Imported here, as in services.py: the tasks module imports the services.
-    from registrations.tasks import enqueue_validation
-
-    enqueue_validation(registration_ids)
 
 
 def cleaning_worker_names(niss_numbers: Iterable[str]) -> dict[str, tuple[str, str]]:

@@ -3,7 +3,7 @@
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -77,7 +77,7 @@ class ItemResult:
     replayed: bool = False
 
 
-def _check_batch_size(items: Sequence[object]) -> None:
+def check_batch_size(items: Sequence[object]) -> None:
     if not 1 <= len(items) <= MAX_BATCH:
         raise BatchSizeError(f"a call carries 1 to {MAX_BATCH} items, this one has {len(items)}")
 
@@ -152,7 +152,7 @@ def registration_submit_batch(*, items: Sequence[PresenceInput], caller: Caller,
 
     Raises BatchSizeError (0 or more than 200 items), NotAuthorisedError (caller may not register).
     """
-    _check_batch_size(items)
+    check_batch_size(items)
     if not caller.may_register:
         raise NotAuthorisedError("this client may consult registrations but not register them")
     today = timezone.localdate()
@@ -226,6 +226,13 @@ def _store_admitted(
     created = Registration.objects.bulk_create([registration for _, registration in new_rows])
     for (index, _), registration in zip(new_rows, created, strict=True):
         results[index] = ItemResult(registration=registration)
+    record_created(created, caller, channel, now)
+
+
+def record_created(created: list[Registration], caller: Caller, channel: Channel, now: datetime) -> None:
+    """The `registration.created` events of new registrations (new chains), and their
+    validation handed to Celery after commit, one task for the batch. Shared by every
+    submit service; must run in the transaction that inserted them."""
     history_record_many(
         [
             NewEvent(
@@ -233,7 +240,8 @@ def _store_admitted(
                 event_type=EventType.CREATED,
                 actor=caller.actor,
                 channel=channel,
-                data={"status": Status.REGISTERED.label, "sector": registration.sector},
+                data={"status": Status.REGISTERED.label, "sector": registration.sector}
+                | ({"event": registration.event_type} if registration.event_type else {}),
             )
             for registration in created
         ],
@@ -260,7 +268,7 @@ def registration_cancel_batch(*, items: Sequence[CancelInput], caller: Caller, c
 
     Raises BatchSizeError.
     """
-    _check_batch_size(items)
+    check_batch_size(items)
     with transaction.atomic():
         return _cancel_locked(items, caller, channel)
 
