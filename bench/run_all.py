@@ -1,0 +1,171 @@
+"""`make bench`: start what the benchmarks need, run them all, print one table.
+
+PostgreSQL and Redis are started first by scripts/services.sh if they are down. This script
+then migrates its own databases (presence_bench_*), starts gunicorn with the production
+settings on a free loopback port, a Celery worker (Redis DB 8) and, for the REST floor, a
+second gunicorn serving a minimal view; runs every benchmark of bench/ (each repeats its
+measurement --runs times and reports the median); and prints the combined table: operation,
+result, floor, floor value, ratio (how many times the floor the operation costs).
+
+Results: bench/results/<bench>-<time>.json per benchmark and bench-<time>.json for the whole
+table (format of bench/report.py), and the table in docs/performance.md. `--short` (what CI
+runs: small data, one repetition) writes to var/bench-results/ and leaves the docs alone.
+A benchmark that fails is reported and makes the exit status non-zero; the others still run.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import stack
+
+ROOT = stack.ROOT
+PYTHON = str(stack.BIN / "python")
+REDIS = "redis://127.0.0.1:6379"
+DOC = ROOT / "docs" / "performance.md"
+START, END = "<!-- bench:table:start -->", "<!-- bench:table:end -->"
+
+FULL = {
+    "soap_http": ["--runs", "5", "--calls", "8"],
+    "rest_load": ["--runs", "5", "--seconds", "2"],
+    "rest_register": ["--runs", "5", "--warmup", "3"],
+    "search": ["--rows", "10000000", "--queries", "40", "--runs", "5"],
+    "history": ["--registrations", "1000000", "--lookups", "500", "--runs", "5"],
+    "validation": ["--registrations", "10000", "--runs", "5"],
+    "addresses": ["--addresses", "2000000", "--points", "2000"],
+}
+SHORT = {
+    "soap_http": ["--runs", "1", "--calls", "2"],
+    "rest_load": ["--runs", "1", "--seconds", "0.5"],
+    "rest_register": ["--runs", "1", "--warmup", "1"],
+    "search": ["--rows", "100000", "--queries", "10", "--runs", "1"],
+    "history": ["--registrations", "10000", "--lookups", "50", "--runs", "1"],
+    "validation": ["--registrations", "1000", "--runs", "1"],
+    "addresses": ["--addresses", "20000", "--points", "200"],
+}
+
+
+class Runner:
+    """Runs one bench script at a time and collects the rows it wrote."""
+
+    def __init__(self, results_dir: Path, arguments: dict[str, list[str]]) -> None:
+        self.results_dir, self.arguments = results_dir, arguments
+        self.rows: list[dict[str, Any]] = []
+        self.failed: list[str] = []
+
+    def run(self, name: str, environment: dict[str, str], *extra: str) -> None:
+        print(f"\n== bench/{name}.py", flush=True)
+        started = time.time()
+        command = [PYTHON, f"bench/{name}.py", *self.arguments[name], *extra]
+        environment = {**environment, "BENCH_RESULTS_DIR": str(self.results_dir)}
+        completed = subprocess.run(command, env=environment, cwd=ROOT, check=False)  # noqa: S603
+        written = sorted(
+            (p for p in self.results_dir.glob("*.json") if p.stat().st_mtime >= started - 1 and p.name[0] != "."),
+            key=lambda p: p.stat().st_mtime,
+        )
+        written = [p for p in written if not p.name.startswith("bench-")]
+        if completed.returncode != 0 or not written:
+            self.failed.append(name)
+            print(f"!! bench/{name}.py failed (exit {completed.returncode})", flush=True)
+            return
+        self.rows += json.loads(written[-1].read_text())["results"]
+
+    def guarded(self, name: str, body: Callable[[], None]) -> None:
+        try:
+            body()
+        except Exception:
+            traceback.print_exc()
+            self.failed.append(name)
+
+
+def over_http(runner: Runner, short: bool) -> None:
+    """SOAP and REST load against gunicorn + a Celery worker, production settings."""
+    database = stack.ensure_database("presence_bench_http")
+    environment = stack.app_environment(database, f"{REDIS}/8")
+    stack.manage(environment, "migrate", "--no-input", "-v", "0")
+    port, floor_port = stack.free_port(), stack.free_port()
+    worker = stack.celery_worker(environment, "bench-worker", concurrency=1)
+    web = stack.gunicorn(environment, port, workers=2)
+    floor_web = stack.gunicorn({**environment, "DJANGO_SETTINGS_MODULE": "bench.floor_settings"}, floor_port, workers=2)
+    with stack.stopping(floor_web, web, worker):
+        stack.warm(f"http://127.0.0.1:{port}/PresenceRegistration/v1?wsdl")
+        runner.run("soap_http", environment, "--url", f"http://127.0.0.1:{port}")
+        runner.run("rest_load", environment, "--url", f"http://127.0.0.1:{port}",
+                   "--floor-url", f"http://127.0.0.1:{floor_port}")  # fmt: skip
+
+
+def in_process(runner: Runner, short: bool) -> None:
+    """The benchmarks that call the core directly, each on its own database."""
+    rest = stack.app_environment(stack.ensure_database("presence_bench_rest"), f"{REDIS}/9")
+    runner.run("rest_register", rest)
+    search_db = "presence_bench_search_short" if short else "presence_bench_search"
+    search = stack.app_environment(stack.ensure_database(search_db), f"{REDIS}/10")
+    runner.run("search", search)
+    runner.run("history", search)
+    validation = stack.app_environment(stack.ensure_database("presence_bench_validation"), f"{REDIS}/10")
+    runner.run("validation", validation)
+    addresses_db = "presence_bench_addresses_short" if short else "presence_bench_addresses"
+    addresses = stack.app_environment(stack.ensure_database(addresses_db), f"{REDIS}/10")
+    runner.run("addresses", addresses)
+
+
+def markdown(rows: list[dict[str, Any]], when: str, machine: dict[str, Any]) -> str:
+    lines = [
+        f"Last full run: {when}, {machine['cpus']} CPUs, Python {machine['python']} (`make bench`).",
+        "",
+        "| operation | result | floor | floor value | ratio |",
+        "|---|---:|---|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['operation']} | {row['value']} {row['unit']} | {row['floor']} "
+            f"| {row['floor_value']} {row['unit']} | {row['ratio']} |"
+        )
+    return "\n".join(lines)
+
+
+def update_doc(rows: list[dict[str, Any]], machine: dict[str, Any]) -> None:
+    text = DOC.read_text()
+    if START not in text or END not in text:
+        print(f"!! {DOC.name} has no table markers; not updated")
+        return
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    DOC.write_text(f"{head}{START}\n{markdown(rows, when, machine)}\n{END}{tail}")
+    print(f"updated {DOC.relative_to(ROOT)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--short", action="store_true", help="small data, one repetition (CI)")
+    args = parser.parse_args()
+    results_dir = ROOT / ("var/bench-results" if args.short else "bench/results")
+    results_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["BENCH_RESULTS_DIR"] = str(results_dir)
+    runner = Runner(results_dir, SHORT if args.short else FULL)
+    started = time.perf_counter()
+    runner.guarded("over_http", lambda: over_http(runner, args.short))
+    runner.guarded("in_process", lambda: in_process(runner, args.short))
+
+    from bench import report  # imported late: it reads BENCH_RESULTS_DIR
+
+    print(f"\n== all benchmarks ({'short' if args.short else 'full'}), {time.perf_counter() - started:.0f} s\n")
+    report.write("bench", runner.rows)
+    if not args.short and not runner.failed:
+        update_doc(runner.rows, report.machine())
+    if runner.failed:
+        sys.exit(f"failed: {', '.join(runner.failed)}")
+
+
+if __name__ == "__main__":
+    main()
