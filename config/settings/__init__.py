@@ -225,6 +225,8 @@ SOAP_PROXY_CERT_HEADER = env_str("SOAP_PROXY_CERT_HEADER", "X-SSL-Client-Cert")
 INSTALLED_APPS += ["drf_spectacular_sidecar"]  # Swagger UI assets served locally, never a CDN
 # First: answers problem+json for everything under /REST/ that never reaches DRF.
 MIDDLEWARE.insert(0, "rest_gateway.errors.ProblemDetailsMiddleware")
+# The SOAP counterpart: any error page under /PresenceRegistration/ becomes a SOAP fault.
+MIDDLEWARE.insert(0, "soap_gateway.middleware.SoapErrorMiddleware")
 REST_FRAMEWORK.update(
     {
         "DEFAULT_AUTHENTICATION_CLASSES": ["rest_gateway.auth.BearerTokenAuthentication"],
