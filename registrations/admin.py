@@ -5,6 +5,7 @@ Every action calls a service and is logged twice: in the registration's history 
 log (LogEntry). Permissions come from the groups of migration 0006 (docs/operators.md).
 """
 
+import json
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
@@ -190,11 +191,42 @@ class RegistrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Registration]):
     # Exact matches only: each hits one of the (identifier, date) indexes.
     search_fields = ("=id", "=niss", "=enterprise_number", "=workplace_id", "=limosa_id")
     search_help_text = _("Exact registration id, NISS, enterprise number, workplace or Limosa id")
-    date_hierarchy = "registration_date"
+    # No date_hierarchy and no facet counts: both aggregate over the whole filtered table.
+    show_facets = admin.ShowFacets.NEVER
     show_full_result_count = False
     ordering = ("-id",)
-    readonly_fields = ("operator_links", "history_table")
-    exclude = ("dedup_key",)
+    sortable_by = ("id", "registration_date")  # the orders an index serves
+    readonly_fields = ("remark_numbers", "operator_links", "history_table")
+    fieldsets = (
+        (None, {"fields": ("status", "remark_numbers", "registration_date", "sector", "workplace_id", "niss")}),
+        (_("history"), {"fields": ("operator_links", "history_table")}),
+        (
+            _("details"),
+            {
+                "fields": (
+                    "enterprise_number",
+                    "limosa_id",
+                    "foreign_vat_number",
+                    "channel",
+                    "sender",
+                    "created_at",
+                    "validated_at",
+                    "cancelled_at",
+                    "cancellation_reason",
+                    "event_type",
+                    "event_at",
+                    "activity",
+                    "latitude",
+                    "longitude",
+                    "place_address",
+                    "client_reference",
+                    "corrects_id",
+                    "legal_hold",
+                    "submitted",
+                )
+            },
+        ),
+    )
     actions = ["revalidate_selected", "cancel_selected", "hold_selected", "release_selected"]
 
     paginator = BoundedCountPaginator
@@ -206,7 +238,14 @@ class RegistrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Registration]):
     @admin.display(description=_("history"))
     def history_table(self, registration: Registration) -> SafeString:
         rows = [
-            (event.seq, timezone.localtime(event.occurred_at), event.event_type, event.actor, event.channel, event.data)
+            (
+                event.seq,
+                timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
+                event.event_type,
+                event.actor,
+                event.channel,
+                json.dumps(event.data, ensure_ascii=False, sort_keys=True),
+            )
             for event in history_for_registration(registration_id=registration.pk)
         ]
         body = format_html_join(

@@ -17,7 +17,7 @@ from django.utils import timezone
 from PIL import Image
 
 from registrations.dashboard import dashboard_figures
-from registrations.models import Sector, Status
+from registrations.models import Registration, Sector, Status
 from tests.operators.conftest import logged_in, make_registration
 
 CHROMIUM = shutil.which("chromium")
@@ -130,10 +130,8 @@ def test_the_dashboard_renders_its_charts_in_a_real_browser(live_server, setting
     assert image.size == (1280, 900)
     colours = image.convert("RGB").getcolors(maxcolors=1 << 16)
     assert colours is None or len(colours) > 20  # not a blank page
-    screenshot(
-        live_server,
-        tmp_path / "p2",
-        "cor",
-        "/admin/registrations/registration/?status__exact=failed",
-        "registrations.png",
-    )
+    changelist = "/admin/registrations/registration/?status__exact=failed"
+    screenshot(live_server, tmp_path / "p2", "cor", changelist, "registrations.png")
+    failed = Registration.objects.filter(status=Status.FAILED).order_by("id").first()
+    change = f"/admin/registrations/registration/{failed.pk}/change/"
+    screenshot(live_server, tmp_path / "p3", "cor", change, "registration.png")
