@@ -175,6 +175,17 @@ def celery_worker(environment: dict[str, str], name: str = "worker", concurrency
     return process
 
 
+def pg_program(name: str) -> str:
+    """A PostgreSQL server program (initdb, pg_ctl): on PATH, or Debian's versioned directory."""
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=lambda p: int(p.parts[-3]))
+    if not candidates:
+        raise RuntimeError(f"{name} not found (install postgresql)")
+    return str(candidates[-1])
+
+
 class ThrowAwayPostgres:
     """A PostgreSQL cluster of our own (initdb into a temp dir, its own port), so a fault can
     stop and restart it without touching the machine's server on 5432."""
@@ -186,8 +197,8 @@ class ThrowAwayPostgres:
         self.url = f"postgres://postgres@127.0.0.1:{self.port}/presence_chaos"
         self.admin_url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
 
-    def _pg(self, *arguments: str) -> None:
-        command = [*arguments]
+    def _pg(self, program: str, *arguments: str) -> None:
+        command = [pg_program(program), *arguments]
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root
             shutil.chown(self.directory, "postgres", "postgres")
             command = ["runuser", "-u", "postgres", "--", *command]
