@@ -3,6 +3,7 @@
 Mounted under /admin/ by config/urls.py and wrapped in `admin.site.admin_view` (staff login).
 """
 
+import logging
 from typing import Any
 
 from django import forms
@@ -18,6 +19,9 @@ from registrations.dashboard import DashboardFigures, dashboard_figures
 from registrations.models import Sector, Status
 from registrations.rules.base import REMARKS
 from registrations.transparency import InvalidNissError, worker_accesses
+
+# Who looked at whose access list is itself worth knowing; the NISS is never written.
+audit = logging.getLogger("registrations.audit")
 
 
 def _require(request: HttpRequest, permission: str) -> None:
@@ -70,6 +74,8 @@ def worker_access_view(request: HttpRequest) -> HttpResponse:
             accesses = worker_accesses(niss=form.cleaned_data["niss"])
         except InvalidNissError as exc:
             form.add_error("niss", str(exc))
+        else:
+            audit.info("worker access list shown to operator:%s (%d rows)", request.user.get_username(), len(accesses))
     context = {
         **admin.site.each_context(request),
         "title": _("Who consulted a worker's registrations"),

@@ -9,6 +9,7 @@ is pinned by tests/rest_gateway/test_openapi.py, owned by the gateway; docs/oper
 describes these operations until they are added there.
 """
 
+import logging
 from datetime import date
 from typing import Any
 
@@ -31,6 +32,7 @@ from rest_gateway.auth import SCOPE_INSPECTION
 from rest_gateway.errors import InputValidationError
 
 INSPECTION = frozenset({SCOPE_INSPECTION})
+audit = logging.getLogger("rest_gateway.audit")
 
 
 class _SnapshotParameters(s.StrictSerializer):
@@ -142,4 +144,5 @@ class WorkerAccessesApi(GatewayApi):
             accesses = worker_accesses(niss=body["ssin"])
         except InvalidNissError as exc:
             raise _invalid("ssin", str(exc), "body") from exc
+        audit.info("worker access list shown to %s (%d rows)", self.caller.actor, len(accesses))
         return Response({"items": [_access_out(access) for access in accesses]})

@@ -138,3 +138,16 @@ def test_the_history_is_shown_in_order_and_read_only(viewer, corrector):
     html = page.content.decode()
     assert html.index("registration.created") < html.index("registration.cancelled")
     assert 'name="_save"' not in html
+
+
+def test_a_workplace_on_legal_hold_is_set_by_an_administrator_only(administrator, viewer):
+    declaration = make_declaration(builder=make_client().enterprise_number)
+    url = "/admin/registrations/declarationofworks/"
+    body = {"action": "hold_selected", "_selected_action": [declaration.number]}
+    logged_in(viewer).post(url, body)
+    declaration.refresh_from_db()
+    assert not declaration.legal_hold
+    assert logged_in(administrator).post(url, body).status_code == 302
+    declaration.refresh_from_db()
+    assert declaration.legal_hold
+    assert LogEntry.objects.filter(object_id=declaration.number, change_message="legal hold placed").exists()

@@ -163,3 +163,21 @@ def test_an_operator_sees_the_access_list_in_the_admin(client, inspector, site, 
     assert inspector.name in page.content.decode()
     assert logged_in(viewer).post("/admin/worker-access/", {"niss": niss}).status_code == 403
     assert DjangoClient().get("/admin/worker-access/").status_code == 302  # to the login page
+
+
+def test_looking_at_an_access_list_is_logged_without_the_niss(client, inspector, site, corrector, caplog):
+    niss = site["shown"][0].niss
+    caplog.set_level("INFO")
+    logged_in(corrector).post("/admin/worker-access/", {"niss": niss})
+    client.post(
+        f"{API}/inspection/workerAccesses",
+        json.dumps({"ssin": niss}),
+        content_type="application/json",
+        **bearer(inspector, SCOPE_INSPECTION),
+    )
+    lines = [record.getMessage() for record in caplog.records if "worker access list" in record.getMessage()]
+    assert lines == [
+        "worker access list shown to operator:cor (0 rows)",
+        f"worker access list shown to client:{inspector.pk} (0 rows)",
+    ]
+    assert niss not in caplog.text
