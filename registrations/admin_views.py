@@ -39,7 +39,7 @@ def _charts(figures: DashboardFigures) -> dict[str, Any]:
         (str(Status.VALIDATED.label), figures.statuses.get(Status.VALIDATED, 0)),
         (str(Status.FAILED.label), figures.statuses.get(Status.FAILED, 0)),
     ]
-    remarks = [(f"{number}: {REMARKS[number].en}"[:26], count) for number, count in figures.remarks]
+    remarks = [(f"{number}: {REMARKS[number].en}"[:24], count) for number, count in figures.remarks]
     return {
         "per_day_chart": charts.stacked_bars(_t("Registrations per day and sector"), columns, series),
         "share_chart": charts.share_bar(_t("Share validated / failed"), shares),

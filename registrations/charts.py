@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 PALETTE = ["#417690", "#e0a526", "#5b9e4d", "#b5495b", "#7a6fb0", "#3a9ea5"]
 _WIDTH, _HEIGHT, _PAD = 640, 220, 28
+_NARROW = 420  # the charts that share a row
 
 
 def _n(value: float) -> str:
@@ -50,8 +51,8 @@ def _bar(x: float, y: float, width: float, height: float, colour: str, title: st
 def _legend(names: Sequence[str]) -> SafeString:
     return format_html_join(
         "",
-        '<rect x="{}" y="4" width="10" height="10" fill="{}"></rect><text x="{}" y="13" font-size="10">{}</text>',
-        ((_PAD + 120 * i + 40, PALETTE[i % len(PALETTE)], _PAD + 120 * i + 54, name) for i, name in enumerate(names)),
+        '<rect x="{}" y="4" width="10" height="10" fill="{}"></rect><text x="{}" y="13" font-size="12">{}</text>',
+        ((_PAD + 130 * i + 40, PALETTE[i % len(PALETTE)], _PAD + 130 * i + 54, name) for i, name in enumerate(names)),
     )
 
 
@@ -71,13 +72,13 @@ def stacked_bars(label: str, columns: Sequence[str], series: Sequence[tuple[str,
             parts.append(_bar(_PAD + i * step + 2, y, step - 4, height, colour, f"{column} {name}: {values[i]}"))
         parts.append(
             format_html(
-                '<text x="{}" y="{}" font-size="9" text-anchor="middle">{}</text>',
+                '<text x="{}" y="{}" font-size="12" text-anchor="middle">{}</text>',
                 _n(_PAD + (i + 0.5) * step),
                 _HEIGHT - _PAD + 12,
                 column,
             )
         )
-    parts.append(format_html('<text x="4" y="14" font-size="10">{}</text>', top))
+    parts.append(format_html('<text x="4" y="14" font-size="12">{}</text>', top))
     parts.append(_legend([name for name, _ in series]))
     return _svg(_WIDTH, _HEIGHT, label, _join(parts))
 
@@ -87,13 +88,13 @@ def share_bar(label: str, parts: Sequence[tuple[str, int]]) -> SafeString:
     total = sum(value for _, value in parts) or 1
     x, body = 0.0, []
     for i, (name, value) in enumerate(parts):
-        width = (_WIDTH - 2) * value / total
+        width = (_NARROW - 2) * value / total
         body.append(_bar(x, 8, width, 28, PALETTE[i % len(PALETTE)], f"{name}: {value}"))
         body.append(
-            format_html('<text x="{}" y="54" font-size="11">{} {}</text>', _n(x + 2), name, f"{value / total:.0%}")
+            format_html('<text x="{}" y="54" font-size="13">{} {}</text>', _n(x + 2), name, f"{value / total:.0%}")
         )
         x += width
-    return _svg(_WIDTH, 64, label, _join(body))
+    return _svg(_NARROW, 64, label, _join(body))
 
 
 def horizontal_bars(label: str, rows: Sequence[tuple[str, int]]) -> SafeString:
@@ -101,8 +102,8 @@ def horizontal_bars(label: str, rows: Sequence[tuple[str, int]]) -> SafeString:
     top = max((value for _, value in rows), default=0) or 1
     body: list[SafeString] = []
     for i, (name, value) in enumerate(rows):
-        width = (_WIDTH - 220) * value / top
-        body.append(format_html('<text x="0" y="{}" font-size="11">{}</text>', 22 * i + 16, name))
+        width = (_NARROW - 200) * value / top
+        body.append(format_html('<text x="0" y="{}" font-size="12">{}</text>', 22 * i + 16, name))
         body.append(_bar(160, 22 * i + 5, width, 14, PALETTE[0], f"{name}: {value}"))
-        body.append(format_html('<text x="{}" y="{}" font-size="11">{}</text>', _n(166 + width), 22 * i + 16, value))
-    return _svg(_WIDTH, 22 * max(len(rows), 1) + 8, label, _join(body))
+        body.append(format_html('<text x="{}" y="{}" font-size="12">{}</text>', _n(166 + width), 22 * i + 16, value))
+    return _svg(_NARROW, 22 * max(len(rows), 1) + 8, label, _join(body))
