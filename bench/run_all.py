@@ -142,7 +142,7 @@ def update_doc(rows: list[dict[str, Any]], machine: dict[str, Any]) -> None:
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     DOC.write_text(f"{head}{START}\n{markdown(rows, when, machine)}\n{END}{tail}")
-    print(f"updated {DOC.relative_to(ROOT)}")
+    print(f"updated {DOC.name}")
 
 
 def main() -> None:
