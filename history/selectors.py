@@ -12,9 +12,7 @@ def history_for_registration(*, registration_id: int) -> list[HistoryEvent]:
 def history_for_registrations(*, registration_ids: list[int]) -> dict[int, list[HistoryEvent]]:
     """Events of several registrations in one query, each list oldest first."""
     grouped: dict[int, list[HistoryEvent]] = {registration_id: [] for registration_id in registration_ids}
-    events = HistoryEvent.objects.filter(registration_id__in=registration_ids).order_by(
-        "registration_id", "seq"
-    )
+    events = HistoryEvent.objects.filter(registration_id__in=registration_ids).order_by("registration_id", "seq")
     for event in events:
         grouped[event.registration_id].append(event)
     return grouped

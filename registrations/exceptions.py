@@ -38,8 +38,7 @@ ITEM_ERROR_DESCRIPTIONS: dict[ItemErrorCode, str] = {
     ),
     ItemErrorCode.COMPANY_ID_CHECKSUM: "CompanyID fails the enterprise number check (modulo 97)",
     ItemErrorCode.WORKPLACE_ID_MALFORMED: (
-        "WorkPlaceId is not a well-formed Declaration of Works number (13 characters A-Z, 0-9, "
-        "without I and O)"
+        "WorkPlaceId is not a well-formed Declaration of Works number (13 characters A-Z, 0-9, without I and O)"
     ),
     ItemErrorCode.PERSON_ID_INVALID: "INSS is not a valid NISS or BIS number",
     ItemErrorCode.REGISTRATION_DATE_NOT_ALLOWED: "RegistrationDate must be today or tomorrow",
@@ -49,9 +48,7 @@ ITEM_ERROR_DESCRIPTIONS: dict[ItemErrorCode, str] = {
     ItemErrorCode.NOT_IN_THIS_SERVICE: (
         "The presence registration is not managed by this service and cannot be cancelled here"
     ),
-    ItemErrorCode.INVALID_CANCELLATION_REASON: (
-        "CancellationReason must be one of HOLIDAY, DISEASE, PLANNING, C32A"
-    ),
+    ItemErrorCode.INVALID_CANCELLATION_REASON: ("CancellationReason must be one of HOLIDAY, DISEASE, PLANNING, C32A"),
     ItemErrorCode.EVENT_TOO_LATE: (
         "The event happened more than 10 minutes ago: events are registered in real time, "
         "late registrations are refused (corrections go through an operator)"

@@ -65,7 +65,5 @@ def normalise_limosa_id(raw: str) -> str | ItemError:
     """A Limosa declaration id: a digit string (at most 32). Otherwise error 5."""
     value = raw.strip()
     if not _LIMOSA_ID.fullmatch(value):
-        return ItemError(
-            ItemErrorCode.PERSON_ID_INVALID, "LimosaId is not a well-formed Limosa declaration id"
-        )
+        return ItemError(ItemErrorCode.PERSON_ID_INVALID, "LimosaId is not a well-formed Limosa declaration id")
     return value

@@ -65,8 +65,7 @@ def presence(
     """A valid presence for the caller's own enterprise, today."""
     fields: dict[str, object] = {
         "niss": make_niss() if niss is None else niss,
-        "enterprise_number": enterprise_number
-        or (caller.enterprise_number if caller else make_enterprise_number()),
+        "enterprise_number": enterprise_number or (caller.enterprise_number if caller else make_enterprise_number()),
         "workplace_id": workplace_id or make_workplace_id(),
         "registration_date": registration_date or timezone.localdate(),
     }
@@ -91,7 +90,5 @@ def make_declaration(
     declaration = DeclarationOfWorks.objects.create(number=number or make_workplace_id(), **values)
     DeclarationParty.objects.create(declaration=declaration, enterprise_number=builder, role="builder")
     for enterprise in subcontractors:
-        DeclarationParty.objects.create(
-            declaration=declaration, enterprise_number=enterprise, role="subcontractor"
-        )
+        DeclarationParty.objects.create(declaration=declaration, enterprise_number=enterprise, role="subcontractor")
     return declaration

@@ -23,9 +23,7 @@ from config.env import env_bool, env_int, env_url
     ],
 )
 def test_a_bad_variable_stops_the_service_with_a_clear_message(variable, value, message):
-    environment = {
-        key: val for key, val in os.environ.items() if key not in ("DATABASE_URL", "CELERY_BROKER_URL")
-    }
+    environment = {key: val for key, val in os.environ.items() if key not in ("DATABASE_URL", "CELERY_BROKER_URL")}
     environment[variable] = value
     completed = subprocess.run(
         [sys.executable, "manage.py", "check"], env=environment, capture_output=True, text=True, timeout=60

@@ -56,9 +56,7 @@ def test_prints_the_new_client_id_alone_on_the_last_line():
 def test_stores_the_certificate_and_public_key_for_the_gateways(certificate_file, key, tmp_path):
     public_key = tmp_path / "key.pub.pem"
     public_key.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     lines = run(
         "--name",

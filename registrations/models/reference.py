@@ -90,9 +90,7 @@ class DimonaPeriod(models.Model):
         verbose_name = _("Dimona period")
         verbose_name_plural = _("Dimona periods")
         constraints = [
-            models.UniqueConstraint(
-                fields=["employer", "niss", "start", "user_company"], name="dimona_unique"
-            )
+            models.UniqueConstraint(fields=["employer", "niss", "start", "user_company"], name="dimona_unique")
         ]
         indexes = [models.Index(fields=["niss", "employer"], name="dimona_niss_employer")]
 

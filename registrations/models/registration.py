@@ -91,9 +91,7 @@ class ClientMandate(models.Model):
 
     class Meta:
         verbose_name = _("mandate")
-        constraints = [
-            models.UniqueConstraint(fields=["client", "enterprise_number"], name="client_mandate_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["client", "enterprise_number"], name="client_mandate_unique")]
 
     def __str__(self) -> str:
         return self.enterprise_number
@@ -109,9 +107,7 @@ class Registration(models.Model):
     id = models.BigAutoField(primary_key=True)
     sector = models.PositiveSmallIntegerField(_("sector"), choices=Sector.choices)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
-    sender = models.ForeignKey(
-        Client, on_delete=models.PROTECT, null=True, blank=True, related_name="registrations"
-    )
+    sender = models.ForeignKey(Client, on_delete=models.PROTECT, null=True, blank=True, related_name="registrations")
     sender_enterprise_number = models.CharField(max_length=10, blank=True)
     sender_role = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField(_("created at"))

@@ -18,9 +18,7 @@ def registration():
     caller = caller_for(make_client(ClientRole.ENTERPRISE))
     [result] = registration_submit_batch(items=[presence(caller=caller)], caller=caller, channel="WS")
     registration_validate_batch(registration_ids=[result.registration.pk])
-    registration_cancel_batch(
-        items=[CancelInput(result.registration.pk, "HOLIDAY")], caller=caller, channel="WS"
-    )
+    registration_cancel_batch(items=[CancelInput(result.registration.pk, "HOLIDAY")], caller=caller, channel="WS")
     return result.registration
 
 
@@ -69,9 +67,7 @@ def test_the_database_refuses_an_update_in_raw_sql(registration):
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
-        cursor.execute(
-            "UPDATE history_historyevent SET actor = 'forger' WHERE registration_id = %s", [registration.pk]
-        )
+        cursor.execute("UPDATE history_historyevent SET actor = 'forger' WHERE registration_id = %s", [registration.pk])
     assert history_verify(registration_id=registration.pk)
 
 

@@ -20,9 +20,7 @@ def employer():
 
 
 def register(caller, **fields):
-    [result] = registration_submit_batch(
-        items=[presence(caller=caller, **fields)], caller=caller, channel="WS"
-    )
+    [result] = registration_submit_batch(items=[presence(caller=caller, **fields)], caller=caller, channel="WS")
     return result.registration
 
 
@@ -77,9 +75,7 @@ def test_another_employers_registration_looks_exactly_like_an_unknown_one(employ
     theirs = register(other)
     result = cancel(employer, theirs.pk)
     unknown = cancel(employer, 999_999_999)
-    assert [(e.code, e.description) for e in result.errors] == [
-        (e.code, e.description) for e in unknown.errors
-    ]
+    assert [(e.code, e.description) for e in result.errors] == [(e.code, e.description) for e in unknown.errors]
     assert result.registration is None
     assert Registration.objects.get(pk=theirs.pk).status != Status.CANCELLED
 

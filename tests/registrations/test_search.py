@@ -107,21 +107,17 @@ def test_search_filters_by_person_workplace_status_and_remark(alice, today):
     others = register(alice, count=3)
     Registration.objects.filter(pk=target.pk).update(status=Status.FAILED, remark_mask=(1 << 0) | (1 << 14))
     assert ids(registration_search(caller=alice, criteria=window(today, niss=niss))) == [target.pk]
-    assert ids(
-        registration_search(caller=alice, criteria=window(today, workplace_id=others[1].workplace_id))
-    ) == [others[1].pk]
-    assert ids(registration_search(caller=alice, criteria=window(today, statuses=[Status.FAILED]))) == [
-        target.pk
+    assert ids(registration_search(caller=alice, criteria=window(today, workplace_id=others[1].workplace_id))) == [
+        others[1].pk
     ]
+    assert ids(registration_search(caller=alice, criteria=window(today, statuses=[Status.FAILED]))) == [target.pk]
     assert ids(registration_search(caller=alice, criteria=window(today, remarks=[15]))) == [target.pk]
     assert ids(registration_search(caller=alice, criteria=window(today, remarks=[4]))) == []
 
 
 def test_search_accepts_a_company_id_without_its_leading_zero(alice, today):
     register(alice, count=2)
-    page = registration_search(
-        caller=alice, criteria=window(today, enterprise_number=int(alice.enterprise_number))
-    )
+    page = registration_search(caller=alice, criteria=window(today, enterprise_number=int(alice.enterprise_number)))
     assert page.total == 2
 
 
@@ -145,9 +141,7 @@ def test_paging_and_sorting_are_stable_and_count_the_whole_match(alice, today):
 def test_only_the_given_periods_are_searched(alice, today):
     [tomorrow] = register(alice, registration_date=today + timedelta(days=1))
     register(alice)
-    page = registration_search(
-        caller=alice, criteria=SearchCriteria(periods=[(tomorrow.registration_date,) * 2])
-    )
+    page = registration_search(caller=alice, criteria=SearchCriteria(periods=[(tomorrow.registration_date,) * 2]))
     assert ids(page) == [tomorrow.pk]
 
 
