@@ -111,3 +111,11 @@ def test_recent_registrations_are_untouched(world):
     with time_machine.travel("2026-11-26 10:00 +01:00", tick=False):
         registrations_purge_expired()
     assert Registration.objects.filter(pk=recent.pk).exists()
+
+
+def test_the_embedded_default_purges_from_run_sweeps(world):
+    out = io.StringIO()
+    with time_machine.travel("2026-11-26 10:00 +01:00", tick=False):
+        call_command("run_sweeps", "--once", stdout=out)
+    assert "retention: 1 expired registrations purged" in out.getvalue()
+    assert not Registration.objects.filter(pk=world["expired"].pk).exists()

@@ -4,13 +4,20 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from registrations.tasks import requeue_waiting_validations, revalidate_recent_failures
+from registrations.tasks import (
+    purge_expired_registrations,
+    requeue_waiting_validations,
+    revalidate_recent_failures,
+)
+
+PURGE_EVERY_SECONDS = 86400.0  # as beat's purge-expired-registrations
 
 
 class Command(BaseCommand):
     help = (
         "Run the periodic sweeps without Celery beat (the embedded default): queue again the "
-        "registrations still waiting for validation, and revalidate recent FAILED ones."
+        "registrations still waiting for validation, revalidate recent FAILED ones, and purge "
+        "registrations past their 7-year retention once a day."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -20,12 +27,17 @@ class Command(BaseCommand):
         every = settings.VALIDATION_SWEEP_INTERVAL_SECONDS
         revalidate_every = settings.REVALIDATION_SWEEP_INTERVAL_SECONDS
         last_revalidation = 0.0
+        last_purge = -PURGE_EVERY_SECONDS  # the first pass purges
         while True:
             queued = requeue_waiting_validations()
             if time.monotonic() - last_revalidation >= revalidate_every or options["once"]:
                 revalidated = revalidate_recent_failures()
                 last_revalidation = time.monotonic()
                 self.stdout.write(f"sweep: {queued} waiting queued, {revalidated} failed revalidated")
+            if time.monotonic() - last_purge >= PURGE_EVERY_SECONDS or options["once"]:
+                purged = purge_expired_registrations()
+                last_purge = time.monotonic()
+                self.stdout.write(f"retention: {purged} expired registrations purged")
             if options["once"]:
                 return
             time.sleep(every)
