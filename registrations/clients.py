@@ -3,10 +3,13 @@
 import hashlib
 import re
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from registrations.identifiers import normalise_enterprise_number
 from registrations.models import Client, ClientMandate, ClientRole
@@ -136,3 +139,24 @@ def client_update(*, client: Client, name: str, is_active: bool, rate_limit: str
     client.name, client.is_active, client.rate_limit = name.strip(), is_active, rate_limit
     client.save(update_fields=["name", "is_active", "rate_limit"])
     return client
+
+
+# "Last used" is for operators, to the minute is plenty: at most one write per client per
+# period, whatever the request rate.
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+def client_mark_used(*, client: Client, now: datetime | None = None) -> bool:
+    """Record that the client just authenticated; True when a row was written.
+
+    The gateways call it after authenticating a client. It writes only when the stored time
+    is older than LAST_USED_RESOLUTION, and with a conditional UPDATE, so concurrent
+    requests of one client write at most once per period.
+    """
+    now = now or timezone.now()
+    if client.last_used_at is not None and now - client.last_used_at < LAST_USED_RESOLUTION:
+        return False
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    written = Client.objects.filter(stale, pk=client.pk).update(last_used_at=now)
+    client.last_used_at = now
+    return written == 1

@@ -1,14 +1,16 @@
 """Integrator clients in the admin: register, rotate or revoke keys, rate limit, last use."""
 
 import datetime
+from datetime import timedelta
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from django.utils import timezone
 
-from registrations.clients import certificate_fingerprint
+from registrations.clients import certificate_fingerprint, client_mark_used
 from registrations.models import Client
 from tests.factories import make_client, make_enterprise_number
 from tests.operators.conftest import logged_in
@@ -114,3 +116,14 @@ def test_a_corrector_or_viewer_cannot_touch_keys(corrector, viewer):
     page = logged_in(viewer).get(f"/admin/registrations/client/{client.pk}/change/")
     assert page.status_code == 200
     assert b"last used" in page.content.lower()
+
+
+def test_last_use_is_written_at_most_once_per_five_minutes():
+    client = make_client()
+    start = timezone.now()
+    assert client_mark_used(client=client, now=start)
+    assert not client_mark_used(client=client, now=start + timedelta(minutes=4))
+    other_copy = Client.objects.get(pk=client.pk)
+    assert client_mark_used(client=other_copy, now=start + timedelta(minutes=6))
+    client.refresh_from_db()
+    assert client.last_used_at == start + timedelta(minutes=6)
