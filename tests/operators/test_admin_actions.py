@@ -151,3 +151,18 @@ def test_a_workplace_on_legal_hold_is_set_by_an_administrator_only(administrator
     declaration.refresh_from_db()
     assert declaration.legal_hold
     assert LogEntry.objects.filter(object_id=declaration.number, change_message="legal hold placed").exists()
+
+
+def test_a_cancel_of_more_than_one_batch_goes_through_in_batches(corrector):
+    ids = [make_registration().pk for _ in range(201)]
+    response = post_action(logged_in(corrector), "cancel_selected", ids, apply="1", reason="DISEASE")
+    assert response.status_code == 302
+    assert Registration.objects.filter(pk__in=ids, status=Status.CANCELLED).count() == 201
+
+
+def test_an_action_on_too_many_rows_is_refused(corrector, monkeypatch):
+    monkeypatch.setattr("registrations.admin.MAX_ACTION_ROWS", 2)
+    ids = [make_registration().pk for _ in range(3)]
+    response = post_action(logged_in(corrector), "cancel_selected", ids, apply="1", reason="DISEASE")
+    assert response.status_code == 302
+    assert not Registration.objects.filter(pk__in=ids, status=Status.CANCELLED).exists()
