@@ -181,3 +181,23 @@ def test_looking_at_an_access_list_is_logged_without_the_niss(client, inspector,
         f"worker access list shown to client:{inspector.pk} (0 rows)",
     ]
     assert niss not in caplog.text
+
+
+def test_a_past_days_snapshot_shows_the_ins_left_open_that_day(client, inspector):
+    workplace = make_workplace_id()
+    three_days_ago = timezone.now() - timedelta(days=3)
+    forgotten = make_registration(
+        workplace_id=workplace,
+        sector=Sector.CLEANING,
+        event_type="IN",
+        event_at=three_days_ago,
+        registration_date=timezone.localdate(three_days_ago),
+    )
+    response = client.get(
+        f"{API}/inspection/snapshot",
+        {"workplaceId": workplace, "date": timezone.localdate(three_days_ago).isoformat()},
+        **bearer(inspector, SCOPE_INSPECTION),
+    )
+    assert [item["id"] for item in response.json()["items"]] == [forgotten.pk]
+    today = client.get(f"{API}/inspection/snapshot", {"workplaceId": workplace}, **bearer(inspector, SCOPE_INSPECTION))
+    assert today.json()["items"] == []
