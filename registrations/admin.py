@@ -6,6 +6,7 @@ log (LogEntry). Permissions come from the groups of migration 0006 (docs/operato
 """
 
 import json
+import secrets
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
@@ -22,6 +23,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +42,8 @@ from registrations.clients import (
     client_update,
 )
 from registrations.corrections import CorrectionError, CorrectionInput, registration_correct_cleaning
+from registrations.exceptions import ItemError
+from registrations.identifiers import normalise_niss
 from registrations.models import (
     CancellationReason,
     Channel,
@@ -134,6 +138,41 @@ class RemarkFilter(admin.SimpleListFilter):
         return filtered
 
 
+PERSON_SESSION_KEY = "operators_person_filters"
+MAX_PERSON_FILTERS = 10
+
+
+class PersonFilter(admin.SimpleListFilter):
+    """One person's registrations without their NISS in the URL (spec §9).
+
+    The person search form (POST) keeps the NISS in the operator's session and sends the
+    list an opaque key; an unknown or expired key shows nothing rather than everything.
+    """
+
+    title = _("person")
+    parameter_name = "person"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        held: dict[str, str] = request.session.get(PERSON_SESSION_KEY, {})
+        return [(key, f"NISS …{niss[-4:]}") for key, niss in held.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() is None:
+            return queryset
+        niss = request.session.get(PERSON_SESSION_KEY, {}).get(self.value())
+        return queryset.filter(niss=niss) if niss else queryset.none()
+
+
+class PersonSearchForm(forms.Form):
+    niss = forms.CharField(label=_("NISS or BIS number"), max_length=20)
+
+    def clean_niss(self) -> str:
+        number = normalise_niss(self.cleaned_data["niss"])
+        if isinstance(number, ItemError):
+            raise forms.ValidationError(number.description)
+        return number
+
+
 class BoundedCountPaginator(Paginator):  # type: ignore[type-arg]  # generic only in the stubs
     """Counts at most COUNT_CAP rows (a COUNT over a LIMIT subquery): a filtered list of
     tens of millions of registrations must not count them all to draw its page links."""
@@ -186,11 +225,16 @@ class RegistrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Registration]):
         ("sender", admin.RelatedFieldListFilter),
         "registration_date",
         "legal_hold",
+        PersonFilter,
     )
     list_select_related = ("sender",)
-    # Exact matches only: each hits one of the (identifier, date) indexes.
-    search_fields = ("=id", "=niss", "=enterprise_number", "=workplace_id", "=limosa_id")
-    search_help_text = _("Exact registration id, NISS, enterprise number, workplace or Limosa id")
+    # Exact matches only: each hits one of the (identifier, date) indexes. Not the NISS: a
+    # search goes in the URL; a person is found through the person search form (POST).
+    search_fields = ("=id", "=enterprise_number", "=workplace_id", "=limosa_id")
+    search_help_text = _(
+        "Exact registration id, enterprise number, workplace or Limosa id. "
+        "A person's registrations: use the person search (the NISS never goes in a URL)."
+    )
     # No date_hierarchy and no facet counts: both aggregate over the whole filtered table.
     show_facets = admin.ShowFacets.NEVER
     show_full_result_count = False
@@ -361,10 +405,30 @@ class RegistrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Registration]):
     # --- the correction of one cleaning event -----------------------------------------
     def get_urls(self) -> list[URLPattern]:
         correct = self.admin_site.admin_view(self.correct_view)
+        person = self.admin_site.admin_view(self.person_view)
         return [
             path("<int:object_id>/correct/", correct, name="registrations_registration_correct"),
+            path("person/", person, name="registrations_registration_person"),
             *super().get_urls(),
         ]
+
+    def person_view(self, request: HttpRequest) -> HttpResponse:
+        """A person's registrations: the NISS is posted, kept in the session, and the list
+        is filtered by an opaque key (PersonFilter)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = PersonSearchForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            key = _remember_person(request, form.cleaned_data["niss"])
+            changelist = reverse("admin:registrations_registration_changelist")
+            return HttpResponseRedirect(f"{changelist}?{urlencode({PersonFilter.parameter_name: key})}")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Find a person's registrations"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/registrations/registration/person.html", context)
 
     def correct_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """A form for one correction; POST records it through registration_correct_cleaning."""
@@ -392,6 +456,18 @@ class RegistrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Registration]):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/registrations/registration/correct.html", context)
+
+
+def _remember_person(request: HttpRequest, niss: str) -> str:
+    """The session key standing for this NISS (the last MAX_PERSON_FILTERS are kept)."""
+    held: dict[str, str] = request.session.get(PERSON_SESSION_KEY, {})
+    for key, known in held.items():
+        if known == niss:
+            return key
+    key = secrets.token_urlsafe(6)
+    kept = list(held.items())[-(MAX_PERSON_FILTERS - 1) :]
+    request.session[PERSON_SESSION_KEY] = {**dict(kept), key: niss}
+    return key
 
 
 class ClientMandateInline(admin.TabularInline[ClientMandate, Client]):

@@ -166,3 +166,25 @@ def test_an_action_on_too_many_rows_is_refused(corrector, monkeypatch):
     response = post_action(logged_in(corrector), "cancel_selected", ids, apply="1", reason="DISEASE")
     assert response.status_code == 302
     assert not Registration.objects.filter(pk__in=ids, status=Status.CANCELLED).exists()
+
+
+def test_a_persons_registrations_are_found_without_the_niss_in_any_url(viewer):
+    mine = make_registration()
+    make_registration()  # somebody else's
+    http = logged_in(viewer)
+    assert b"/admin/registrations/registration/person/" in http.get("/admin/registrations/registration/").content
+    found = http.post("/admin/registrations/registration/person/", {"niss": mine.niss})
+    assert found.status_code == 302
+    assert mine.niss not in found["Location"]
+    listing = http.get(found["Location"])
+    assert listing.context["cl"].result_count == 1
+    assert [r.pk for r in listing.context["cl"].result_list] == [mine.pk]
+    assert http.get("/admin/registrations/registration/?q=" + mine.niss).context["cl"].result_count == 0
+
+
+def test_an_unknown_person_key_shows_nothing(viewer):
+    make_registration()
+    http = logged_in(viewer)
+    http.post("/admin/registrations/registration/person/", {"niss": make_registration().niss})
+    listing = http.get("/admin/registrations/registration/?person=forged")
+    assert listing.context["cl"].result_count == 0
