@@ -155,6 +155,17 @@ def generate(rows: int, sender_ids: tuple[object, object], large: str, rng: rand
     print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
 
 
+def recreate_database() -> None:
+    """Drop and re-create this database, then migrate it (trust authentication assumed)."""
+    settings = connection.settings_dict
+    name = settings["NAME"]
+    connection.close()
+    admin = f"postgres://{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
+    stack.drop_database(name, f"{admin}/postgres")
+    stack.ensure_database(name, f"{admin}/postgres")
+    call_command("migrate", verbosity=0)
+
+
 def ensure_data(rows: int) -> dict[str, Any]:
     """The data set for `rows`, generated only when the database does not hold it yet."""
     call_command("migrate", verbosity=0)
@@ -164,16 +175,18 @@ def ensure_data(rows: int) -> dict[str, Any]:
         cursor.execute("SELECT meta FROM bench_search_meta")
         row = cursor.fetchone()
     meta = json.loads(row[0]) if row and isinstance(row[0], str) else (row[0] if row else None)
-    wanted = {**sizes(rows), "large": large, "version": 1}
+    wanted = {**sizes(rows), "large": large, "version": 2}
     if meta and {k: meta.get(k) for k in wanted} == wanted:
         print(f"reusing {rows:,} registrations", flush=True)
         return dict(meta)
     print(f"generating {rows:,} registrations (once) ...", flush=True)
+    recreate_database()  # a clean schema, whatever an interrupted generation left behind
     generic = Client.objects.create(name="bench-integrator", enterprise_number=enterprise_of(1), role="enterprise")
     large_client = Client.objects.create(name="bench-large", enterprise_number=large, role="enterprise")
     generate(rows, (generic.pk, large_client.pk), large, random.Random(10))
     meta = {**wanted, "large_client": str(large_client.pk)}
     with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_search_meta (meta jsonb NOT NULL)")
         cursor.execute("DELETE FROM bench_search_meta")
         cursor.execute("INSERT INTO bench_search_meta VALUES (%s)", [json.dumps(meta)])
     return meta
