@@ -199,8 +199,54 @@ class CorrectionForm(forms.Form):
     note = forms.CharField(label=_("why"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+def _remember_person(request: HttpRequest, niss: str) -> str:
+    """The session key standing for this NISS (the last MAX_PERSON_FILTERS are kept)."""
+    held: dict[str, str] = request.session.get(PERSON_SESSION_KEY, {})
+    for key, known in held.items():
+        if known == niss:
+            return key
+    key = secrets.token_urlsafe(6)
+    kept = list(held.items())[-(MAX_PERSON_FILTERS - 1) :]
+    request.session[PERSON_SESSION_KEY] = {**dict(kept), key: niss}
+    return key
+
+
+class PersonSearchMixin(admin.ModelAdmin[M], Generic[M]):
+    """A list that finds a person's rows without the NISS in any URL: a POSTed form
+    (`person/`) and PersonFilter's opaque session key. The NISS is not a search field."""
+
+    change_list_template = "admin/registrations/person_change_list.html"
+
+    def get_list_filter(self, request: HttpRequest) -> tuple[Any, ...]:
+        return (*super().get_list_filter(request), PersonFilter)
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.model._meta
+        person = self.admin_site.admin_view(self.person_view)
+        name = f"{opts.app_label}_{opts.model_name}_person"
+        return [path("person/", person, name=name), *super().get_urls()]
+
+    def person_view(self, request: HttpRequest) -> HttpResponse:
+        """The person search form; a valid NISS redirects to the list filtered by its key."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = PersonSearchForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            key = _remember_person(request, form.cleaned_data["niss"])
+            opts = self.model._meta
+            changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+            return HttpResponseRedirect(f"{changelist}?{urlencode({PersonFilter.parameter_name: key})}")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Find a person's registrations"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/registrations/person_search.html", context)
+
+
 @admin.register(Registration)
-class RegistrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Registration]):
+class RegistrationAdmin(ReadOnlyAdminMixin, PersonSearchMixin[Registration]):
     list_display = (
         "id",
         "registration_date",
@@ -225,7 +271,6 @@ class RegistrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Registration]):
         ("sender", admin.RelatedFieldListFilter),
         "registration_date",
         "legal_hold",
-        PersonFilter,
     )
     list_select_related = ("sender",)
     # Exact matches only: each hits one of the (identifier, date) indexes. Not the NISS: a
@@ -405,30 +450,10 @@ class RegistrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Registration]):
     # --- the correction of one cleaning event -----------------------------------------
     def get_urls(self) -> list[URLPattern]:
         correct = self.admin_site.admin_view(self.correct_view)
-        person = self.admin_site.admin_view(self.person_view)
         return [
             path("<int:object_id>/correct/", correct, name="registrations_registration_correct"),
-            path("person/", person, name="registrations_registration_person"),
             *super().get_urls(),
         ]
-
-    def person_view(self, request: HttpRequest) -> HttpResponse:
-        """A person's registrations: the NISS is posted, kept in the session, and the list
-        is filtered by an opaque key (PersonFilter)."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        form = PersonSearchForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            key = _remember_person(request, form.cleaned_data["niss"])
-            changelist = reverse("admin:registrations_registration_changelist")
-            return HttpResponseRedirect(f"{changelist}?{urlencode({PersonFilter.parameter_name: key})}")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Find a person's registrations"),
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/registrations/registration/person.html", context)
 
     def correct_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """A form for one correction; POST records it through registration_correct_cleaning."""
@@ -456,18 +481,6 @@ class RegistrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Registration]):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/registrations/registration/correct.html", context)
-
-
-def _remember_person(request: HttpRequest, niss: str) -> str:
-    """The session key standing for this NISS (the last MAX_PERSON_FILTERS are kept)."""
-    held: dict[str, str] = request.session.get(PERSON_SESSION_KEY, {})
-    for key, known in held.items():
-        if known == niss:
-            return key
-    key = secrets.token_urlsafe(6)
-    kept = list(held.items())[-(MAX_PERSON_FILTERS - 1) :]
-    request.session[PERSON_SESSION_KEY] = {**dict(kept), key: niss}
-    return key
 
 
 class ClientMandateInline(admin.TabularInline[ClientMandate, Client]):
@@ -590,9 +603,9 @@ def _apply_keys(client: Client, data: dict[str, Any]) -> list[str]:
 
 
 @admin.register(Person)
-class PersonAdmin(RevalidatingAdmin[Person]):
+class PersonAdmin(PersonSearchMixin[Person], RevalidatingAdmin[Person]):
     list_display = ("niss", "family_name", "given_name", "birth_date")
-    search_fields = ("=niss", "family_name")
+    search_fields = ("family_name",)  # a NISS: the person search (never in a URL)
     show_full_result_count = False
 
     def revalidation_keys(self, obj: Person) -> ReferenceKeys:
@@ -617,9 +630,8 @@ class EnterpriseAdmin(RevalidatingAdmin[Enterprise]):
 
 
 @admin.register(SelfEmployedPeriod)
-class SelfEmployedPeriodAdmin(RevalidatingAdmin[SelfEmployedPeriod]):
+class SelfEmployedPeriodAdmin(PersonSearchMixin[SelfEmployedPeriod], RevalidatingAdmin[SelfEmployedPeriod]):
     list_display = ("niss", "start", "end")
-    search_fields = ("=niss",)
     show_full_result_count = False
 
     def revalidation_keys(self, obj: SelfEmployedPeriod) -> ReferenceKeys:
@@ -627,10 +639,10 @@ class SelfEmployedPeriodAdmin(RevalidatingAdmin[SelfEmployedPeriod]):
 
 
 @admin.register(DimonaPeriod)
-class DimonaPeriodAdmin(RevalidatingAdmin[DimonaPeriod]):
+class DimonaPeriodAdmin(PersonSearchMixin[DimonaPeriod], RevalidatingAdmin[DimonaPeriod]):
     list_display = ("employer", "niss", "start", "end", "worker_type", "user_company")
     list_filter = ("worker_type",)
-    search_fields = ("=niss", "=employer", "=user_company")
+    search_fields = ("=employer", "=user_company")
     show_full_result_count = False
 
     def revalidation_keys(self, obj: DimonaPeriod) -> ReferenceKeys:
@@ -638,9 +650,9 @@ class DimonaPeriodAdmin(RevalidatingAdmin[DimonaPeriod]):
 
 
 @admin.register(LimosaDeclaration)
-class LimosaDeclarationAdmin(RevalidatingAdmin[LimosaDeclaration]):
+class LimosaDeclarationAdmin(PersonSearchMixin[LimosaDeclaration], RevalidatingAdmin[LimosaDeclaration]):
     list_display = ("limosa_id", "niss", "foreign_employer_vat", "belgian_client", "start", "end")
-    search_fields = ("=limosa_id", "=niss", "=belgian_client")
+    search_fields = ("=limosa_id", "=belgian_client")
     show_full_result_count = False
 
     def revalidation_keys(self, obj: LimosaDeclaration) -> ReferenceKeys:

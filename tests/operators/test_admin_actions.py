@@ -9,7 +9,16 @@ from django.utils import timezone
 
 from history.events import EventType
 from history.selectors import history_for_registration, history_verify
-from registrations.models import DimonaPeriod, Enterprise, Person, Registration, Sector, Status
+from registrations.models import (
+    DimonaPeriod,
+    Enterprise,
+    LimosaDeclaration,
+    Person,
+    Registration,
+    Sector,
+    SelfEmployedPeriod,
+    Status,
+)
 from registrations.services import registration_submit_batch
 from registrations.validation import registration_validate_batch
 from tests.factories import caller_for, make_client, make_declaration, make_niss, presence
@@ -188,3 +197,22 @@ def test_an_unknown_person_key_shows_nothing(viewer):
     http.post("/admin/registrations/registration/person/", {"niss": make_registration().niss})
     listing = http.get("/admin/registrations/registration/?person=forged")
     assert listing.context["cl"].result_count == 0
+
+
+@pytest.mark.parametrize("register", ["person", "dimonaperiod", "selfemployedperiod", "limosadeclaration"])
+def test_the_reference_registers_find_a_person_the_same_way(viewer, register):
+    niss = make_niss()
+    rows = {
+        "person": lambda: Person.objects.create(niss=niss, given_name="A", family_name="B"),
+        "dimonaperiod": lambda: DimonaPeriod.objects.create(
+            employer=make_client().enterprise_number, niss=niss, start="2020-01-01", worker_type="employee"
+        ),
+        "selfemployedperiod": lambda: SelfEmployedPeriod.objects.create(niss=niss, start="2020-01-01"),
+        "limosadeclaration": lambda: LimosaDeclaration.objects.create(limosa_id="123", niss=niss, start="2020-01-01"),
+    }
+    rows[register]()
+    http = logged_in(viewer)
+    found = http.post(f"/admin/registrations/{register}/person/", {"niss": niss})
+    assert found.status_code == 302
+    assert niss not in found["Location"]
+    assert http.get(found["Location"]).context["cl"].result_count == 1
