@@ -63,6 +63,13 @@ def drop_database(name: str, admin_url: str = ADMIN_URL) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def flush_redis(url: str) -> None:
+    """Empty one Redis database of ours (bench and chaos use DB numbers 8-11 only)."""
+    import redis
+
+    redis.Redis.from_url(url, socket_connect_timeout=3).flushdb()
+
+
 def app_environment(database_url: str, broker_url: str, **extra: str) -> dict[str, str]:
     """The production settings' environment for the processes under test."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "CELERY_", "REST_"))}
@@ -169,9 +176,16 @@ def celery_worker(environment: dict[str, str], name: str = "worker", concurrency
         ],
         environment,
     )
-    process.log_path.write_text("")
+    LOGS.mkdir(parents=True, exist_ok=True)
+    offset = process.log_path.stat().st_size if process.log_path.exists() else 0
     process.start()
-    wait_for(lambda: "ready." in process.log_path.read_text(errors="replace"), f"celery {name}", timeout=90)
+
+    def ready() -> bool:
+        with process.log_path.open("rb") as log:
+            log.seek(offset)
+            return b"ready." in log.read()
+
+    wait_for(ready, f"celery {name}", timeout=90)
     return process
 
 

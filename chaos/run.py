@@ -27,6 +27,7 @@ import argparse
 import http.client
 import os
 import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -87,27 +88,51 @@ class Stack:
         stack.manage(self.env_direct, "migrate", "--no-input", "-v", "0")
         self.port = stack.free_port()
         self.web = stack.gunicorn(self.env_web, self.port, workers=2)
-        self.worker = stack.celery_worker(self.env_worker, "chaos-worker", concurrency=2)
-        beat_command = [str(stack.BIN / "celery"), "-A", "config", "beat", "-l", "INFO", "-s", str(root / "beat")]
-        self.beat = stack.Process("chaos-beat", beat_command, self.env_worker).start()
+        for name in ("chaos-worker", "chaos-beat"):
+            (stack.LOGS / f"{name}.log").unlink(missing_ok=True)
+        self.worker = self._start_worker()
+        self.beat = self._start_beat()
+        self.restarts: dict[str, int] = {"worker": 0, "beat": 0}
+        self.lock = threading.Lock()
+        self.watching = threading.Event()
+        threading.Thread(target=self._supervise, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.port}"
         self.note = ""  # what a fault observed, for the table
         stack.warm(f"{self.url}/PresenceRegistration/v1?wsdl", 4)
 
+    def _start_worker(self) -> stack.Process:
+        return stack.celery_worker(self.env_worker, "chaos-worker", concurrency=2)
+
+    def _start_beat(self) -> stack.Process:
+        command = [str(stack.BIN / "celery"), "-A", "config", "beat", "-l", "INFO", "-s", str(self.root / "beat")]
+        return stack.Process("chaos-beat", command, self.env_worker).start()
+
+    def _supervise(self) -> None:
+        """Restart the worker or beat when it exits, as systemd's Restart=always would in
+        production (docs/deploy.md): a process that dies is part of the fault, not the end."""
+        while not self.watching.wait(0.5):
+            with self.lock:
+                if not self.worker.running():
+                    self.worker.stop()
+                    self.worker = self._start_worker()
+                    self.restarts["worker"] += 1
+                if not self.beat.running():
+                    self.beat.stop()
+                    self.beat = self._start_beat()
+                    self.restarts["beat"] += 1
+
     def _via(self, proxy: FaultyProxy) -> str:
         return f"postgres://postgres@127.0.0.1:{proxy.port}/presence_chaos"
 
-    def restart_worker(self) -> None:
-        self.worker.stop()
-        self.worker = stack.celery_worker(self.env_worker, "chaos-worker", concurrency=2)
-
     def close(self) -> None:
+        self.watching.set()
         for process in (self.beat, self.worker, self.web):
             process.stop()
         self.web_proxy.stop()
         self.worker_proxy.stop()
         self.redis.stop()
         self.pg.destroy()
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 class Load:
@@ -223,7 +248,7 @@ def check(outcome: Outcome, load: Load, timeout: float, restored: float) -> None
         1 for pk, status in stored.items() if counts.get(pk, (0, 0))[1] != 1 or status == Status.REGISTERED
     )
     outcome.retried = load.retried
-    outcome.note = ", ".join(sorted(f for f in load.faults if f))[:60]
+    outcome.note = ", ".join(sorted(f for f in load.faults if f))[:80]
 
 
 @dataclass
@@ -238,16 +263,17 @@ class Scenario:
 def kill_worker(s: Stack) -> None:
     s.worker_proxy.latency = 0.01  # batches take long enough that the kill lands in one
     time.sleep(2)
-    s.worker.kill(signal.SIGKILL)
-    log = s.worker.log_path.read_text(errors="replace")
+    with s.lock:  # the supervisor restarts it afterwards
+        s.worker.kill(signal.SIGKILL)
+        log = s.worker.log_path.read_text(errors="replace")
     received = set(re.findall(r"Task [\w.]+\[([0-9a-f-]+)\] received", log))
     done = set(re.findall(r"Task [\w.]+\[([0-9a-f-]+)\] succeeded", log))
     s.note = f"{len(received - done)} task(s) in flight when killed"
 
 
-def restart_worker(s: Stack) -> None:
+def restore_worker(s: Stack) -> None:
+    """The supervisor restarts the killed worker; the latency goes back to normal."""
     s.worker_proxy.latency = 0.0
-    s.restart_worker()
 
 
 def faulty_network(s: Stack, on: bool) -> None:
@@ -263,7 +289,7 @@ def redeliveries(s: Stack) -> int:
 
 
 SCENARIOS = [
-    Scenario("SIGKILL worker mid-batch", kill_worker, restart_worker, hold=1),
+    Scenario("SIGKILL worker mid-batch", kill_worker, restore_worker, hold=2),
     Scenario("Redis stopped, restarted empty", lambda s: s.redis.stop(), lambda s: s.redis.start(), hold=4),
     Scenario("PostgreSQL restarted (immediate)", lambda s: s.pg.stop("immediate"), lambda s: s.pg.start(), hold=3),
     Scenario(
@@ -287,6 +313,7 @@ def run(s: Stack, scenario: Scenario, short: bool) -> Outcome:
     load = Load(s.url, clients=1 if short else 2, items=50, pause=0.1).start()
     time.sleep(1 if short else 3)
     log_before = redeliveries(s)
+    restarts_before = dict(s.restarts)
     scenario.inject(s)
     time.sleep(scenario.hold)
     scenario.restore(s)
@@ -296,7 +323,9 @@ def run(s: Stack, scenario: Scenario, short: bool) -> Outcome:
     check(outcome, load, timeout=120, restored=restored)
     if scenario.name.startswith("task longer"):
         s.note = f"{redeliveries(s) - log_before} task(s) delivered twice"
-    outcome.note = "; ".join(note for note in (s.note, outcome.note) if note)
+    restarted = [f"{name} restarted {s.restarts[name] - count}x" for name, count in restarts_before.items()]
+    restarted = [text for text in restarted if not text.endswith(" 0x")]
+    outcome.note = "; ".join(note for note in (s.note, *restarted, outcome.note) if note)
     s.note = ""
     print(f"   {outcome}", flush=True)
     return outcome

@@ -2,9 +2,11 @@
 # `make serve`: the production processes on one machine, in the foreground:
 #   gunicorn (WEB_WORKERS sync workers on HOST:PORT), one Celery worker (WORKER_CONCURRENCY
 #   processes) and exactly one Celery beat, against DATABASE_URL (PostgreSQL) and
-#   CELERY_BROKER_URL (Redis). Migrates first. Ctrl-C stops all three; if one of them dies,
-#   the others are stopped too and the exit status is non-zero. Several machines: docs/deploy.md.
+#   CELERY_BROKER_URL (Redis). Migrates first. Each process is restarted when it exits, as a
+#   supervisor (systemd Restart=always) would: a Celery worker can exit on a broker outage
+#   (docs/deploy.md). Ctrl-C stops everything. Several machines: docs/deploy.md.
 set -euo pipefail
+set -m  # every background job in its own process group, so it can be stopped with its children
 BIN=${BIN:-.venv/bin}
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
@@ -12,7 +14,8 @@ WEB_WORKERS=${WEB_WORKERS:-$(( $(nproc) * 2 + 1 ))}
 WORKER_CONCURRENCY=${WORKER_CONCURRENCY:-$(nproc)}
 
 for variable in DATABASE_URL CELERY_BROKER_URL DJANGO_SECRET_KEY; do
-    if [ -z "${!variable:-}" ] && [ -z "$(eval echo "\${${variable}_FILE:-}")" ]; then
+    file_variable="${variable}_FILE"
+    if [ -z "${!variable:-}" ] && [ -z "${!file_variable:-}" ]; then
         echo "make serve: set $variable (see README, Production, and docs/deploy.md)" >&2
         exit 2
     fi
@@ -21,24 +24,30 @@ done
 "$BIN/python" manage.py migrate --no-input
 mkdir -p var
 
-pids=()
+supervise() {  # run "$@" again whenever it exits
+    trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0' TERM INT
+    while :; do
+        "$@" &
+        child=$!
+        wait "$child" && status=0 || status=$?
+        echo "make serve: $1 exited ($status); restarting in 2 s" >&2
+        sleep 2
+    done
+}
+
+groups=()
 stop() {
     trap - EXIT INT TERM
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for group in "${groups[@]}"; do kill -TERM -- "-$group" 2>/dev/null || true; done
     wait 2>/dev/null || true
 }
 trap stop EXIT INT TERM
 
-"$BIN/gunicorn" config.wsgi --bind "$HOST:$PORT" --workers "$WEB_WORKERS" --access-logfile - &
-pids+=($!)
-"$BIN/celery" -A config worker -l INFO --concurrency "$WORKER_CONCURRENCY" &
-pids+=($!)
-"$BIN/celery" -A config beat -l INFO --schedule var/celerybeat-schedule &
-pids+=($!)
+supervise "$BIN/gunicorn" config.wsgi --bind "$HOST:$PORT" --workers "$WEB_WORKERS" --access-logfile - &
+groups+=($!)
+supervise "$BIN/celery" -A config worker -l INFO --concurrency "$WORKER_CONCURRENCY" &
+groups+=($!)
+supervise "$BIN/celery" -A config beat -l INFO --schedule var/celerybeat-schedule &
+groups+=($!)
 echo "serving on http://$HOST:$PORT (gunicorn $WEB_WORKERS workers, celery worker x$WORKER_CONCURRENCY, one beat)"
-
-set +e
-wait -n "${pids[@]}"
-status=$?
-echo "make serve: a process exited ($status); stopping the others" >&2
-exit $(( status == 0 ? 1 : status ))
+wait
