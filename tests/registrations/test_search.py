@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from history.models import HistoryEvent
@@ -81,6 +83,35 @@ def test_a_professional_sees_only_its_mandating_enterprises(alice, bob, today):
     register(bob, count=2)
     page = registration_search(caller=secretariat, criteria=window(today))
     assert ids(page) == [registration.pk for registration in mine]
+
+
+def test_an_employer_searching_its_own_number_finds_what_others_sent_for_it_and_only_that(alice, bob, today):
+    """Own-employer searches skip the visibility OR (the criterion implies it): same answer."""
+    integrator = caller_for(make_client(ClientRole.ENTERPRISE))
+    sent_for_alice = register(integrator, count=2, enterprise_number=alice.enterprise_number)
+    own = register(alice)
+    register(bob, count=2)
+    with CaptureQueriesContext(connection) as queries:
+        page = registration_search(caller=alice, criteria=window(today, enterprise_number=alice.enterprise_number))
+    assert ids(page) == [registration.pk for registration in [*sent_for_alice, *own]]
+    [select] = [q["sql"] for q in queries.captured_queries if 'FROM "registrations_registration"' in q["sql"]]
+    assert " OR " not in select
+
+
+def test_a_professional_searching_an_enterprise_sees_it_only_when_mandated(alice, bob, today):
+    secretariat = caller_for(make_client(ClientRole.PROFESSIONAL, mandates=[alice.enterprise_number]))
+    mine = register(alice, count=2)
+    register(bob, count=2)
+    mandated = registration_search(
+        caller=secretariat, criteria=window(today, enterprise_number=alice.enterprise_number)
+    )
+    assert ids(mandated) == [registration.pk for registration in mine]
+    other = registration_search(caller=secretariat, criteria=window(today, enterprise_number=bob.enterprise_number))
+    assert other.total == 0
+    own_number = registration_search(
+        caller=secretariat, criteria=window(today, enterprise_number=secretariat.enterprise_number)
+    )
+    assert own_number.total == 0
 
 
 def test_inspection_sees_everything_and_its_reads_are_recorded(alice, bob, inspection, today):
