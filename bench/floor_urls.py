@@ -1,6 +1,6 @@
 """The floor of a check-in over HTTP: a minimal Django view (same handler and middleware as
 the service) that parses the JSON item and does one INSERT of the same row into a scratch
-copy of the registrations table (bench_floor_registration, made by bench/rest_load.py)."""
+copy of the registrations table (bench_floor_registration, made by bench/checkin_load.py)."""
 
 import json
 

@@ -36,7 +36,7 @@ START, END = "<!-- bench:table:start -->", "<!-- bench:table:end -->"
 
 FULL = {
     "soap_http": ["--runs", "5", "--calls", "8"],
-    "rest_load": ["--runs", "5", "--seconds", "2"],
+    "checkin_load": ["--runs", "5", "--seconds", "2"],
     "rest_register": ["--runs", "5", "--warmup", "3"],
     "search": ["--rows", "10000000", "--queries", "40", "--runs", "5"],
     "history": ["--registrations", "1000000", "--lookups", "500", "--runs", "5"],
@@ -45,7 +45,7 @@ FULL = {
 }
 SHORT = {
     "soap_http": ["--runs", "1", "--calls", "2"],
-    "rest_load": ["--runs", "1", "--seconds", "0.5"],
+    "checkin_load": ["--runs", "1", "--seconds", "0.5"],
     "rest_register": ["--runs", "1", "--warmup", "1"],
     "search": ["--rows", "100000", "--queries", "10", "--runs", "1"],
     "history": ["--registrations", "10000", "--lookups", "50", "--runs", "1"],
@@ -100,7 +100,7 @@ def over_http(runner: Runner, short: bool) -> None:
     with stack.stopping(floor_web, web, worker):
         stack.warm(f"http://127.0.0.1:{port}/PresenceRegistration/v1?wsdl")
         runner.run("soap_http", environment, "--url", f"http://127.0.0.1:{port}")
-        runner.run("rest_load", environment, "--url", f"http://127.0.0.1:{port}",
+        runner.run("checkin_load", environment, "--url", f"http://127.0.0.1:{port}",
                    "--floor-url", f"http://127.0.0.1:{floor_port}")  # fmt: skip
 
 

@@ -179,7 +179,7 @@ def main() -> None:
         cursor.execute("DROP TABLE bench_floor_registration")
     rate, floor_rate = statistics.median(service), statistics.median(floor)
     report.write(
-        "rest_load",
+        "checkin_load",
         [
             report.result(
                 "REST check-in under load (p99 <= 50 ms)",
