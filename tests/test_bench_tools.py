@@ -50,3 +50,15 @@ def test_copy_fills_not_null_columns_it_does_not_name_with_neutral_values():
     assert missing["niss"] == ""
     assert missing["remark_mask"] == "0"
     assert missing["submitted"] == "{}"
+
+
+def test_the_search_generator_makes_identifiers_the_search_accepts():
+    from bench.search import enterprise_of, niss_of, workplace_of
+    from registrations.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
+
+    for number in (0, 1, 17_999, 18_000, 999_999):
+        assert normalise_niss(niss_of(number)) == niss_of(number)
+    for number in (0, 99_999, 7_000_000):
+        assert normalise_enterprise_number(enterprise_of(number)) == enterprise_of(number)
+    assert normalise_workplace_id(workplace_of(199_999)) == workplace_of(199_999)
+    assert len({niss_of(n) for n in range(0, 1_000_000, 997)}) == len(range(0, 1_000_000, 997))
