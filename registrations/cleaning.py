@@ -25,21 +25,27 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from registrations.activities import ACTIVITIES
 from registrations.addresses import normalise_addresses
 from registrations.authz import Caller
-from registrations.exceptions import ItemError, ItemErrorCode, NotAuthorisedError
+from registrations.exceptions import ItemError, ItemErrorCode
 from registrations.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
 from registrations.models import Channel, CleaningEventType, Person, Registration, Sector, Status
-from registrations.services import MAX_BATCH, ItemResult, check_batch_size, record_created
+from registrations.services import (
+    MAX_BATCH,
+    ItemResult,
+    admit_each,
+    record_created,
+    start_submission,
+    store_with_retry,
+)
 
 LATE_AFTER = timedelta(minutes=10)
 EARLY_BEFORE = timedelta(minutes=2)
-_INSERT_ATTEMPTS = 3
 _FOREIGN_VAT = re.compile(r"(?!BE)[A-Z]{2}[A-Z0-9]{2,30}", re.ASCII)
 # A generous box around Belgium: catches (0, 0), swapped latitude/longitude and typos.
 _BELGIUM_LATITUDE = (49.4, 51.6)
@@ -185,29 +191,12 @@ def registration_submit_cleaning_batch(
 
     Raises BatchSizeError (0 or more than 200 items), NotAuthorisedError (caller may not register).
     """
-    check_batch_size(items)
-    if not caller.may_register:
-        raise NotAuthorisedError("this client may consult registrations but not register them")
+    start_submission(items, caller)
     now = timezone.now()
-    results = [ItemResult() for _ in items]
-    admitted: list[_Admitted] = []
-    for index, item in enumerate(items):
-        outcome = _admit(index, item, now)
-        if isinstance(outcome, list):
-            results[index].errors = outcome
-        else:
-            admitted.append(outcome)
+    results, admitted = admit_each(items, lambda index, item: _admit(index, item, now))
     admitted = _normalise_places(admitted, items, results)
     if admitted:
-        for attempt in range(_INSERT_ATTEMPTS):
-            try:
-                _store(admitted, items, results, caller, channel, now)
-                break
-            except IntegrityError:
-                # A concurrent call stored one of these events between our check and our
-                # insert (PostgreSQL): retrying answers with the winner's row.
-                if attempt == _INSERT_ATTEMPTS - 1:
-                    raise
+        store_with_retry(lambda: _store(admitted, items, results, caller, channel, now))
     return results
 
 

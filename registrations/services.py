@@ -1,10 +1,10 @@
 """Every write to a registration goes through here (both gateways, the admin, the tasks)."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -140,6 +140,48 @@ def _admit(index: int, item: PresenceInput, today: date) -> _Admitted | list[Ite
     return _Admitted(index, registration_date, niss, limosa, enterprise, workplace)
 
 
+def start_submission(items: Sequence[object], caller: Caller) -> None:
+    """The whole-call checks every submit service starts with.
+
+    Raises BatchSizeError (0 or more than 200 items), NotAuthorisedError (caller may not register).
+    """
+    check_batch_size(items)
+    if not caller.may_register:
+        raise NotAuthorisedError("this client may consult registrations but not register them")
+
+
+_Item = TypeVar("_Item")
+_Entry = TypeVar("_Entry")
+
+
+def admit_each(
+    items: Sequence[_Item], admit: Callable[[int, _Item], _Entry | list[ItemError]]
+) -> tuple[list[ItemResult], list[_Entry]]:
+    """One result per item; the admitted entries, or each refused item's errors in its result."""
+    results = [ItemResult() for _ in items]
+    admitted: list[_Entry] = []
+    for index, item in enumerate(items):
+        outcome = admit(index, item)
+        if isinstance(outcome, list):
+            results[index].errors = outcome
+        else:
+            admitted.append(outcome)
+    return results, admitted
+
+
+def store_with_retry(store: Callable[[], None]) -> None:
+    """Run an atomic store again when a concurrent call stored one of its rows between our
+    check and our insert (PostgreSQL, concurrent resends): the retry answers with the
+    winner's rows. Raises the IntegrityError after the last attempt."""
+    for attempt in range(_INSERT_ATTEMPTS):
+        try:
+            store()
+            return
+        except IntegrityError:
+            if attempt == _INSERT_ATTEMPTS - 1:
+                raise
+
+
 def registration_submit_batch(*, items: Sequence[PresenceInput], caller: Caller, channel: Channel) -> list[ItemResult]:
     """Admit and store 1..200 construction or meat presences; one result per item, in order.
 
@@ -152,29 +194,12 @@ def registration_submit_batch(*, items: Sequence[PresenceInput], caller: Caller,
 
     Raises BatchSizeError (0 or more than 200 items), NotAuthorisedError (caller may not register).
     """
-    check_batch_size(items)
-    if not caller.may_register:
-        raise NotAuthorisedError("this client may consult registrations but not register them")
+    start_submission(items, caller)
     today = timezone.localdate()
-    results = [ItemResult() for _ in items]
-    admitted: list[_Admitted] = []
-    for index, item in enumerate(items):
-        outcome = _admit(index, item, today)
-        if isinstance(outcome, list):
-            results[index].errors = outcome
-        else:
-            admitted.append(outcome)
+    results, admitted = admit_each(items, lambda index, item: _admit(index, item, today))
     if admitted:
         sectors = workplace_sectors({entry.workplace_id for entry in admitted})
-        for attempt in range(_INSERT_ATTEMPTS):
-            try:
-                _store_admitted(admitted, items, results, sectors, caller, channel)
-                break
-            except IntegrityError:
-                # Another call stored one of these presences between our check and our insert
-                # (PostgreSQL, concurrent resends): retrying reports the winner's rows.
-                if attempt == _INSERT_ATTEMPTS - 1:
-                    raise
+        store_with_retry(lambda: _store_admitted(admitted, items, results, sectors, caller, channel))
     return results
 
 
