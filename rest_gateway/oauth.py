@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from registrations.clients import client_mark_used
 from registrations.models import Client, ClientRole
 from rest_gateway.auth import ROLE_SCOPES, access_token_issue
 from rest_gateway.errors import about_blank, bad_request, issue, problem_response
@@ -170,6 +171,7 @@ def token_endpoint(request: HttpRequest) -> HttpResponse:
     except OAuthError as exc:
         return _refusal(exc)
     token, lifetime = access_token_issue(client=client, scopes=scopes)
+    client_mark_used(client=client)  # "last used" in the operators' console
     body = {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "scope": " ".join(scopes)}
     response = JsonResponse(body)
     for key, value in _NO_STORE.items():

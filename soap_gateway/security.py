@@ -25,6 +25,7 @@ from django.utils import timezone
 from lxml import etree
 
 from registrations.authz import Caller
+from registrations.clients import client_mark_used
 from registrations.models import Client
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -175,6 +176,7 @@ def _client_for_der(der: bytes, now: datetime) -> Client:
     client = Client.objects.filter(certificate_fingerprint=fingerprint, is_active=True).first()
     if client is None:
         raise WsSecurityError(f"no active client has certificate sha256:{fingerprint[:16]}")
+    client_mark_used(client=client, now=now)  # "last used" in the operators' console
     return client
 
 

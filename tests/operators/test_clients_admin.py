@@ -10,10 +10,24 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.utils import timezone
 
-from registrations.clients import certificate_fingerprint, client_mark_used
+from registrations.clients import certificate_fingerprint, client_mark_used, client_update
 from registrations.models import Client
-from tests.factories import make_client, make_enterprise_number
+from rest_gateway.auth import SCOPE_ENTERPRISE, access_token_issue
+from tests.factories import make_client, make_enterprise_number, make_niss, make_workplace_id
 from tests.operators.conftest import logged_in
+from tests.rest_gateway.conftest import new_key, token_for
+from tests.rest_gateway.conftest import rest_client as make_rest_client
+from tests.soap_gateway.conftest import (
+    ENDPOINT,
+    TimestampedSignature,
+    action,
+    envelope,
+    make_credentials,
+    register,
+    register_item,
+    register_request,
+    sign,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +141,40 @@ def test_last_use_is_written_at_most_once_per_five_minutes():
     assert client_mark_used(client=other_copy, now=start + timedelta(minutes=6))
     client.refresh_from_db()
     assert client.last_used_at == start + timedelta(minutes=6)
+
+
+def test_last_use_follows_rest_token_requests_and_soap_calls(client, tmp_path):
+    key = new_key()
+    rest = make_rest_client(key)
+    assert rest.last_used_at is None
+    token_for(client, rest, key)
+    rest.refresh_from_db()
+    assert rest.last_used_at is not None
+
+    credentials = make_credentials(tmp_path, "last-use")
+    soap = register(credentials)
+    item = register_item(niss=make_niss(), company=soap.enterprise_number, workplace=make_workplace_id())
+    body = sign(envelope(register_request([item])), TimestampedSignature(credentials))
+    response = client.generic(
+        "POST",
+        ENDPOINT,
+        data=body,
+        content_type="text/xml; charset=utf-8",
+        HTTP_SOAPACTION=action("registerPresences"),
+    )
+    assert response.status_code == 200
+    soap.refresh_from_db()
+    assert soap.last_used_at is not None
+
+
+def test_a_clients_own_rate_limit_is_applied_to_it_alone(client):
+    limited, other = make_client(), make_client()
+    client_update(client=limited, name=limited.name, is_active=True, rate_limit="2/minute")
+    limited.refresh_from_db()
+
+    def get(who):
+        token, _ = access_token_issue(client=who, scopes=[SCOPE_ENTERPRISE])
+        return client.get("/REST/presenceRegistration/v1/refData/remarks", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert [get(limited).status_code for _ in range(3)] == [200, 200, 429]
+    assert get(other).status_code == 200
