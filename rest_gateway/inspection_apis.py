@@ -3,10 +3,6 @@
 Scope `inspection` only. The snapshot is answered as JSON, CSV or PDF (three paths, one
 service); every registration it shows gets a `registration.consulted` event. The worker
 transparency list takes the NISS in the POST body, never in the URL (spec §9).
-
-Not in the published OpenAPI description yet (`exclude=True`): the schema's operation list
-is pinned by tests/rest_gateway/test_openapi.py, owned by the gateway; docs/operators.md
-describes these operations until they are added there.
 """
 
 import logging
@@ -15,7 +11,9 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -42,6 +40,46 @@ class _SnapshotParameters(s.StrictSerializer):
 
 class _WorkerAccessIn(s.StrictSerializer):
     ssin = s.StrictCharField(max_length=20)
+
+
+class _SnapshotRowOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    sector = serializers.IntegerField()
+    ssin = serializers.CharField(allow_null=True)
+    limosaId = serializers.CharField(allow_null=True)  # noqa: N815 - the public name
+    worker = s.WorkerOut()
+    employer = serializers.CharField()
+    onSiteSince = serializers.DateTimeField(allow_null=True)  # noqa: N815 - the public name
+    status = serializers.CharField()
+    validity = serializers.CharField()
+    remarks = serializers.ListField(child=serializers.DictField())
+
+
+class _SnapshotOut(serializers.Serializer[Any]):
+    workplaceId = serializers.CharField()  # noqa: N815 - the public name
+    date = serializers.DateField()
+    takenAt = serializers.DateTimeField()  # noqa: N815 - the public name
+    items = _SnapshotRowOut(many=True)
+
+
+class _AccessOut(serializers.Serializer[Any]):
+    consultedAt = serializers.DateTimeField()  # noqa: N815 - the public name
+    consultedBy = serializers.CharField()  # noqa: N815 - the public name
+    actor = serializers.CharField()
+    channel = serializers.CharField()
+    registrationId = serializers.IntegerField()  # noqa: N815 - the public name
+    registrationDate = serializers.DateField()  # noqa: N815 - the public name
+    workplaceId = serializers.CharField()  # noqa: N815 - the public name
+
+
+class _AccessesOut(serializers.Serializer[Any]):
+    items = _AccessOut(many=True)
+
+
+_SNAPSHOT_PARAMETERS = [
+    OpenApiParameter("workplaceId", str, OpenApiParameter.QUERY, required=True, description="the Declaration of Works"),
+    OpenApiParameter("date", OpenApiTypes.DATE, OpenApiParameter.QUERY, description="default: today (Brussels)"),
+]
 
 
 def _invalid(name: str, message: str, location: str) -> InputValidationError:
@@ -75,7 +113,6 @@ def _access_out(access: Access) -> dict[str, Any]:
     }
 
 
-@extend_schema(exclude=True)
 class InspectionSnapshotApi(GatewayApi):
     required_scopes = {"GET": INSPECTION}
     query_parameters = ("workplaceId", "date")
@@ -93,6 +130,12 @@ class InspectionSnapshotApi(GatewayApi):
             caller=self.caller, workplace_id=workplace, day=day, channel=Channel.REST, now=timezone.now()
         )
 
+    @extend_schema(
+        operation_id="getInspectionSnapshot",
+        parameters=_SNAPSHOT_PARAMETERS,
+        responses={200: _SnapshotOut},
+        summary="Who is registered (construction, meat) or on site (cleaning: open INs) at a workplace on a day",
+    )
     def get(self, request: Request) -> Response | HttpResponse:
         snapshot = self.snapshot(request)
         return Response(
@@ -115,8 +158,13 @@ class _FileSnapshotApi(InspectionSnapshotApi):
         return f"snapshot-{snapshot.workplace_id}-{snapshot.day.isoformat()}.{extension}"
 
 
-@extend_schema(exclude=True)
 class InspectionSnapshotCsvApi(_FileSnapshotApi):
+    @extend_schema(
+        operation_id="getInspectionSnapshotCsv",
+        parameters=_SNAPSHOT_PARAMETERS,
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        summary="The inspection snapshot as CSV",
+    )
     def get(self, request: Request) -> Response | HttpResponse:
         snapshot = self.snapshot(request)
         response = HttpResponse(snapshot_csv(snapshot), content_type="text/csv; charset=utf-8")
@@ -124,8 +172,13 @@ class InspectionSnapshotCsvApi(_FileSnapshotApi):
         return response
 
 
-@extend_schema(exclude=True)
 class InspectionSnapshotPdfApi(_FileSnapshotApi):
+    @extend_schema(
+        operation_id="getInspectionSnapshotPdf",
+        parameters=_SNAPSHOT_PARAMETERS,
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        summary="The inspection snapshot as PDF",
+    )
     def get(self, request: Request) -> Response | HttpResponse:
         snapshot = self.snapshot(request)
         response = HttpResponse(snapshot_pdf(snapshot), content_type="application/pdf")
@@ -133,10 +186,15 @@ class InspectionSnapshotPdfApi(_FileSnapshotApi):
         return response
 
 
-@extend_schema(exclude=True)
 class WorkerAccessesApi(GatewayApi):
     required_scopes = {"POST": INSPECTION}
 
+    @extend_schema(
+        operation_id="listWorkerAccesses",
+        request=_WorkerAccessIn,
+        responses={200: _AccessesOut},
+        summary="Who consulted a worker's registrations and when (the NISS travels in the body)",
+    )
     def post(self, request: Request) -> Response:
         """Who consulted the registrations of the person in the body, newest first."""
         body = self.body(_WorkerAccessIn)

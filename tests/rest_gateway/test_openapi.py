@@ -31,6 +31,10 @@ OPERATIONS = {
     ("get", "/refData/remarks/{code}"): "getRemark",
     ("get", "/refData/activities"): "listActivities",
     ("get", "/refData/activities/{code}"): "getActivity",
+    ("get", "/inspection/snapshot"): "getInspectionSnapshot",
+    ("get", "/inspection/snapshot.csv"): "getInspectionSnapshotCsv",
+    ("get", "/inspection/snapshot.pdf"): "getInspectionSnapshotPdf",
+    ("post", "/inspection/workerAccesses"): "listWorkerAccesses",
 }
 
 
