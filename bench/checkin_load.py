@@ -2,8 +2,9 @@
 (requests/s) at which p99 latency stays within 50 ms and nothing fails.
 
 Open loop: request i is sent at t0 + i/rate whatever the server does, and its latency counts
-from that scheduled moment (no coordinated omission). Each step lasts --seconds; the rate
-doubles from 25/s until a step fails, then is bisected three times. One repetition is one
+from that scheduled moment (no coordinated omission). Each step lasts --seconds and sends at
+least 200 requests; a rate passes when a step holds (one retry). The rate doubles from 25/s
+until it fails, then is bisected three times. One repetition is one
 such search; the median of --runs is reported.
 
 Floor: the same load against a minimal Django view doing one INSERT of the same row
@@ -45,6 +46,7 @@ API = "/REST/presenceRegistration/v1/presenceRegistrations/registerInBulk"
 P99_LIMIT = 0.050
 MAX_RATE = 3200
 MAX_IN_FLIGHT = 200
+MIN_REQUESTS = 200
 FAILURES: list[bytes] = []  # the first failed answer, printed once
 
 
@@ -119,15 +121,19 @@ async def step(url: str, requests: list[bytes], rate: float) -> tuple[float, int
 def highest_rate(url: str, path: str, token: str, enterprise: str, seconds: float, rng: random.Random) -> float:
     """The highest rate whose step keeps p99 <= 50 ms with no failure (0 if even 25/s fails)."""
 
-    def passes(rate: float) -> bool:
-        bodies = [
-            json.dumps({"items": [check_in(enterprise, rng)]}).encode() for _ in range(max(20, int(rate * seconds)))
-        ]
+    def attempt(rate: float) -> bool:
+        count = max(MIN_REQUESTS, int(rate * seconds))  # enough requests for a meaningful p99
+        bodies = [json.dumps({"items": [check_in(enterprise, rng)]}).encode() for _ in range(count)]
         p99, failures = asyncio.run(step(url, [http_request(url, path, b, token) for b in bodies], rate))
         print(f"    {rate:7.0f}/s  p99 {p99 * 1000:7.1f} ms  failures {failures}", flush=True)
         if FAILURES and failures:
             print(f"    first failure: {FAILURES[0]!r}", flush=True)
         return failures == 0 and p99 <= P99_LIMIT
+
+    def passes(rate: float) -> bool:
+        # A rate is sustainable when a step holds; one retry keeps a lone pause (a checkpoint,
+        # the worker's batch on the same cores) from deciding the search.
+        return attempt(rate) or attempt(rate)
 
     warm = [json.dumps({"items": [check_in(enterprise, rng)]}).encode() for _ in range(20)]
     asyncio.run(step(url, [http_request(url, path, b, token) for b in warm], 10.0))  # every worker warm

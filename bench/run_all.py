@@ -57,12 +57,14 @@ SHORT = {
 class Runner:
     """Runs one bench script at a time and collects the rows it wrote."""
 
-    def __init__(self, results_dir: Path, arguments: dict[str, list[str]]) -> None:
-        self.results_dir, self.arguments = results_dir, arguments
+    def __init__(self, results_dir: Path, arguments: dict[str, list[str]], only: set[str]) -> None:
+        self.results_dir, self.arguments, self.only = results_dir, arguments, only
         self.rows: list[dict[str, Any]] = []
         self.failed: list[str] = []
 
     def run(self, name: str, environment: dict[str, str], *extra: str) -> None:
+        if name not in self.only:
+            return
         print(f"\n== bench/{name}.py", flush=True)
         started = time.time()
         command = [PYTHON, f"bench/{name}.py", *self.arguments[name], *extra]
@@ -119,6 +121,18 @@ def in_process(runner: Runner, short: bool) -> None:
     runner.run("addresses", addresses)
 
 
+def latest_rows(results_dir: Path, names: list[str]) -> list[dict[str, Any]]:
+    """The rows of each bench's newest result file, in the table's order."""
+    rows: list[dict[str, Any]] = []
+    for name in names:
+        files = sorted(results_dir.glob(f"{name}-*.json"), key=lambda p: p.stat().st_mtime)
+        if name == "rest_register":
+            files = [f for f in files if "-postgresql-" in f.name]
+        if files:
+            rows += json.loads(files[-1].read_text())["results"]
+    return rows
+
+
 def markdown(rows: list[dict[str, Any]], when: str, machine: dict[str, Any]) -> str:
     lines = [
         f"Last full run: {when}, {machine['cpus']} CPUs, Python {machine['python']} (`make bench`).",
@@ -149,14 +163,20 @@ def update_doc(rows: list[dict[str, Any]], machine: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", action="store_true", help="small data, one repetition (CI)")
+    parser.add_argument("--only", help="comma-separated benches to run again; the table takes the others' latest")
     args = parser.parse_args()
     results_dir = ROOT / ("var/bench-results" if args.short else "bench/results")
     results_dir.mkdir(parents=True, exist_ok=True)
     os.environ["BENCH_RESULTS_DIR"] = str(results_dir)
-    runner = Runner(results_dir, SHORT if args.short else FULL)
+    arguments = SHORT if args.short else FULL
+    only = set(args.only.split(",")) if args.only else set(arguments)
+    runner = Runner(results_dir, arguments, only)
     started = time.perf_counter()
-    runner.guarded("over_http", lambda: over_http(runner, args.short))
+    if only & {"soap_http", "checkin_load"}:
+        runner.guarded("over_http", lambda: over_http(runner, args.short))
     runner.guarded("in_process", lambda: in_process(runner, args.short))
+    if args.only:
+        runner.rows = latest_rows(results_dir, list(arguments))
 
     from bench import report  # imported late: it reads BENCH_RESULTS_DIR
 
