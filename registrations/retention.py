@@ -3,7 +3,7 @@
 A registration dated more than `RETENTION_YEARS` years ago (Europe/Brussels) leaves the
 database together with its whole history, unless it is under legal hold, itself or through
 the Declaration of Works of its workplace. This is the only way rows leave the history
-(docs/adr/0009-retention-purge.md); each run that deletes something is written to the
+(docs/adr/0010-retention-purge.md); each run that deletes something is written to the
 append-only purge log (`history.PurgeRecord`).
 """
 

@@ -4,7 +4,7 @@ PostgreSQL: the history trigger keeps refusing UPDATE, and refuses DELETE unless
 transaction set `presence.purge` to 'on' (`SELECT set_config('presence.purge', 'on', true)`,
 transaction-local), which only `history.services.history_purge` does. The purge log refuses
 UPDATE and DELETE without exception. SQLite refuses UPDATE of both (DELETE stays possible
-there for the test runner, as in 0002). See docs/adr/0009-retention-purge.md.
+there for the test runner, as in 0002). See docs/adr/0010-retention-purge.md.
 """
 
 from django.db import migrations
