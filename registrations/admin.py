@@ -211,6 +211,25 @@ def _remember_person(request: HttpRequest, niss: str) -> str:
     return key
 
 
+class LegalHoldActionsMixin(admin.ModelAdmin[M], Generic[M]):
+    """The two legal-hold actions, for operators with registrations.manage_legal_hold; the
+    admin says what a hold means for its rows in `_set_hold`."""
+
+    def has_legal_hold_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("registrations.manage_legal_hold")
+
+    @admin.action(description=_("Place under legal hold"), permissions=["legal_hold"])
+    def hold_selected(self, request: HttpRequest, queryset: QuerySet[M]) -> None:
+        self._set_hold(request, queryset, hold=True)
+
+    @admin.action(description=_("Lift legal hold"), permissions=["legal_hold"])
+    def release_selected(self, request: HttpRequest, queryset: QuerySet[M]) -> None:
+        self._set_hold(request, queryset, hold=False)
+
+    def _set_hold(self, request: HttpRequest, queryset: QuerySet[M], *, hold: bool) -> None:
+        raise NotImplementedError
+
+
 class PersonSearchMixin(admin.ModelAdmin[M], Generic[M]):
     """A list that finds a person's rows without the NISS in any URL: a POSTed form
     (`person/`) and PersonFilter's opaque session key. The NISS is not a search field."""
@@ -246,7 +265,7 @@ class PersonSearchMixin(admin.ModelAdmin[M], Generic[M]):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(ReadOnlyAdminMixin, PersonSearchMixin[Registration]):
+class RegistrationAdmin(ReadOnlyAdminMixin, LegalHoldActionsMixin[Registration], PersonSearchMixin[Registration]):
     list_display = (
         "id",
         "registration_date",
@@ -368,9 +387,6 @@ class RegistrationAdmin(ReadOnlyAdminMixin, PersonSearchMixin[Registration]):
     def has_correct_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("registrations.correct_registration")
 
-    def has_legal_hold_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("registrations.manage_legal_hold")
-
     def _bounded(self, request: HttpRequest, queryset: QuerySet[Registration]) -> list[int] | None:
         ids = list(queryset.order_by("id").values_list("id", flat=True)[: MAX_ACTION_ROWS + 1])
         if len(ids) > MAX_ACTION_ROWS:
@@ -430,14 +446,6 @@ class RegistrationAdmin(ReadOnlyAdminMixin, PersonSearchMixin[Registration]):
             % {"done": cancelled, "n": len(ids)},
         )
         return None
-
-    @admin.action(description=_("Place under legal hold"), permissions=["legal_hold"])
-    def hold_selected(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
-        self._set_hold(request, queryset, hold=True)
-
-    @admin.action(description=_("Lift legal hold"), permissions=["legal_hold"])
-    def release_selected(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
-        self._set_hold(request, queryset, hold=False)
 
     def _set_hold(self, request: HttpRequest, queryset: QuerySet[Registration], *, hold: bool) -> None:
         ids = self._bounded(request, queryset)
@@ -665,7 +673,7 @@ class DeclarationPartyInline(admin.TabularInline[DeclarationParty, DeclarationOf
 
 
 @admin.register(DeclarationOfWorks)
-class DeclarationOfWorksAdmin(RevalidatingAdmin[DeclarationOfWorks]):
+class DeclarationOfWorksAdmin(LegalHoldActionsMixin[DeclarationOfWorks], RevalidatingAdmin[DeclarationOfWorks]):
     list_display = ("number", "sector", "amount", "start_date", "end_date", "builder", "post_code", "legal_hold")
     list_filter = ("sector", "legal_hold")
     search_fields = ("=number", "=builder", "post_code")
@@ -676,17 +684,6 @@ class DeclarationOfWorksAdmin(RevalidatingAdmin[DeclarationOfWorks]):
 
     def revalidation_keys(self, obj: DeclarationOfWorks) -> ReferenceKeys:
         return ReferenceKeys(workplaces={obj.number})
-
-    def has_legal_hold_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("registrations.manage_legal_hold")
-
-    @admin.action(description=_("Place under legal hold"), permissions=["legal_hold"])
-    def hold_selected(self, request: HttpRequest, queryset: QuerySet[DeclarationOfWorks]) -> None:
-        self._set_hold(request, queryset, hold=True)
-
-    @admin.action(description=_("Lift legal hold"), permissions=["legal_hold"])
-    def release_selected(self, request: HttpRequest, queryset: QuerySet[DeclarationOfWorks]) -> None:
-        self._set_hold(request, queryset, hold=False)
 
     def _set_hold(self, request: HttpRequest, queryset: QuerySet[DeclarationOfWorks], *, hold: bool) -> None:
         declarations = list(queryset)

@@ -154,8 +154,11 @@ class _FileSnapshotApi(InspectionSnapshotApi):
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         return super().perform_content_negotiation(request, force=True)
 
-    def filename(self, snapshot: Snapshot, extension: str) -> str:
-        return f"snapshot-{snapshot.workplace_id}-{snapshot.day.isoformat()}.{extension}"
+    def attachment(self, snapshot: Snapshot, content: bytes | str, content_type: str, extension: str) -> HttpResponse:
+        response = HttpResponse(content, content_type=content_type)
+        name = f"snapshot-{snapshot.workplace_id}-{snapshot.day.isoformat()}.{extension}"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
 
 class InspectionSnapshotCsvApi(_FileSnapshotApi):
@@ -167,9 +170,7 @@ class InspectionSnapshotCsvApi(_FileSnapshotApi):
     )
     def get(self, request: Request) -> Response | HttpResponse:
         snapshot = self.snapshot(request)
-        response = HttpResponse(snapshot_csv(snapshot), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{self.filename(snapshot, "csv")}"'
-        return response
+        return self.attachment(snapshot, snapshot_csv(snapshot), "text/csv; charset=utf-8", "csv")
 
 
 class InspectionSnapshotPdfApi(_FileSnapshotApi):
@@ -181,9 +182,7 @@ class InspectionSnapshotPdfApi(_FileSnapshotApi):
     )
     def get(self, request: Request) -> Response | HttpResponse:
         snapshot = self.snapshot(request)
-        response = HttpResponse(snapshot_pdf(snapshot), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{self.filename(snapshot, "pdf")}"'
-        return response
+        return self.attachment(snapshot, snapshot_pdf(snapshot), "application/pdf", "pdf")
 
 
 class WorkerAccessesApi(GatewayApi):
