@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from types import UnionType
 from typing import Any
 
 from django.db import models, transaction
@@ -53,18 +54,21 @@ class ImportReport:
 # --- field readers: each returns the clean value or raises _RowError ------------------------
 
 
-def _niss(value: Any) -> str:
-    checked = normalise_niss(value) if isinstance(value, str) else None
-    if not isinstance(checked, str):
-        raise _RowError("not a valid NISS or BIS number")
-    return checked
+def _identifier(normalise: Callable[[Any], object], accepts: type | UnionType, problem: str) -> Callable[[Any], str]:
+    """A reader for an identifier: the core's normalisation, its error as a row problem."""
+
+    def read(value: Any) -> str:
+        checked = normalise(value) if isinstance(value, accepts) and not isinstance(value, bool) else None
+        if not isinstance(checked, str):
+            raise _RowError(problem)
+        return checked
+
+    return read
 
 
-def _enterprise(value: Any) -> str:
-    checked = normalise_enterprise_number(value) if isinstance(value, str | int) else None
-    if not isinstance(checked, str):
-        raise _RowError("not a valid enterprise number")
-    return checked
+_niss = _identifier(normalise_niss, str, "not a valid NISS or BIS number")
+_enterprise = _identifier(normalise_enterprise_number, str | int, "not a valid enterprise number")
+_workplace = _identifier(normalise_workplace_id, str, "not a Declaration of Works number (13 characters)")
 
 
 def _date(value: Any) -> date:
@@ -101,13 +105,6 @@ def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise _RowError("true or false expected")
     return value
-
-
-def _workplace(value: Any) -> str:
-    checked = normalise_workplace_id(value) if isinstance(value, str) else None
-    if not isinstance(checked, str):
-        raise _RowError("not a Declaration of Works number (13 characters)")
-    return checked
 
 
 def _amount(value: Any) -> Decimal:
