@@ -3,8 +3,9 @@
 `ContractSoap11` does, in order, before any service code runs: parse with a hardened parser
 (no DTD, no entities, no network, libxml2's depth limits), refuse a DOCTYPE, require one
 SOAP 1.1 Envelope with exactly one Body holding one request element, authenticate the
-caller (WS-Security or trusted proxy), validate the Body against our contract XSD, and check
-the SOAPAction. Each refusal is a SocSecFault with its platform code; nothing is stored.
+caller (WS-Security or trusted proxy) on the document as received, drop comments and
+processing instructions, validate the Body against our contract XSD, and check the
+SOAPAction. Each refusal is a SocSecFault with its platform code; nothing is stored.
 """
 
 import logging
@@ -34,15 +35,17 @@ ACTIONS = {f"{{{PR}}}{op[0].upper()}{op[1:]}Request": f"{PR}/{op}" for op in OPE
 
 
 def hardened_parser() -> etree.XMLParser:
-    """No DTD loading, no entity expansion, no network, comments and PIs dropped, and
-    libxml2's default limits (depth 256, no huge text nodes) kept."""
+    """No DTD loading, no entity expansion, no network, and libxml2's default limits
+    (depth 256, no huge text nodes) kept. Comments and processing instructions stay until
+    the signature is verified: exclusive c14n signs processing instructions (bad input 12),
+    so they are dropped after authentication (`xmlio.strip_markup`)."""
     return etree.XMLParser(
         resolve_entities=False,
         load_dtd=False,
         no_network=True,
         huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
+        remove_comments=False,
+        remove_pis=False,
         collect_ids=False,
     )
 
@@ -74,9 +77,10 @@ def _check_body(envelope: etree._Element) -> None:
     bodies = envelope.findall(f"{{{SOAP11_ENV}}}Body")
     if len(bodies) > 1 or len(envelope.xpath("//s:Body", namespaces={"s": SOAP11_ENV})) != len(bodies):
         raise SocSecFault(PlatformCode.MALFORMED, "A SOAP message has exactly one Body.")
-    if not bodies or len(bodies[0]) == 0:
+    elements = [child for child in bodies[0] if isinstance(child.tag, str)] if bodies else []
+    if not elements:  # comments and processing instructions are no content
         raise SocSecFault(PlatformCode.BODY_MISSING)
-    if len(bodies[0]) > 1:
+    if len(elements) > 1:
         raise SocSecFault(PlatformCode.SCHEMA_VIOLATION, "The Body holds exactly one request element.")
 
 
@@ -106,6 +110,7 @@ class ContractSoap11(Soap11):  # type: ignore[misc]  # Spyne has no type informa
             raise SocSecFault(PlatformCode.NOT_SOAP, "Content-Type must be text/xml (SOAP 1.1).")
         envelope = parse_envelope(b"".join(ctx.in_string))
         ctx.udc = authenticate(envelope, request.META)
+        xmlio.strip_markup(envelope)
         ctx.in_document = (envelope, {})
 
     def validate_body(self, ctx: Any, message: Any) -> None:

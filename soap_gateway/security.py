@@ -1,11 +1,16 @@
 """Who is calling: WS-Security X.509 signature verification, or a trusted TLS proxy.
 
-`verify_envelope` checks, on the very tree Spyne dispatches, that the envelope carries one
-Body and one Timestamp, both signed (exc-c14n, RSA-SHA256, SHA-256 digests) with the key of
-the X.509 BinarySecurityToken it carries; that the Timestamp is fresh; and returns the
-token's DER. The certificate is then mapped to a registered client by its SHA-256
-fingerprint (`register_client --certificate`). Any failure is `WsSecurityError`, whose
-reason is logged with the fault's ticket and never sent to the caller.
+`verify_envelope` checks, on the document as received, that the envelope carries one Body
+and one Timestamp, both signed (exc-c14n, RSA-SHA256, SHA-256 digests) with the key of the
+X.509 BinarySecurityToken it carries; that the Timestamp is fresh; and returns the token's
+DER and the signature's bytes. The profile is the one mainstream stacks emit by default
+(docs/adr/0012): an element is named by `wsu:Id` or by an unqualified `Id`, and a reference
+may apply `enveloped-signature` before exc-c14n; no other transform is accepted. The
+certificate is then mapped to a registered client by its SHA-256 fingerprint
+(`register_client --certificate`), and the message is remembered by its certificate and
+decoded signature bytes, so no other spelling of the same signature passes as new. Any
+failure is `WsSecurityError`, whose reason is logged with the fault's ticket and never sent
+to the caller.
 """
 
 import base64
@@ -18,7 +23,7 @@ from urllib.parse import unquote
 
 import xmlsec
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -34,7 +39,14 @@ WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utilit
 DS = "http://www.w3.org/2000/09/xmldsig#"
 _NS = {"soap": SOAP_ENV, "wsse": WSSE, "wsu": WSU, "ds": DS}
 _WSU_ID = f"{{{WSU}}}Id"
+_PLAIN_ID = "Id"  # xml-crypto (node-soap) and some WCF bindings mark elements with it
 _EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+_ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+# The transform chains a reference may name: none selects or rewrites content. An
+# enveloped-signature transform removes the Signature from what it covers, which for the
+# Body and the Timestamp (the Signature is in neither) changes nothing.
+_TRANSFORM_CHAINS = {(_EXC_C14N,), (_ENVELOPED, _EXC_C14N)}
+_INCLUSIVE_NAMESPACES = f"{{{_EXC_C14N}}}InclusiveNamespaces"  # WSS4J's PrefixList: allowed
 _RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 _SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 _X509V3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"
@@ -57,6 +69,12 @@ def _one(parent: etree._Element, path: str, what: str) -> etree._Element:
     return found[0]
 
 
+def _text(element: etree._Element) -> str:
+    """All the element's text, as the signature library reads it: a comment or processing
+    instruction inside a value (kept until the signature is checked) splits `.text`."""
+    return "".join(element.itertext())
+
+
 def _check_structure(envelope: etree._Element) -> tuple[etree._Element, etree._Element]:
     """Envelope/Header + Envelope/Body exactly once, and no other Body anywhere (wrapping)."""
     if envelope.tag != f"{{{SOAP_ENV}}}Envelope":
@@ -70,11 +88,32 @@ def _check_structure(envelope: etree._Element) -> tuple[etree._Element, etree._E
     return header, body
 
 
+def _check_algorithm_parameters(method: etree._Element, allowed: str | None) -> None:
+    """A c14n method or transform carries no parameter but exc-c14n's InclusiveNamespaces."""
+    for child in method:
+        if not isinstance(child.tag, str):
+            continue  # a comment or processing instruction is no parameter
+        if child.tag != _INCLUSIVE_NAMESPACES or method.get("Algorithm") != allowed:
+            raise WsSecurityError(f"unexpected {etree.QName(child).localname} in an algorithm")
+
+
+def _check_transforms(reference: etree._Element) -> None:
+    """The reference's transforms are one of the accepted chains, with no extra parameter."""
+    transforms = reference.xpath("ds:Transforms/ds:Transform", namespaces=_NS)
+    chain = tuple(transform.get("Algorithm") for transform in transforms)
+    if chain not in _TRANSFORM_CHAINS:
+        raise WsSecurityError(f"a reference uses the transforms {chain}, not an accepted chain")
+    for transform in transforms:
+        _check_algorithm_parameters(transform, _EXC_C14N)
+
+
 def _signed_ids(signature: etree._Element) -> set[str]:
     """The ids the signature references, after checking every algorithm it names."""
     info = _one(signature, "ds:SignedInfo", "ds:SignedInfo")
-    if _one(info, "ds:CanonicalizationMethod", "c14n method").get("Algorithm") != _EXC_C14N:
+    c14n = _one(info, "ds:CanonicalizationMethod", "c14n method")
+    if c14n.get("Algorithm") != _EXC_C14N:
         raise WsSecurityError("canonicalization is not exc-c14n")
+    _check_algorithm_parameters(c14n, _EXC_C14N)
     if _one(info, "ds:SignatureMethod", "signature method").get("Algorithm") != _RSA_SHA256:
         raise WsSecurityError("signature method is not rsa-sha256")
     references = info.xpath("ds:Reference", namespaces=_NS)
@@ -85,13 +124,36 @@ def _signed_ids(signature: etree._Element) -> set[str]:
         match = _LOCAL_REF.fullmatch(reference.get("URI", ""))
         if match is None:
             raise WsSecurityError("a reference URI is not a local #id")
-        transforms = reference.xpath("ds:Transforms/ds:Transform/@Algorithm", namespaces=_NS)
-        if any(algorithm != _EXC_C14N for algorithm in transforms):
-            raise WsSecurityError("a reference uses a transform other than exc-c14n")
+        _check_transforms(reference)
         if _one(reference, "ds:DigestMethod", "digest method").get("Algorithm") != _SHA256:
             raise WsSecurityError("a digest method is not sha256")
         ids.add(match.group(1))
+    if len(ids) != len(references):
+        raise WsSecurityError("two references name the same id")
     return ids
+
+
+def _elements_by_id(envelope: etree._Element) -> dict[str, etree._Element]:
+    """Every id in the document, `wsu:Id` and unqualified `Id` together, and its element.
+
+    An id carried by two elements is refused whichever attribute each uses: the element
+    we check must be the one the signature library resolves (signature wrapping).
+    """
+    found: dict[str, etree._Element] = {}
+    for node in envelope.xpath("//*[@wsu:Id or @Id]", namespaces=_NS):
+        for value in {node.get(_WSU_ID), node.get(_PLAIN_ID)} - {None}:
+            if found.setdefault(value, node) is not node:
+                raise WsSecurityError("an id is used by two elements")
+    return found
+
+
+def _signed_elements(envelope: etree._Element, ids: set[str]) -> dict[str, etree._Element]:
+    """The element each signed id names; an id naming no element is refused."""
+    by_id = _elements_by_id(envelope)
+    missing = ids - by_id.keys()
+    if missing:
+        raise WsSecurityError(f"{len(missing)} reference(s) name no element")
+    return {value: by_id[value] for value in ids}
 
 
 def _token_der(security: etree._Element, signature: etree._Element) -> bytes:
@@ -99,10 +161,11 @@ def _token_der(security: etree._Element, signature: etree._Element) -> bytes:
     if token.get("ValueType") != _X509V3 or token.get("EncodingType") != _BASE64:
         raise WsSecurityError("the token is not a base64 X509v3 certificate")
     uri = _one(signature, "ds:KeyInfo/wsse:SecurityTokenReference/wsse:Reference", "token reference")
-    if token.get(_WSU_ID) is None or uri.get("URI") != f"#{token.get(_WSU_ID)}":
+    token_ids = {token.get(_WSU_ID), token.get(_PLAIN_ID)} - {None}  # ids are unique already
+    if uri.get("URI") not in {f"#{value}" for value in token_ids}:
         raise WsSecurityError("KeyInfo does not point at the BinarySecurityToken")
     try:
-        return base64.b64decode("".join((token.text or "").split()), validate=True)
+        return base64.b64decode("".join(_text(token).split()), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise WsSecurityError("the token is not base64") from exc
 
@@ -118,22 +181,30 @@ def _parse_instant(text: str | None, what: str) -> datetime:
 
 
 def _check_timestamp(timestamp: etree._Element, now: datetime) -> None:
-    created = _parse_instant(_one(timestamp, "wsu:Created", "wsu:Created").text, "Created")
+    created = _parse_instant(_text(_one(timestamp, "wsu:Created", "wsu:Created")), "Created")
     max_age = timedelta(seconds=settings.SOAP_TIMESTAMP_MAX_AGE_SECONDS)
     if created < now - max_age:
         raise WsSecurityError("the Timestamp is too old")
     if created > now + _FUTURE_SKEW:
         raise WsSecurityError("the Timestamp is in the future")
     expires = timestamp.xpath("wsu:Expires", namespaces=_NS)
-    if expires and _parse_instant(expires[0].text, "Expires") < now - _FUTURE_SKEW:
+    if expires and _parse_instant(_text(expires[0]), "Expires") < now - _FUTURE_SKEW:
         raise WsSecurityError("the Timestamp has expired")
 
 
-def _verify_signature(envelope: etree._Element, signature: etree._Element, ids: set[str], der: bytes) -> None:
+def _register_ids(context: xmlsec.SignatureContext, signed: dict[str, etree._Element]) -> None:
+    """Tell xmlsec which attribute carries each signed id (neither is a DTD ID), on exactly
+    the elements we resolved, so it digests what we checked."""
+    for value, node in signed.items():
+        if node.get(_WSU_ID) == value:
+            context.register_id(node, "Id", WSU)
+        if node.get(_PLAIN_ID) == value:
+            context.register_id(node, _PLAIN_ID)
+
+
+def _verify_signature(signature: etree._Element, signed: dict[str, etree._Element], der: bytes) -> None:
     context = xmlsec.SignatureContext()
-    for node in envelope.xpath("//*[@wsu:Id]", namespaces=_NS):
-        if node.get(_WSU_ID) in ids:
-            context.register_id(node, "Id", WSU)  # wsu:Id is no DTD ID: xmlsec must be told
+    _register_ids(context, signed)
     try:
         context.key = xmlsec.Key.from_memory(der, xmlsec.constants.KeyDataFormatCertDer, None)
         context.verify(signature)
@@ -141,8 +212,19 @@ def _verify_signature(envelope: etree._Element, signature: etree._Element, ids: 
         raise WsSecurityError(f"signature invalid ({exc})") from exc
 
 
+def _signature_bytes(signature: etree._Element) -> bytes:
+    """The SignatureValue decoded. Base64 has many spellings of the same bytes (whitespace,
+    line breaks, unused low bits in the last digit) and xmlsec accepts them all: the
+    replay cache must remember the bytes, never the text."""
+    text = _text(_one(signature, "ds:SignatureValue", "SignatureValue"))
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise WsSecurityError("the SignatureValue is not base64") from exc
+
+
 def verify_envelope(envelope: etree._Element, now: datetime | None = None) -> tuple[bytes, bytes]:
-    """Check the WS-Security of `envelope`; return (certificate DER, signature value).
+    """Check the WS-Security of `envelope`; return (certificate DER, signature bytes).
 
     Raises WsSecurityError on anything short of a fresh, valid signature over both the Body
     and the Timestamp by the key of the message's own certificate.
@@ -152,17 +234,13 @@ def verify_envelope(envelope: etree._Element, now: datetime | None = None) -> tu
     security = _one(header, "wsse:Security", "wsse:Security")
     signature = _one(security, "ds:Signature", "ds:Signature")
     timestamp = _one(security, "wsu:Timestamp", "wsu:Timestamp")
-    all_ids = envelope.xpath("//@wsu:Id", namespaces=_NS)
-    if len(all_ids) != len(set(all_ids)):
-        raise WsSecurityError("duplicate wsu:Id values")
-    ids = _signed_ids(signature)
-    if body.get(_WSU_ID) not in ids or timestamp.get(_WSU_ID) not in ids:
+    signed = _signed_elements(envelope, _signed_ids(signature))
+    if not all(any(node is part for node in signed.values()) for part in (body, timestamp)):
         raise WsSecurityError("the signature does not cover both the Body and the Timestamp")
     _check_timestamp(timestamp, now)
     der = _token_der(security, signature)
-    _verify_signature(envelope, signature, ids, der)
-    value = _one(signature, "ds:SignatureValue", "SignatureValue").text or ""
-    return der, "".join(value.split()).encode()
+    _verify_signature(signature, signed, der)
+    return der, _signature_bytes(signature)
 
 
 def _client_for_der(der: bytes, now: datetime) -> Client:
@@ -172,7 +250,7 @@ def _client_for_der(der: bytes, now: datetime) -> Client:
         raise WsSecurityError("the certificate cannot be read") from exc
     if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
         raise WsSecurityError("the certificate is outside its validity period")
-    fingerprint = hashlib.sha256(der).hexdigest()
+    fingerprint = certificate.fingerprint(hashes.SHA256()).hex()  # as registered
     client = Client.objects.filter(certificate_fingerprint=fingerprint, is_active=True).first()
     if client is None:
         raise WsSecurityError(f"no active client has certificate sha256:{fingerprint[:16]}")
@@ -180,14 +258,20 @@ def _client_for_der(der: bytes, now: datetime) -> Client:
     return client
 
 
-def _remember_signature(signature_value: bytes, now: datetime) -> None:
-    """Refuse a message seen before: each signature value is accepted once (bad input 14).
+def replay_key(der: bytes, signature: bytes) -> str:
+    """What identifies a signed message: its certificate and its decoded signature bytes
+    (RSA PKCS#1 v1.5 is deterministic: one SignedInfo, one signature)."""
+    return hashlib.sha256(hashlib.sha256(der).digest() + signature).hexdigest()
+
+
+def _remember_signature(der: bytes, signature: bytes, now: datetime) -> None:
+    """Refuse a message seen before: each signature is accepted once (bad input 14).
 
     A database row, so every web process shares it; kept as long as a Timestamp is fresh.
     """
     from soap_gateway.models import SeenSignature
 
-    digest = hashlib.sha256(signature_value).hexdigest()
+    digest = replay_key(der, signature)
     keep = timedelta(seconds=settings.SOAP_TIMESTAMP_MAX_AGE_SECONDS) + 2 * _FUTURE_SKEW
     try:
         with transaction.atomic():
@@ -201,9 +285,9 @@ def _remember_signature(signature_value: bytes, now: datetime) -> None:
 def authenticate_signed(envelope: etree._Element) -> Caller:
     """The caller of a WS-Security signed envelope. Raises WsSecurityError."""
     now = timezone.now()
-    der, signature_value = verify_envelope(envelope, now)
+    der, signature = verify_envelope(envelope, now)
     client = _client_for_der(der, now)
-    _remember_signature(signature_value, now)
+    _remember_signature(der, signature, now)
     return Caller.for_client(client)
 
 

@@ -26,6 +26,13 @@ from soap_gateway.types import PR, T
 _XSD_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:Z|[+-]\d{2}:\d{2})?")
 
 
+def strip_markup(envelope: etree._Element) -> None:
+    """Drop comments and processing instructions, joining the text around them (bad input
+    12: `<INSS>123<?pi?>45</INSS>` reads as `12345`). Runs after the signature check,
+    which needs the document as received."""
+    etree.strip_tags(envelope, etree.Comment, etree.ProcessingInstruction)
+
+
 @cache
 def _members(cls: Any) -> tuple[tuple[str, Any, bool, bool], ...]:
     """(name, type, is complex, is repeated) per member, in the contract's order."""

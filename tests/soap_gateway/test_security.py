@@ -118,7 +118,7 @@ def test_a_decoy_reusing_the_timestamp_id_is_refused(post_soap, client_a, creden
     timestamp = signed.find(f".//{{{WSU}}}Timestamp")
     decoy = etree.SubElement(signed.find(f"{{{SOAP_ENV}}}Header"), "Decoy")
     decoy.set(f"{{{WSU}}}Id", timestamp.get(f"{{{WSU}}}Id"))
-    assert_not_authenticated(post_soap(etree.tostring(signed)), caplog, "duplicate wsu:Id")
+    assert_not_authenticated(post_soap(etree.tostring(signed)), caplog, "an id is used by two elements")
 
 
 # --- trusted proxy --------------------------------------------------------------------------
