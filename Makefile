@@ -21,7 +21,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the pinned dependencies
+# The node-soap client of the interoperability test (tests/soap_gateway/test_node_soap_client.py),
+# installed from its lock file when npm is on PATH; without it that test is skipped.
+NODE_CLIENT := tests/soap_gateway/node_client
+NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
+
+$(NODE_STAMP): $(NODE_CLIENT)/package-lock.json
+	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund
+	touch $@
+
+install: $(STAMP) $(if $(shell command -v npm),$(NODE_STAMP)) ## create .venv and install the pinned dependencies
 
 run: install ## start the service on the embedded default (SQLite, in-process tasks, demo data)
 	env -u DATABASE_URL -u CELERY_BROKER_URL DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
