@@ -331,3 +331,14 @@ def test_a_doctype_is_still_refused_before_the_signature(post_soap, client_a, cr
     fault = fault_of(post_soap(data).content)
     assert fault.code == "SOA-03001"
     assert not Registration.objects.exists()
+
+
+def test_one_element_with_the_same_id_in_both_attributes_is_accepted(post_soap, client_a, credentials_a):
+    """The same value as `wsu:Id` and `Id` on one element is one id, not a clash."""
+
+    def both(root: etree._Element) -> None:
+        for node in (root.find(f"{{{SOAP_ENV}}}Body"), root.find(f".//{{{WSU}}}Timestamp")):
+            node.set(WSU_ID, node.get(PLAIN_ID))
+
+    signed = sign_like_xml_crypto(request_for(client_a), credentials_a, tamper=both)
+    assert post_soap(signed).status_code == 200
