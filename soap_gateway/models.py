@@ -6,7 +6,7 @@ from django.db import models
 class SeenSignature(models.Model):
     """A WS-Security signature already accepted: the same message is refused if replayed."""
 
-    digest = models.CharField(max_length=64, unique=True)  # sha256 of the SignatureValue
+    digest = models.CharField(max_length=64, unique=True)  # security.replay_key: certificate + signature bytes
     expires_at = models.DateTimeField(db_index=True)
 
     class Meta:
