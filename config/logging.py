@@ -13,15 +13,30 @@ import re
 from typing import Any
 
 # 11 digits, each pair optionally separated by '.', '-' or ' ': every spelling admission
-# accepts (registrations/identifiers.py), so none can reach a log line in clear.
-_NISS_SHAPE = re.compile(r"(?<![0-9])[0-9](?:[.\- ]?[0-9]){10}(?![0-9])")
+# accepts (registrations/identifiers.py), so none can reach a log line in clear. Request lines
+# are logged percent-encoded, so a digit may also be spelled %3X and a separator %20, %2D, %2E
+# or '+'. The run must stand alone: a hex digit on either side makes it part of a longer
+# identifier (a UUID ticket or task id, a digest, a 12-digit id) that must stay greppable. A
+# percent-escape next to the run is a boundary unless it encodes a digit itself.
+_DIGIT = r"(?:[0-9]|%3[0-9])"
+_SEPARATOR = r"(?:[.\- +]|%2[0DdEe])"
+_NISS_SHAPE = re.compile(
+    rf"""
+    (?:(?<![0-9A-Fa-f])|(?<=%[0-9A-Fa-f]{{2}}))(?<!%3[0-9])
+    {_DIGIT}(?:{_SEPARATOR}?{_DIGIT}){{10}}
+    (?![0-9A-Fa-f])(?!%3[0-9])
+    """,
+    re.VERBOSE,
+)
+_ESCAPED_DIGIT = re.compile(r"%3([0-9])")
+_ESCAPED_SEPARATOR = re.compile(r"%2[0DdEe]")
 
 
 def niss_token(niss: str) -> str:
     """A short keyed hash of a NISS, stable for one key: `niss#1a2b3c4d5e6f`."""
     from django.conf import settings
 
-    digits = re.sub(r"[^0-9]", "", niss)
+    digits = re.sub(r"[^0-9]", "", _ESCAPED_DIGIT.sub(r"\1", _ESCAPED_SEPARATOR.sub("", niss)))
     key = str(settings.NISS_HASH_KEY).encode()
     return "niss#" + hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()[:12]
 
