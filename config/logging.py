@@ -9,8 +9,14 @@ number; a plain hash would not do, as the number space is small enough to enumer
 import hashlib
 import hmac
 import logging
+import logging.config
 import re
+import sys
+import threading
+from types import TracebackType
 from typing import Any
+
+from django.utils.log import ServerFormatter
 
 # 11 digits, each pair optionally separated by '.', '-' or ' ': every spelling admission
 # accepts (registrations/identifiers.py), so none can reach a log line in clear. Request lines
@@ -50,6 +56,49 @@ class RedactingFormatter(logging.Formatter):
         return redact_niss(super().format(record))
 
 
+class RedactingServerFormatter(ServerFormatter):
+    """The development server's request lines (`"GET /path?query HTTP/1.1" 404 179`), redacted:
+    the path and query are printed as the client sent them."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_niss(super().format(record))
+
+
+class Redacted(logging.Formatter):
+    """Another formatter's output, redacted: for handlers a library sets up itself (gunicorn's)."""
+
+    def __init__(self, formatter: logging.Formatter | None) -> None:
+        super().__init__()
+        self.formatter = formatter or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_niss(self.formatter.format(record))
+
+
+def configure_logging(config: dict[str, Any]) -> None:
+    """Django's LOGGING_CONFIG: apply LOGGING, and log uncaught exceptions through it too, so
+    their tracebacks are redacted instead of printed raw on stderr."""
+    logging.config.dictConfig(config)
+    sys.excepthook = _log_uncaught_exception
+    threading.excepthook = _log_uncaught_thread_exception
+
+
+def _log_uncaught_exception(exc_type: type[BaseException], exc: BaseException, traceback: TracebackType | None) -> None:
+    if issubclass(exc_type, KeyboardInterrupt):
+        sys.__excepthook__(exc_type, exc, traceback)
+        return
+    logging.getLogger("uncaught").critical("uncaught exception", exc_info=(exc_type, exc, traceback))
+
+
+def _log_uncaught_thread_exception(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is None:
+        return
+    thread = args.thread.name if args.thread else "?"
+    logging.getLogger("uncaught").critical(
+        "uncaught exception in thread %s", thread, exc_info=(args.exc_type, args.exc_value, args.exc_traceback)
+    )
+
+
 class DropSoapFaultRequestLog(logging.Filter):
     """SOAP 1.1 answers every fault with HTTP 500; django.request would log each as an error."""
 
@@ -71,6 +120,11 @@ def build_logging(level: str) -> dict[str, Any]:
                 "()": "config.logging.RedactingFormatter",
                 "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
             },
+            "django.server": {
+                "()": "config.logging.RedactingServerFormatter",
+                "format": "[{server_time}] {message}",
+                "style": "{",
+            },
         },
         "filters": {"drop_soap_fault_request_log": {"()": "config.logging.DropSoapFaultRequestLog"}},
         "handlers": {
@@ -79,9 +133,16 @@ def build_logging(level: str) -> dict[str, Any]:
                 "formatter": "redacted",
                 "filters": ["drop_soap_fault_request_log"],
             },
+            "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
         },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
+            # Django's defaults give "django" and "django.server" handlers of their own, which
+            # print unredacted (and mail error reports, request included, to ADMINS): replace
+            # them, so "django" reaches the console through the root and "django.server" keeps
+            # its own request-line format, redacted.
+            "django": {"handlers": [], "level": "INFO"},
+            "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
             # Spyne logs whole raw request bodies (with NISS numbers) on syntax errors and a
             # traceback for every client fault: our gateway logs faults itself, with a ticket.
             "spyne": {"level": "WARNING"},
