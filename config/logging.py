@@ -91,7 +91,7 @@ def _log_uncaught_exception(exc_type: type[BaseException], exc: BaseException, t
 
 
 def _log_uncaught_thread_exception(args: threading.ExceptHookArgs) -> None:
-    if args.exc_value is None:
+    if args.exc_type is SystemExit or args.exc_value is None:  # as threading's own hook does
         return
     thread = args.thread.name if args.thread else "?"
     logging.getLogger("uncaught").critical(
