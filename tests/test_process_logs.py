@@ -168,8 +168,8 @@ def test_celery_beat_redacts_the_arguments_of_its_schedule(tmp_path, own_redis):
     output = tmp_path / "beat.log"
     command = [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "DEBUG"]
     command += ["--schedule", str(tmp_path / "celerybeat-schedule")]
-    env = environment(CELERY_BROKER_URL=own_redis.url, DJANGO_SETTINGS_MODULE="tests.beat_settings")
-    with running(command, env, output):
+    command += ["--scheduler", "tests.beat_scheduler:WithNissArguments"]
+    with running(command, environment(CELERY_BROKER_URL=own_redis.url), output):
         wait_for(lambda: "notify_worker sent. id->" in output.read_text(), "the task sent", output)
     log = output.read_text()
     assert "<ScheduleEntry: notify-a-worker elsewhere.notify_worker(" in log
