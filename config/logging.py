@@ -9,19 +9,40 @@ number; a plain hash would not do, as the number space is small enough to enumer
 import hashlib
 import hmac
 import logging
+import logging.config
 import re
+import sys
+import threading
+from types import TracebackType
 from typing import Any
 
+from django.utils.log import ServerFormatter
+
 # 11 digits, each pair optionally separated by '.', '-' or ' ': every spelling admission
-# accepts (registrations/identifiers.py), so none can reach a log line in clear.
-_NISS_SHAPE = re.compile(r"(?<![0-9])[0-9](?:[.\- ]?[0-9]){10}(?![0-9])")
+# accepts (registrations/identifiers.py), so none can reach a log line in clear. Request lines
+# are logged percent-encoded, so a digit may also be spelled %3X and a separator %20, %2D, %2E
+# or '+'. The run must stand alone: a hex digit on either side makes it part of a longer
+# identifier (a UUID ticket or task id, a digest, a 12-digit id) that must stay greppable. A
+# percent-escape next to the run is a boundary unless it encodes a digit itself.
+_DIGIT = r"(?:[0-9]|%3[0-9])"
+_SEPARATOR = r"(?:[.\- +]|%2[0DdEe])"
+_NISS_SHAPE = re.compile(
+    rf"""
+    (?:(?<![0-9A-Fa-f])|(?<=%[0-9A-Fa-f]{{2}}))(?<!%3[0-9])
+    {_DIGIT}(?:{_SEPARATOR}?{_DIGIT}){{10}}
+    (?![0-9A-Fa-f])(?!%3[0-9])
+    """,
+    re.VERBOSE,
+)
+_ESCAPED_DIGIT = re.compile(r"%3([0-9])")
+_ESCAPED_SEPARATOR = re.compile(r"%2[0DdEe]")
 
 
 def niss_token(niss: str) -> str:
     """A short keyed hash of a NISS, stable for one key: `niss#1a2b3c4d5e6f`."""
     from django.conf import settings
 
-    digits = re.sub(r"[^0-9]", "", niss)
+    digits = re.sub(r"[^0-9]", "", _ESCAPED_DIGIT.sub(r"\1", _ESCAPED_SEPARATOR.sub("", niss)))
     key = str(settings.NISS_HASH_KEY).encode()
     return "niss#" + hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()[:12]
 
@@ -33,6 +54,49 @@ def redact_niss(text: str) -> str:
 class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact_niss(super().format(record))
+
+
+class RedactingServerFormatter(ServerFormatter):
+    """The development server's request lines (`"GET /path?query HTTP/1.1" 404 179`), redacted:
+    the path and query are printed as the client sent them."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_niss(super().format(record))
+
+
+class Redacted(logging.Formatter):
+    """Another formatter's output, redacted: for handlers a library sets up itself (gunicorn's)."""
+
+    def __init__(self, formatter: logging.Formatter | None) -> None:
+        super().__init__()
+        self.formatter = formatter or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_niss(self.formatter.format(record))
+
+
+def configure_logging(config: dict[str, Any]) -> None:
+    """Django's LOGGING_CONFIG: apply LOGGING, and log uncaught exceptions through it too, so
+    their tracebacks are redacted instead of printed raw on stderr."""
+    logging.config.dictConfig(config)
+    sys.excepthook = _log_uncaught_exception
+    threading.excepthook = _log_uncaught_thread_exception
+
+
+def _log_uncaught_exception(exc_type: type[BaseException], exc: BaseException, traceback: TracebackType | None) -> None:
+    if issubclass(exc_type, KeyboardInterrupt):
+        sys.__excepthook__(exc_type, exc, traceback)
+        return
+    logging.getLogger("uncaught").critical("uncaught exception", exc_info=(exc_type, exc, traceback))
+
+
+def _log_uncaught_thread_exception(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit or args.exc_value is None:  # as threading's own hook does
+        return
+    thread = args.thread.name if args.thread else "?"
+    logging.getLogger("uncaught").critical(
+        "uncaught exception in thread %s", thread, exc_info=(args.exc_type, args.exc_value, args.exc_traceback)
+    )
 
 
 class DropSoapFaultRequestLog(logging.Filter):
@@ -56,6 +120,11 @@ def build_logging(level: str) -> dict[str, Any]:
                 "()": "config.logging.RedactingFormatter",
                 "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
             },
+            "django.server": {
+                "()": "config.logging.RedactingServerFormatter",
+                "format": "[{server_time}] {message}",
+                "style": "{",
+            },
         },
         "filters": {"drop_soap_fault_request_log": {"()": "config.logging.DropSoapFaultRequestLog"}},
         "handlers": {
@@ -64,9 +133,16 @@ def build_logging(level: str) -> dict[str, Any]:
                 "formatter": "redacted",
                 "filters": ["drop_soap_fault_request_log"],
             },
+            "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
         },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
+            # Django's defaults give "django" and "django.server" handlers of their own, which
+            # print unredacted (and mail error reports, request included, to ADMINS): replace
+            # them, so "django" reaches the console through the root and "django.server" keeps
+            # its own request-line format, redacted.
+            "django": {"handlers": [], "level": "INFO"},
+            "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
             # Spyne logs whole raw request bodies (with NISS numbers) on syntax errors and a
             # traceback for every client fault: our gateway logs faults itself, with a ticket.
             "spyne": {"level": "WARNING"},

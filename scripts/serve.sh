@@ -43,7 +43,7 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-supervise "$BIN/gunicorn" config.wsgi --bind "$HOST:$PORT" --workers "$WEB_WORKERS" --access-logfile - &
+supervise "$BIN/gunicorn" config.wsgi --config python:config.gunicorn --bind "$HOST:$PORT" --workers "$WEB_WORKERS" &
 groups+=($!)
 supervise "$BIN/celery" -A config worker -l INFO --concurrency "$WORKER_CONCURRENCY" &
 groups+=($!)

@@ -3,6 +3,7 @@
 import io
 import logging
 import logging.config
+import uuid
 
 import pytest
 from django.conf import settings
@@ -49,6 +50,59 @@ def test_the_hash_is_keyed(settings):
 def test_longer_digit_runs_and_timestamps_are_not_mistaken_for_a_niss():
     assert redact_niss("registration 123456789012345") == "registration 123456789012345"
     assert redact_niss("2026-11-26 15:54:24,196 INFO") == "2026-11-26 15:54:24,196 INFO"
+
+
+NISS = make_niss("850730", 33)  # 85073003328
+BIS = make_niss("854730", 33)  # a BIS number: month + 40
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"GET /workers/{NISS}/ HTTP/1.1",
+        f"GET /x?niss={NISS}&page=2 HTTP/1.1",
+        f'{{"niss": "{NISS}"}}',
+        f"refused ({NISS}), then {NISS}.",
+        f"niss:{NISS};",
+        "85.07.30-033.28 printed",
+        f"GET /x?q=%22{NISS}%22 HTTP/1.1",  # percent-encoded quotes around it
+        "GET /x?q=85%2007%2030%20033%2028 HTTP/1.1",  # percent-encoded spaces as separators
+        "GET /x?q=85+07+30+033+28 HTTP/1.1",  # form-encoded spaces as separators
+        f"GET /x?q=%38%35{NISS[2:]} HTTP/1.1",  # digits themselves percent-encoded
+    ],
+)
+def test_a_standalone_niss_is_redacted_wherever_it_stands(line):
+    redacted = redact_niss(line)
+    assert niss_token(NISS) in redacted
+    assert "0730" not in redacted
+
+
+def test_a_bis_number_is_redacted_like_a_niss():
+    assert redact_niss(f"/workers/{BIS}/") == f"/workers/{niss_token(BIS)}/"
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    [
+        f"3f2a{NISS}b9c0",  # a hex digest with the digits inside
+        f"{NISS}e",  # a hex run that starts with them
+        "0f1e2d3c-4b5a-4678-9abc-5678901aaaaa",  # a UUID whose last group starts with 7 digits
+        "12345678-1234-4567-8901-234567890123",  # a UUID of digits only
+        "aaaaaaaa-bbbb-cccc-1234-5678901aaaaa",  # 4 + 7 digits split by a dash, inside a UUID
+        f"1{NISS}",  # 12 digits: a registration id
+        f"{NISS}12",  # 13 digits
+        f"%3{NISS[0]}{NISS}",  # 12 digits, the first percent-encoded
+    ],
+)
+def test_a_digit_run_inside_a_longer_identifier_is_left_intact(identifier):
+    line = f"ticket={identifier} id {identifier}"
+    assert redact_niss(line) == line
+
+
+def test_a_uuid_ticket_or_task_id_survives_redaction_whatever_its_digits():
+    for _ in range(2000):
+        ticket = str(uuid.uuid4())
+        assert redact_niss(f"SOAP fault ticket={ticket}") == f"SOAP fault ticket={ticket}"
 
 
 @pytest.mark.redis

@@ -208,6 +208,7 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(f"LOG_LEVEL must be a logging level name, got {LOG_LEVEL!r}")
 LOGGING = build_logging(LOG_LEVEL)
+LOGGING_CONFIG = "config.logging.configure_logging"  # uncaught exceptions are logged, redacted
 
 # --- SOAP gateway (soap_gateway/, docs/soap.md) ---------------------------------------------
 # The public address written into the served WSDL; empty = the address the request used.
