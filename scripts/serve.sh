@@ -4,7 +4,8 @@
 #   processes) and exactly one Celery beat, against DATABASE_URL (PostgreSQL) and
 #   CELERY_BROKER_URL (Redis), with DJANGO_SECRET_KEY and NISS_HASH_KEY. Migrates first.
 #   Each process is restarted when it exits, as a supervisor (systemd Restart=always) would:
-#   a Celery worker can exit on a broker outage (docs/deploy.md). Ctrl-C stops everything. Several machines: docs/deploy.md.
+#   a Celery worker can exit on a broker outage (docs/deploy.md). Ctrl-C stops everything.
+#   Several machines: docs/deploy.md.
 set -euo pipefail
 set -m  # every background job in its own process group, so it can be stopped with its children
 BIN=${BIN:-.venv/bin}

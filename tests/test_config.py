@@ -2,6 +2,7 @@
 
 import json
 import os
+import stat
 import subprocess
 import sys
 
@@ -249,3 +250,16 @@ def test_an_admin_login_through_a_tls_proxy_on_another_host_passes_the_origin_ch
     assert log_in() == 403  # "Origin checking failed": the public origin is not this host
     settings.CSRF_TRUSTED_ORIGINS = ["https://presence.example.org"]
     assert log_in() == 302
+
+
+def test_the_embedded_database_is_created_readable_by_its_owner_only(tmp_path):
+    environment = {key: val for key, val in os.environ.items() if not key.startswith(("DATABASE_", "CELERY_"))}
+    environment |= {"DJANGO_SETTINGS_MODULE": "config.settings", "SQLITE_PATH": str(tmp_path / "presence.sqlite3")}
+    connect = "import django; django.setup(); from django.db import connection; connection.ensure_connection()"
+    completed = subprocess.run(
+        [sys.executable, "-c", connect], env=environment, capture_output=True, text=True, timeout=60, umask=0o022
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    files = sorted(path.name for path in tmp_path.iterdir())
+    assert "presence.sqlite3" in files
+    assert {name: stat.S_IMODE((tmp_path / name).stat().st_mode) for name in files} == dict.fromkeys(files, 0o600)

@@ -115,6 +115,9 @@ CONN_MAX_AGE = env_int("DJANGO_CONN_MAX_AGE", 60, minimum=0)
 
 if EMBEDDED:
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    # Created owner-only before SQLite first opens it; SQLite gives its -wal and -shm files
+    # the database file's mode.
+    os.close(os.open(SQLITE_PATH, os.O_WRONLY | os.O_CREAT, 0o600))
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
