@@ -263,3 +263,44 @@ def test_the_embedded_database_is_created_readable_by_its_owner_only(tmp_path):
     files = sorted(path.name for path in tmp_path.iterdir())
     assert "presence.sqlite3" in files
     assert {name: stat.S_IMODE((tmp_path / name).stat().st_mode) for name in files} == dict.fromkeys(files, 0o600)
+
+
+def run_check_deploy(**variables: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "scripts/check_deploy.py"],
+        env=os.environ | variables,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def test_check_deploy_reports_only_the_warnings_docs_deploy_explains():
+    completed = run_check_deploy()
+    assert completed.returncode == 0, completed.stderr
+    assert "security.W021" in completed.stdout
+
+
+def test_check_deploy_fails_on_a_warning_docs_deploy_does_not_explain():
+    completed = run_check_deploy(DJANGO_SESSION_COOKIE_SECURE="0")
+    assert completed.returncode == 1
+    assert "security.W012 is not listed with its reason in docs/deploy.md" in completed.stderr
+
+
+def test_check_deploy_fails_on_an_explanation_for_a_warning_no_longer_reported():
+    completed = run_check_deploy(DJANGO_SECURE_HSTS_PRELOAD="1")
+    assert completed.returncode == 1
+    assert "security.W021 is listed in docs/deploy.md but no longer reported" in completed.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/PresenceRegistration/v1", "/REST/presenceRegistration/v1/presenceRegistrations", "/admin/login/"]
+)
+def test_plain_http_is_redirected_to_https_when_required(client, settings, path):
+    settings.SECURE_SSL_REDIRECT = True
+    answer = client.post(path, data="<x/>", content_type="text/xml")
+    assert answer.status_code == 301
+    assert answer["Location"] == f"https://testserver{path}"
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    assert client.post(path, data="<x/>", content_type="text/xml", HTTP_X_FORWARDED_PROTO="https").status_code != 301
