@@ -7,7 +7,8 @@
    nearest-neighbour SQL written by hand and run over a plain psycopg connection: p50/p99.
 
 Needs PostgreSQL:
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_bench DJANGO_SECRET_KEY=bench \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_bench \
+    DJANGO_SECRET_KEY=$(openssl rand -hex 32) NISS_HASH_KEY=$(openssl rand -hex 32) \
     .venv/bin/python bench/addresses.py [--addresses 2000000] [--points 2000]
 """
 

@@ -6,7 +6,8 @@ registrations get a hash-chained `registration.created` and `registration.valida
 COPYed once (table bench_history_meta remembers how many); the history table then holds
 2 x --registrations events.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_bench_search DJANGO_SECRET_KEY=bench \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_bench_search \
+    DJANGO_SECRET_KEY=$(openssl rand -hex 32) NISS_HASH_KEY=$(openssl rand -hex 32) \
     .venv/bin/python bench/history.py [--registrations 1000000] [--lookups 500] [--runs 5]
 """
 

@@ -13,7 +13,8 @@ Queries, drawn at random each repetition, as the callers who would make them:
 Each query runs through the selector (criteria check, visibility, paging, at most a COUNT) and
 then, as the floor, the SQL the selector sent, replayed over a plain psycopg connection.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_bench_search DJANGO_SECRET_KEY=bench \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_bench_search \
+    DJANGO_SECRET_KEY=$(openssl rand -hex 32) NISS_HASH_KEY=$(openssl rand -hex 32) \
     .venv/bin/python bench/search.py [--rows 10000000] [--queries 40] [--runs 5]
 """
 

@@ -13,7 +13,8 @@ The breakdown times the gateway's own steps inside those same calls, and compare
 deserialisation with a direct translation of the (already XSD-validated) lxml tree.
 
 Needs PostgreSQL (COPY). Run, for example:
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_soap_bench DJANGO_SECRET_KEY=bench \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_soap_bench \
+    DJANGO_SECRET_KEY=$(openssl rand -hex 32) NISS_HASH_KEY=$(openssl rand -hex 32) \
     CELERY_BROKER_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/soap_register.py --runs 20
 """
 

@@ -2,7 +2,8 @@
 
 Everything listens on loopback, on ports chosen free, and every process started here is
 stopped here (by its own pid, never by name). The production settings are used as they are:
-only the environment differs (DATABASE_URL, CELERY_BROKER_URL, DJANGO_SECRET_KEY, limits).
+only the environment differs (DATABASE_URL, CELERY_BROKER_URL, DJANGO_SECRET_KEY, NISS_HASH_KEY,
+limits).
 """
 
 import os
@@ -79,7 +80,11 @@ def app_environment(database_url: str, broker_url: str, **extra: str) -> dict[st
             "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": broker_url,
             "REST_CACHE_URL": broker_url,
-            "DJANGO_SECRET_KEY": environment.get("DJANGO_SECRET_KEY", "bench-only-secret"),
+            "DJANGO_SECRET_KEY": environment.get("DJANGO_SECRET_KEY", "bench-only-secret-" + "k" * 40),
+            "NISS_HASH_KEY": environment.get("NISS_HASH_KEY", "bench-only-niss-hash-key-" + "n" * 20),
+            # The stack serves plain HTTP on loopback; production's redirect to HTTPS would
+            # answer every bench request with a 301.
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
             "REST_RATE_LIMIT": "100000000/minute",  # the benches measure the service, not the limiter
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),

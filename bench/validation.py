@@ -8,7 +8,8 @@ only: no status update, no history). The run also checks that both agree on ever
 registration's remark set.
 
 Needs PostgreSQL:
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_bench DJANGO_SECRET_KEY=bench \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_bench \
+    DJANGO_SECRET_KEY=$(openssl rand -hex 32) NISS_HASH_KEY=$(openssl rand -hex 32) \
     .venv/bin/python bench/validation.py [--registrations 10000] [--runs 5]
 """
 

@@ -62,3 +62,25 @@ def env_url(name: str, schemes: tuple[str, ...]) -> str:
         allowed = ", ".join(f"{scheme}://" for scheme in schemes)
         raise ImproperlyConfigured(f"{name} must start with one of {allowed}")
     return value
+
+
+def env_origins(name: str) -> list[str]:
+    """Comma-separated origins (`https://host[:port]`), as CSRF_TRUSTED_ORIGINS wants them."""
+    origins = env_list(name, [])
+    for origin in origins:
+        if not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
+            raise ImproperlyConfigured(f"{name}: each origin must look like https://host[:port], got {origin!r}")
+    return origins
+
+
+def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """`Header-Name` or `Header-Name=value` (value `https` if omitted): the header a TLS proxy
+    sets on requests it received over HTTPS, as Django's SECURE_PROXY_SSL_HEADER wants it."""
+    raw = env_str(name).strip()
+    if not raw:
+        return None
+    header, _, value = raw.partition("=")
+    header, value = header.strip(), value.strip() or "https"
+    if not header or not all(part.isalnum() for part in header.split("-")):
+        raise ImproperlyConfigured(f"{name} must be a header name like X-Forwarded-Proto, got {raw!r}")
+    return "HTTP_" + header.upper().replace("-", "_"), value

@@ -7,6 +7,7 @@ var/demo/, and today's registrations, which cover every one of the 17 remarks.
 """
 
 import datetime
+import os
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,14 +253,25 @@ def demo_dir() -> Path:
     return Path(settings.DEMO_CREDENTIALS_DIR)
 
 
+def _write_owner_only(path: Path, content: bytes) -> None:
+    """Write a file only its owner may read, whatever the umask or an earlier file's mode."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(content)
+
+
 def write_credentials(client: Client, key: rsa.RSAPrivateKey, certificate: x509.Certificate, name: str) -> None:
+    """The private key opens an active client's account: owner-only file in an owner-only folder."""
     folder = demo_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.key.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    _write_owner_only(
+        folder / f"{name}.key.pem",
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
     )
-    (folder / f"{name}.cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    (folder / f"{name}.client-id").write_text(f"{client.id}\n")
+    _write_owner_only(folder / f"{name}.cert.pem", certificate.public_bytes(serialization.Encoding.PEM))
+    _write_owner_only(folder / f"{name}.client-id", f"{client.id}\n".encode())
 
 
 def _credentials(common_name: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:

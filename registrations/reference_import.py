@@ -8,7 +8,8 @@ queued for revalidation after commit.
 """
 
 import math
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -43,6 +44,18 @@ class ReferenceImportError(Exception):
 
 class _RowError(Exception):
     pass
+
+
+# Problems name positions and reasons, never a submitted value (docs/reference-data.md). A key
+# is named back only when it looks like a field name; any other key may be data pasted in the
+# wrong place (a NISS, a name), so it is only counted.
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
+
+
+def _key_names(keys: Collection[str]) -> str:
+    names = sorted(key for key in keys if _FIELD_NAME.fullmatch(key))
+    hidden = sum(1 for key in keys if not _FIELD_NAME.fullmatch(key))
+    return ", ".join([*names, *([f"{hidden} not shown (not a field name)"] if hidden else [])])
 
 
 @dataclass
@@ -134,7 +147,7 @@ def _read(row: Any, spec: dict[str, Callable[[Any], Any]], optional: set[str], w
         raise _RowError(f"{where}: an object expected")
     unknown = set(row) - set(spec)
     if unknown:
-        raise _RowError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        raise _RowError(f"{where}: unknown key(s) {_key_names(unknown)}")
     clean = {}
     for key, reader in spec.items():
         if key not in row and key not in optional:
@@ -296,8 +309,8 @@ def _normalised_address(address: dict[str, str], where: str) -> dict[str, str]:
         return address
     municipality = municipality_for(address["postCode"], address["municipalityName"])
     if municipality is None:
-        named = f" {address['municipalityName']!r}" if address["municipalityName"] else ""
-        raise _RowError(f"{where}.address: postal code {address['postCode']} does not serve a municipality{named}")
+        named = " of that name" if address["municipalityName"] else ""
+        raise _RowError(f"{where}.address: the postal code does not serve a municipality{named}")
     given = fold_name(address["municipalityName"])
     # The official spelling in the language the file used (Liege -> Liège), else the first.
     official = next((name for name in municipality.names.values() if fold_name(name) == given), None)
@@ -404,7 +417,8 @@ _UPSERT: dict[type[models.Model], tuple[list[str], list[str]]] = {
 def _parse(data: Any) -> tuple[dict[str, list[_Parsed]], list[str]]:
     if not isinstance(data, dict):
         return {}, ["the file must hold one JSON object"]
-    problems = [f"{key}: unknown section (expected {', '.join(SECTIONS)})" for key in data if key not in SECTIONS]
+    unknown = [key for key in data if key not in SECTIONS]
+    problems = [f"{_key_names(unknown)}: unknown section (expected {', '.join(SECTIONS)})"] if unknown else []
     parsed: dict[str, list[_Parsed]] = {}
     for section in SECTIONS:
         rows = data.get(section, [])

@@ -1,7 +1,7 @@
 """The REST API under /REST/presenceRegistration/v1/ (spec §6); unknown paths answer a 404 problem."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
 from rest_gateway import apis, inspection_apis
 
@@ -30,7 +30,8 @@ urlpatterns = [
     ),
     path(
         "doc",
-        SpectacularSwaggerView.as_view(url_name="rest-openapi", authentication_classes=[], permission_classes=[]),
+        # Split: the init script comes from this URL (?script=), not inline (CSP, settings).
+        SpectacularSwaggerSplitView.as_view(url_name="rest-openapi", authentication_classes=[], permission_classes=[]),
         name="rest-doc",
     ),
 ]

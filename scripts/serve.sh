@@ -2,9 +2,10 @@
 # `make serve`: the production processes on one machine, in the foreground:
 #   gunicorn (WEB_WORKERS sync workers on HOST:PORT), one Celery worker (WORKER_CONCURRENCY
 #   processes) and exactly one Celery beat, against DATABASE_URL (PostgreSQL) and
-#   CELERY_BROKER_URL (Redis). Migrates first. Each process is restarted when it exits, as a
-#   supervisor (systemd Restart=always) would: a Celery worker can exit on a broker outage
-#   (docs/deploy.md). Ctrl-C stops everything. Several machines: docs/deploy.md.
+#   CELERY_BROKER_URL (Redis), with DJANGO_SECRET_KEY and NISS_HASH_KEY. Migrates first.
+#   Each process is restarted when it exits, as a supervisor (systemd Restart=always) would:
+#   a Celery worker can exit on a broker outage (docs/deploy.md). Ctrl-C stops everything.
+#   Several machines: docs/deploy.md.
 set -euo pipefail
 set -m  # every background job in its own process group, so it can be stopped with its children
 BIN=${BIN:-.venv/bin}
@@ -13,7 +14,7 @@ PORT=${PORT:-8000}
 WEB_WORKERS=${WEB_WORKERS:-$(( $(nproc) * 2 + 1 ))}
 WORKER_CONCURRENCY=${WORKER_CONCURRENCY:-$(nproc)}
 
-for variable in DATABASE_URL CELERY_BROKER_URL DJANGO_SECRET_KEY; do
+for variable in DATABASE_URL CELERY_BROKER_URL DJANGO_SECRET_KEY NISS_HASH_KEY; do
     file_variable="${variable}_FILE"
     if [ -z "${!variable:-}" ] && [ -z "${!file_variable:-}" ]; then
         echo "make serve: set $variable (see README, Production, and docs/deploy.md)" >&2

@@ -1,4 +1,4 @@
-"""`make serve` refuses to start the production processes without their three variables."""
+"""`make serve` refuses to start the production processes without their four variables."""
 
 import os
 import subprocess
@@ -9,15 +9,18 @@ import pytest
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "serve.sh"
 
 
-@pytest.mark.parametrize("missing", ["DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SECRET_KEY"])
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SECRET_KEY", "NISS_HASH_KEY"])
 def test_serve_names_the_missing_variable_and_starts_nothing(missing):
     environment = {
-        key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_", "CELERY_", "DJANGO_"))
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DATABASE_", "CELERY_", "DJANGO_", "NISS_HASH_KEY"))
     }
     environment |= {
         "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
         "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
         "DJANGO_SECRET_KEY": "x",
+        "NISS_HASH_KEY": "y",
         "BIN": "/nonexistent",  # nothing may be started
     }
     del environment[missing]

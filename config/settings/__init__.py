@@ -5,13 +5,16 @@ transactions) and Celery tasks executed in-process after commit. `DATABASE_URL` 
 `CELERY_BROKER_URL` switch to PostgreSQL and Redis with real workers.
 """
 
+import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str, env_url
+from config.env import env_bool, env_int, env_list, env_origins, env_proxy_ssl_header, env_str, env_url
 from config.logging import build_logging
 
 django_stubs_ext.monkeypatch()
@@ -20,6 +23,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 DATABASE_URL = env_url("DATABASE_URL", ("postgres", "postgresql"))
 EMBEDDED = not DATABASE_URL
+# Production is PostgreSQL. The test settings run these settings on a throw-away PostgreSQL
+# with throw-away keys over plain HTTP, so they alone are spared the production guard.
+PRODUCTION = not EMBEDDED and os.environ.get("DJANGO_SETTINGS_MODULE") != "config.settings.test"
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
@@ -30,6 +36,25 @@ if not SECRET_KEY:
     SECRET_KEY = "embedded-default-insecure-key-do-not-use-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+
+# --- HTTPS (docs/deploy.md): secure by default in production; the embedded default
+# (`make run`, http://127.0.0.1) stays on plain HTTP. Behind a TLS proxy, name the header in
+# which it passes the scheme, and the public origins the admin's forms are posted from.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SESSION_COOKIE_SECURE", default=PRODUCTION)
+CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", default=PRODUCTION)
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("DJANGO_SECURE_PROXY_SSL_HEADER")
+CSRF_TRUSTED_ORIGINS = env_origins("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# --- Operators' sessions: an office day at most, and logged out when idle ------------------
+# Every request with a session moves its expiry SESSION_COOKIE_AGE ahead (the idle timeout);
+# registrations.operator_sessions ends it SESSION_MAX_AGE_SECONDS after login, however active.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_TIMEOUT_SECONDS", 3600, minimum=60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_MAX_AGE_SECONDS = env_int("SESSION_MAX_AGE_SECONDS", 10 * 3600, minimum=60)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -45,10 +70,13 @@ INSTALLED_APPS = [
     "history",
     "soap_gateway",
     "rest_gateway",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -56,6 +84,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "registrations.operator_sessions.SessionMaxAgeMiddleware",
+    # Last, as django-axes requires: it answers a locked-out login attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # /PresenceRegistration/v1 must answer a POST without a trailing slash: never redirect it.
@@ -84,6 +115,9 @@ CONN_MAX_AGE = env_int("DJANGO_CONN_MAX_AGE", 60, minimum=0)
 
 if EMBEDDED:
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    # Created owner-only before SQLite first opens it; SQLite gives its -wal and -shm files
+    # the database file's mode.
+    os.close(os.open(SQLITE_PATH, os.O_WRONLY | os.O_CREAT, 0o600))
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -116,9 +150,47 @@ if DATABASE_REPLICA_URL:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Admin login lockout (django-axes, docs/deploy.md) --------------------------------------
+# Failures are counted per username in the database, so the limit holds across every web
+# process and machine; whatever the address, which behind a TLS proxy is the proxy's. A
+# locked username gets 429 until the cool-off ends or `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = True  # a WARNING line per failed login
+# The username and address as given are what an operator needs to see an attack (axes masks
+# both by default); the password is always masked.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+# axes.W006 asks to lock by address as well: behind a TLS proxy every operator shares the
+# proxy's address, so five typos by one would lock them all out. The username lock stands.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# --- Content-Security-Policy (django-csp): nothing inline runs unless it carries the request's
+# nonce. The admin and the dashboard need no exception; Swagger UI (/REST/.../doc) loads its
+# init script from its own URL (SpectacularSwaggerSplitView) and keeps one inline <style>
+# block of drf-spectacular's template, allowed by its hash.
+SWAGGER_UI_STYLE_HASH = "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"  # drf-spectacular 0.30.0
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE, SWAGGER_UI_STYLE_HASH],
+        "img-src": [SELF, "data:"],  # Swagger UI's icons are data: URIs
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("nl", "Nederlands"), ("fr", "Français"), ("de", "Deutsch"), ("en", "English")]
@@ -143,7 +215,8 @@ GEOCODER_URL = env_url("GEOCODER_URL", ("http", "https"))
 GEOCODER_TIMEOUT_SECONDS = env_int("GEOCODER_TIMEOUT_SECONDS", 3, minimum=1)
 
 # --- Privacy: NISS numbers are logged only as a keyed hash (spec §9) -----------------------
-NISS_HASH_KEY = env_str("NISS_HASH_KEY") or SECRET_KEY
+# Production requires its own key, so the log tokens survive a rotation of the secret key.
+NISS_HASH_KEY = env_str("NISS_HASH_KEY") or ("" if PRODUCTION else SECRET_KEY)
 
 # --- Validation hand-off (outbox) ---------------------------------------------------------
 # A registration still waiting this long after creation is queued again by the sweeper.
@@ -291,3 +364,21 @@ CELERY_BEAT_SCHEDULE["purge-expired-registrations"] = {
     "task": "registrations.tasks.purge_expired_registrations",
     "schedule": 86400.0,
 }
+
+
+# --- Production guard: refuse to start rather than run unsafely (docs/deploy.md) ------------
+def _production_problems() -> list[str]:
+    problems = []
+    if DEBUG:
+        problems.append("DJANGO_DEBUG must be off")
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        problems.append("DJANGO_SECRET_KEY must be at least 50 characters, at least 5 of them different")
+    if len(NISS_HASH_KEY) < 32:
+        problems.append("NISS_HASH_KEY is required: at least 32 characters")
+    elif NISS_HASH_KEY == SECRET_KEY:
+        problems.append("NISS_HASH_KEY must differ from DJANGO_SECRET_KEY")
+    return problems
+
+
+if PRODUCTION and (_problems := _production_problems()):
+    raise ImproperlyConfigured(f"production settings (DATABASE_URL is set): {'; '.join(_problems)}")

@@ -5,11 +5,15 @@ corrects cleaning events and sees who consulted a worker; `administrator` also m
 clients, their keys, reference registers and legal holds.
 """
 
+import importlib
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from django.test import Client as DjangoClient
 from django.utils import timezone
 
@@ -18,8 +22,14 @@ from history.services import NewEvent, history_record_many
 from registrations.models import Channel, Registration, Sector, Status
 from tests.factories import make_enterprise_number, make_niss, make_workplace_id
 
+# Migration 0006 creates the operators' groups; a live-server (transactional) test flushes them
+# with everything else when it ends, so a later test puts them back the same way.
+_operator_groups = importlib.import_module("registrations.migrations.0006_operator_groups")
+
 
 def staff_in(group: str, username: str) -> User:
+    if not Group.objects.filter(name=group).exists():
+        _operator_groups.create_groups(django_apps, SimpleNamespace(connection=connection))
     user = User.objects.create_user(username=username, password="pw", is_staff=True)
     user.groups.add(Group.objects.get(name=group))
     return user

@@ -255,3 +255,41 @@ def test_a_declaration_address_whose_postal_code_does_not_serve_the_municipality
     with pytest.raises(CommandError):
         run(tmp_path, data)
     assert not DeclarationOfWorks.objects.exists()
+
+
+def problem_lines(tmp_path, data) -> str:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_reference", str(path), stdout=io.StringIO(), stderr=err)
+    return err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("post_code", "given", "problem"),
+    [
+        ("1000", "Gentbrugge Noord", "the postal code does not serve a municipality of that name"),
+        ("9999", "", "the postal code does not serve a municipality"),
+    ],
+)
+def test_an_address_problem_names_its_position_not_the_submitted_values(tmp_path, post_code, given, problem):
+    data = reference_file()
+    data["declarationsOfWorks"][0]["address"].update(postCode=post_code, municipalityName=given)
+    lines = problem_lines(tmp_path, data)
+    assert f"declarationsOfWorks[0].address: {problem}" in lines.splitlines()
+    assert post_code not in lines
+    assert not given or given not in lines
+
+
+def test_a_key_that_is_not_a_field_name_is_counted_not_repeated(tmp_path):
+    data = reference_file()
+    data["limosas"][0]["85073003300"] = "pasted by mistake"
+    data["limosas"][0]["extra"] = 1
+    data["Jan Peeters\x1b[31m"] = []
+    lines = problem_lines(tmp_path, data)
+    assert "limosas[0]: unknown key(s) extra, 1 not shown (not a field name)" in lines.splitlines()
+    assert lines.splitlines()[0].startswith("1 not shown (not a field name): unknown section (expected persons")
+    assert "85073003300" not in lines
+    assert "Jan Peeters" not in lines
+    assert "\x1b" not in lines
