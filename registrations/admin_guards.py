@@ -3,8 +3,11 @@
 - `PersonIdentifierGuardMixin`: no list filter (`?niss=`, `?person__niss__startswith=`,
   `?pk=` where the primary key is a NISS, `?data__niss=`) and no search (`?q=`) on a person
   identifier: a GET parameter ends up in URLs, the browser history and access logs (spec §9).
+- `FilterKeepingChangeList`: a filter parameter Django would ignore (its filter has no
+  choices: an unknown person-search key, a sender filter with no client left) empties the
+  list instead of widening it.
 - `ExplicitSelectAcrossMixin`: "select all" acts on the filtered list, never on a whole
-  table that an ignored filter left unfiltered.
+  table.
 - `PersonKeyConverter`: a National Register person's admin pages are addressed by an opaque
   key, since that model's primary key is the NISS itself (docs/operators.md explains why
   the key is an encryption of the NISS and not a new surrogate column).
@@ -21,7 +24,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import SEARCH_VAR
+from django.contrib.admin.filters import ListFilter
+from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, QuerySet
 from django.db.models.constants import LOOKUP_SEP
@@ -90,6 +94,39 @@ class PersonIdentifierGuardMixin(admin.ModelAdmin[M], Generic[M]):
         return super().changelist_view(request, extra_context)
 
 
+class FilterKeepingChangeList(ChangeList):
+    """A list that applies every filter parameter of its URL, or shows nothing.
+
+    Django silently skips a list filter with no choices, together with its parameter, so
+    the list (and an action's "select all") would cover rows the link never asked for.
+    """
+
+    ignored_filters: list[str]
+
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        self.ignored_filters = []
+        super().__init__(request, *args, **kwargs)
+        if self.ignored_filters and request.method == "GET":
+            messages.warning(
+                request,
+                _("A filter of this link does not apply any more (%(filters)s): nothing is shown.")
+                % {"filters": ", ".join(self.ignored_filters)},
+            )
+
+    def get_filters(self, request: HttpRequest) -> tuple[list[ListFilter], bool, dict[str, bool | str], bool, bool]:
+        requested = set(self.get_filters_params())
+        specs, has_filters, remaining, may_have_duplicates, has_active = super().get_filters(request)
+        applied = {name for spec in specs for name in spec.expected_parameters() or ()} | set(remaining)
+        if self.date_hierarchy:  # its year/month/day become a range: applied, under other names
+            applied |= {name for name in requested if name.startswith(f"{self.date_hierarchy}__")}
+        self.ignored_filters = sorted(requested - applied)
+        return specs, has_filters, remaining, may_have_duplicates, has_active
+
+    def get_queryset(self, request: HttpRequest, exclude_parameters: list[str | None] | None = None) -> QuerySet[Any]:
+        queryset = super().get_queryset(request, exclude_parameters)
+        return queryset.none() if self.ignored_filters else queryset
+
+
 class ExplicitSelectAcrossMixin(admin.ModelAdmin[M], Generic[M]):
     """'Select all' acts on the rows the list shows once filtered, and never on a whole table.
 
@@ -111,8 +148,11 @@ class ExplicitSelectAcrossMixin(admin.ModelAdmin[M], Generic[M]):
 
 
 class GuardedAdmin(PersonIdentifierGuardMixin[M], ExplicitSelectAcrossMixin[M], Generic[M]):
-    """Every console list: no person identifier in a GET parameter, no select-all that an
-    ignored filter could widen to the whole table."""
+    """Every console list: no person identifier in a GET parameter, every filter of the URL
+    applied or nothing shown, no select-all on a whole table."""
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return FilterKeepingChangeList
 
 
 # --- opaque admin URL keys for National Register persons ---------------------------------
