@@ -157,3 +157,10 @@ def test_a_filter_that_no_longer_applies_empties_the_list(viewer):
     assert listing.status_code == 200
     assert listing.context["cl"].result_count == 0
     assert any("does not apply any more" in message for message in messages_of(listing))
+
+
+def test_the_message_speaks_the_operators_language(viewer):
+    link = other_operators_link("registration", make_niss())
+    listing = logged_in(viewer).get(link, HTTP_ACCEPT_LANGUAGE="nl")
+    assert listing.context["cl"].result_count == 0
+    assert any("onbekend of verlopen" in message for message in messages_of(listing))
