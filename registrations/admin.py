@@ -19,7 +19,7 @@ from django.db.models import F, Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, URLResolver, path, register_converter, reverse
+from django.urls import URLPattern, path, register_converter, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
@@ -645,8 +645,7 @@ class PersonAdmin(PersonSearchMixin[Person], RevalidatingAdmin[Person]):
     def get_urls(self) -> list[URLPattern]:
         # The primary key is the NISS: the pages of a person are addressed by its opaque
         # key instead (PersonKeyConverter), for Django's own links and redirects as well.
-        keyed: list[Any] = with_person_keys(list[URLPattern | URLResolver](super().get_urls()))
-        return keyed
+        return with_person_keys(super().get_urls())
 
     def revalidation_keys(self, obj: Person) -> ReferenceKeys:
         return ReferenceKeys(nisses={obj.niss})

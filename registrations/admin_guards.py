@@ -30,7 +30,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 
 from registrations.exceptions import ItemError
@@ -208,13 +208,11 @@ class PersonKeyConverter:
         return person_url_key(value)
 
 
-def with_person_keys(urls: list[URLPattern | URLResolver]) -> list[URLPattern | URLResolver]:
+def with_person_keys(urls: list[URLPattern]) -> list[URLPattern]:
     """A ModelAdmin's URLs with the object's primary key (a NISS) replaced by its opaque key."""
-    keyed: list[URLPattern | URLResolver] = []
-    for url in urls:
-        route = str(url.pattern)
-        if isinstance(url, URLPattern) and "<path:object_id>" in route:
-            keyed.append(path(route.replace("<path:object_id>", "<person_key:object_id>"), url.callback, name=url.name))
-        else:
-            keyed.append(url)
-    return keyed
+    return [
+        path(str(url.pattern).replace("<path:object_id>", "<person_key:object_id>"), url.callback, name=url.name)
+        if "<path:object_id>" in str(url.pattern)
+        else url
+        for url in urls
+    ]
