@@ -4,10 +4,11 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from history.models import HistoryEvent, PurgeRecord
+from registrations.admin_guards import GuardedAdmin
 
 
 @admin.register(HistoryEvent)
-class HistoryEventAdmin(admin.ModelAdmin[HistoryEvent]):
+class HistoryEventAdmin(GuardedAdmin[HistoryEvent]):
     """Read-only: the history is append-only, even for operators."""
 
     list_display = ("registration_id", "seq", "event_type", "occurred_at", "actor", "channel")

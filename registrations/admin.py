@@ -19,7 +19,7 @@ from django.db.models import F, Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path, register_converter, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
@@ -28,6 +28,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from history.selectors import history_for_registration
+from registrations.admin_guards import GuardedAdmin, PersonKeyConverter, with_person_keys
 from registrations.authz import Caller
 from registrations.clients import (
     ClientRegistrationError,
@@ -74,6 +75,7 @@ M = TypeVar("M", bound=Model)
 MAX_ACTION_ROWS = 1000
 
 admin.site.index_template = "admin/presence_index.html"
+register_converter(PersonKeyConverter, "person_key")
 
 
 class ReadOnlyAdminMixin:
@@ -89,7 +91,7 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class RevalidatingAdmin(admin.ModelAdmin[M], Generic[M]):
+class RevalidatingAdmin(GuardedAdmin[M], Generic[M]):
     """A reference register screen: every save or delete revalidates what it can affect."""
 
     def revalidation_keys(self, obj: M) -> ReferenceKeys:
@@ -146,21 +148,32 @@ class PersonFilter(admin.SimpleListFilter):
     """One person's registrations without their NISS in the URL (spec §9).
 
     The person search form (POST) keeps the NISS in the operator's session and sends the
-    list an opaque key; an unknown or expired key shows nothing rather than everything.
+    list an opaque key; an unknown or expired key, or one made in another session, shows
+    nothing rather than everything.
     """
 
     title = _("person")
     parameter_name = "person"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        held: dict[str, str] = request.session.get(PERSON_SESSION_KEY, {})
-        return [(key, f"NISS …{niss[-4:]}") for key, niss in held.items()]
+        choices = [(key, f"NISS …{niss[-4:]}") for key, niss in _held_persons(request).items()]
+        if self.value() is not None and self.value() not in _held_persons(request):
+            # Django drops a filter that has no choices, and the list would then show the
+            # whole table (and "select all" act on it): an unknown key is a choice too.
+            choices.append((str(self.value()), str(_("unknown search"))))
+        return choices
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() is None:
             return queryset
-        niss = request.session.get(PERSON_SESSION_KEY, {}).get(self.value())
+        niss = _held_persons(request).get(str(self.value()))
         return queryset.filter(niss=niss) if niss else queryset.none()
+
+
+def _held_persons(request: HttpRequest) -> dict[str, str]:
+    """This session's person searches: opaque key -> NISS."""
+    held: dict[str, str] = request.session.get(PERSON_SESSION_KEY, {})
+    return held
 
 
 class PersonSearchForm(forms.Form):
@@ -201,7 +214,7 @@ class CorrectionForm(forms.Form):
 
 def _remember_person(request: HttpRequest, niss: str) -> str:
     """The session key standing for this NISS (the last MAX_PERSON_FILTERS are kept)."""
-    held: dict[str, str] = request.session.get(PERSON_SESSION_KEY, {})
+    held = _held_persons(request)
     for key, known in held.items():
         if known == niss:
             return key
@@ -211,7 +224,7 @@ def _remember_person(request: HttpRequest, niss: str) -> str:
     return key
 
 
-class LegalHoldActionsMixin(admin.ModelAdmin[M], Generic[M]):
+class LegalHoldActionsMixin(GuardedAdmin[M], Generic[M]):
     """The two legal-hold actions, for operators with registrations.manage_legal_hold; the
     admin says what a hold means for its rows in `_set_hold`."""
 
@@ -230,7 +243,7 @@ class LegalHoldActionsMixin(admin.ModelAdmin[M], Generic[M]):
         raise NotImplementedError
 
 
-class PersonSearchMixin(admin.ModelAdmin[M], Generic[M]):
+class PersonSearchMixin(GuardedAdmin[M], Generic[M]):
     """A list that finds a person's rows without the NISS in any URL: a POSTed form
     (`person/`) and PersonFilter's opaque session key. The NISS is not a search field."""
 
@@ -244,6 +257,19 @@ class PersonSearchMixin(admin.ModelAdmin[M], Generic[M]):
         person = self.admin_site.admin_view(self.person_view)
         name = f"{opts.app_label}_{opts.model_name}_person"
         return [path("person/", person, name=name), *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        key = request.GET.get(PersonFilter.parameter_name)
+        if request.method == "GET" and key is not None and key not in _held_persons(request):
+            self.message_user(
+                request,
+                _(
+                    "This person search is unknown or has expired (a search belongs to the session that made it): "
+                    "nothing is shown. Search for the person again."
+                ),
+                messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)
 
     def person_view(self, request: HttpRequest) -> HttpResponse:
         """The person search form; a valid NISS redirects to the list filtered by its key."""
@@ -527,7 +553,7 @@ class ClientKeysForm(forms.Form):
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin[Client]):
+class ClientAdmin(GuardedAdmin[Client]):
     form = ClientAdminForm
     list_display = ("name", "id", "role", "enterprise_number", "is_active", "rate_limit", "last_used_at")
     list_filter = ("role", "is_active")
@@ -615,6 +641,11 @@ class PersonAdmin(PersonSearchMixin[Person], RevalidatingAdmin[Person]):
     list_display = ("niss", "family_name", "given_name", "birth_date")
     search_fields = ("family_name",)  # a NISS: the person search (never in a URL)
     show_full_result_count = False
+
+    def get_urls(self) -> list[URLPattern]:
+        # The primary key is the NISS: the pages of a person are addressed by its opaque
+        # key instead (PersonKeyConverter), for Django's own links and redirects as well.
+        return with_person_keys(super().get_urls())
 
     def revalidation_keys(self, obj: Person) -> ReferenceKeys:
         return ReferenceKeys(nisses={obj.niss})

@@ -1,6 +1,5 @@
 """The inspection snapshot as CSV and PDF (reportlab). Rendering only: no query, no write."""
 
-import csv
 import io
 from typing import Any
 from xml.sax.saxutils import escape
@@ -13,6 +12,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from registrations.inspection import Snapshot, SnapshotRow
 from registrations.models import Sector
+from registrations.spreadsheet_csv import SpreadsheetCsvWriter
 
 CSV_HEADER = [
     "registration_id",
@@ -50,9 +50,11 @@ def _csv_values(row: SnapshotRow) -> list[Any]:
 
 
 def snapshot_csv(snapshot: Snapshot) -> str:
-    """One header line, then one line per row; remarks as space-separated numbers."""
+    """One header line, then one line per row; remarks as space-separated numbers. A cell
+    that a spreadsheet would run as a formula (a name starting with `=`...) is written with
+    a leading apostrophe (registrations/spreadsheet_csv.py)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SpreadsheetCsvWriter(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     writer.writerows(_csv_values(row) for row in snapshot.rows)
     return out.getvalue()

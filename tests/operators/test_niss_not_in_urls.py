@@ -1,0 +1,160 @@
+"""A NISS never travels in a console URL: no list filter or search on a person identifier,
+and a National Register person's pages are addressed by an opaque key (spec §9)."""
+
+import re
+from typing import Any
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.test import override_settings
+from django.urls import reverse
+
+from history.models import HistoryEvent
+from registrations.admin_guards import niss_from_person_url_key, person_url_key
+from registrations.models import DimonaPeriod, LimosaDeclaration, Person, SelfEmployedPeriod
+from tests.factories import make_client, make_niss
+from tests.operators.conftest import logged_in, make_registration
+
+pytestmark = pytest.mark.django_db
+
+ADMIN = "/admin/"
+
+
+@pytest.fixture
+def niss() -> str:
+    """One person with a row in every list that holds a NISS."""
+    number = make_niss()
+    make_registration(niss=number)
+    Person.objects.create(niss=number, given_name="An", family_name="Peeters")
+    DimonaPeriod.objects.create(
+        employer=make_client().enterprise_number, niss=number, start="2020-01-01", worker_type="employee"
+    )
+    SelfEmployedPeriod.objects.create(niss=number, start="2020-01-01")
+    LimosaDeclaration.objects.create(limosa_id="L1", niss=number, start="2020-01-01")
+    return number
+
+
+@pytest.mark.parametrize(
+    ("changelist", "lookup"),
+    [
+        ("registrations/registration", "niss"),
+        ("registrations/registration", "niss__startswith"),
+        ("registrations/registration", "niss__in"),
+        ("registrations/person", "niss"),
+        ("registrations/person", "pk"),
+        ("registrations/person", "pk__startswith"),
+        ("registrations/dimonaperiod", "niss__exact"),
+        ("registrations/selfemployedperiod", "niss"),
+        ("registrations/limosadeclaration", "niss"),
+        ("history/historyevent", "registration__niss"),
+        ("history/historyevent", "registration__niss__startswith"),
+        ("history/historyevent", "data__niss"),
+    ],
+)
+def test_a_list_refuses_to_filter_on_a_person_identifier_in_the_url(viewer, niss, changelist, lookup):
+    response = logged_in(viewer).get(f"{ADMIN}{changelist}/?{lookup}={niss[:6] if 'start' in lookup else niss}")
+    assert response.status_code == 400
+    assert niss.encode() not in response.content
+
+
+@pytest.mark.parametrize(
+    "changelist",
+    [
+        "registrations/registration",
+        "registrations/person",
+        "registrations/dimonaperiod",
+        "registrations/selfemployedperiod",
+        "registrations/limosadeclaration",
+        "history/historyevent",
+    ],
+)
+@pytest.mark.parametrize("written", ["{}", "{0[0]}{0[1]}.{0[2]}{0[3]}.{0[4]}{0[5]}-{0[6]}{0[7]}{0[8]}.{0[9]}{0[10]}"])
+def test_a_niss_in_the_search_box_is_refused_and_not_echoed(viewer, niss, changelist, written):
+    http = logged_in(viewer)
+    response = http.get(f"{ADMIN}{changelist}/", {"q": written.format(niss), "o": "1"})
+    assert response.status_code == 302
+    assert re.sub(r"\D", "", niss) not in re.sub(r"\D", "", response["Location"].split("?")[-1] + "x")
+    landing = http.get(response["Location"])
+    assert any("use the person search" in str(message) for message in landing.context["messages"])
+    assert landing.context["cl"].query == ""  # not echoed in the search box or page links
+
+
+def test_an_ordinary_search_still_works(viewer):
+    registration = make_registration()
+    listing = logged_in(viewer).get(f"{ADMIN}registrations/registration/", {"q": str(registration.pk)})
+    assert [r.pk for r in listing.context["cl"].result_list] == [registration.pk]
+
+
+def hrefs(response: Any) -> list[str]:
+    return re.findall(r'(?:href|action)="([^"]*)"', response.content.decode())
+
+
+def test_a_persons_pages_are_reached_by_an_opaque_key(administrator, niss):
+    http = logged_in(administrator)
+    listing = http.get(f"{ADMIN}registrations/person/")
+    assert not [url for url in hrefs(listing) if niss in url]
+    [change] = [url for url in hrefs(listing) if url.endswith("/change/")]
+    page = http.get(change)
+    assert page.status_code == 200
+    assert page.context["original"].niss == niss
+    links = hrefs(page)
+    assert not [url for url in links if niss in url]
+    history = next(url for url in links if url.endswith("/history/"))
+    delete = next(url for url in links if url.endswith("/delete/"))
+    assert http.get(history).status_code == 200
+    confirm = http.get(delete)
+    assert confirm.status_code == 200
+    assert not [url for url in hrefs(confirm) if niss in url]
+
+
+@pytest.mark.parametrize("suffix", ["change/", "history/", "delete/", ""])
+def test_a_persons_page_with_the_niss_in_the_url_does_not_exist(administrator, niss, suffix):
+    response = logged_in(administrator).get(f"{ADMIN}registrations/person/{niss}/{suffix}")
+    assert response.status_code == 404
+
+
+def test_saving_a_person_redirects_and_logs_without_the_niss(administrator, niss):
+    http = logged_in(administrator)
+    change = reverse("admin:registrations_person_change", args=[niss])
+    assert niss not in change
+    saved = http.post(
+        change, {"niss": niss, "given_name": "Anna", "family_name": "Peeters", "birth_date": "", "_continue": "1"}
+    )
+    assert saved.status_code == 302
+    assert niss not in saved["Location"]
+    assert Person.objects.get(niss=niss).given_name == "Anna"
+    entry = LogEntry.objects.get(object_id=niss)
+    assert niss not in (entry.get_admin_url() or "")
+    home = http.get(ADMIN)
+    assert not [url for url in hrefs(home) if niss in url]
+
+
+def test_adding_a_person_redirects_without_the_niss(administrator):
+    number = make_niss()
+    added = logged_in(administrator).post(
+        f"{ADMIN}registrations/person/add/",
+        {"niss": number, "given_name": "Bo", "family_name": "Claes", "birth_date": "", "_continue": "1"},
+    )
+    assert added.status_code == 302
+    assert number not in added["Location"]
+    assert Person.objects.filter(niss=number).exists()
+
+
+def test_the_key_reveals_nothing_without_the_secret(settings):
+    first, second = make_niss(), make_niss()
+    key = person_url_key(first)
+    assert first not in key
+    assert key != person_url_key(second)
+    assert key == person_url_key(first)  # one key per person: the admin log's links stay valid
+    assert niss_from_person_url_key(key) == first
+    assert niss_from_person_url_key(key[:-1] + ("A" if key[-1] != "A" else "B")) is None
+    with override_settings(SECRET_KEY="another-secret-entirely"):
+        assert niss_from_person_url_key(key) is None
+
+
+def test_the_history_list_still_filters_on_what_it_offers(viewer):
+    registration = make_registration()
+    listing = logged_in(viewer).get(f"{ADMIN}history/historyevent/", {"q": str(registration.pk)})
+    assert listing.status_code == 200
+    assert {event.registration_id for event in listing.context["cl"].result_list} == {registration.pk}
+    assert HistoryEvent.objects.filter(registration=registration).exists()
