@@ -66,8 +66,14 @@ def _assert_answered(response: Any, what: str) -> None:
 # --- schemathesis, negative mode ------------------------------------------------------------
 
 
+# Nothing to break where there is no input, or only a path segment any string satisfies (a
+# catalogue code): schemathesis would skip them, and a skip fails CI. The hostile query
+# strings below reach those operations too.
+NOTHING_TO_BREAK = ["listRemarks", "listActivities", "getRemark", "getActivity"]
+
+
 def _negative_schema(*, max_examples: int, coverage: bool) -> Any:
-    loaded = schemathesis.openapi.from_dict(SCHEMA)
+    loaded = schemathesis.openapi.from_dict(SCHEMA).exclude(operation_id=NOTHING_TO_BREAK)
     loaded.app = get_wsgi_application()
     loaded.config.generation.update(modes=[GenerationMode.NEGATIVE], max_examples=max_examples, deterministic=True)
     loaded.config.phases.coverage.enabled = coverage  # the schema's boundaries, broken one by one
