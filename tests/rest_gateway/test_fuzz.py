@@ -145,9 +145,13 @@ scalars = (
     | any_text
     | st.sampled_from(["9999-12-31", "0001-01-01", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
 )
-json_values = st.recursive(
-    scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(any_text, inner, max_size=3), max_leaves=8
-)
+
+
+def _containers(inner: Any) -> Any:
+    return st.lists(inner, max_size=3) | st.dictionaries(any_text, inner, max_size=3)
+
+
+json_values = st.recursive(scalars, _containers, max_leaves=8)
 
 
 def test_every_operation_with_a_body_is_fuzzed():
