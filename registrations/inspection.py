@@ -9,12 +9,12 @@ registration shown is a read by inspection, so it gets a `registration.consulted
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from registrations.authz import Caller
 from registrations.cleaning import cleaning_worker_names
 from registrations.models import Channel, Registration, Sector, Status
-from registrations.performances import pair_events
+from registrations.performances import event_dates, pair_events
 from registrations.rules.base import REMARKS
 from registrations.selectors import registrations_visible_to
 from registrations.services import registrations_consulted
@@ -66,7 +66,7 @@ def _open_ins(caller: Caller, workplace_id: str, day: date) -> list[tuple[Regist
     """The cleaning INs of the day whose period is still open, with their time."""
     events = list(
         registrations_visible_to(caller)
-        .filter(workplace_id=workplace_id, sector=Sector.CLEANING, registration_date__range=(day, day + timedelta(1)))
+        .filter(workplace_id=workplace_id, sector=Sector.CLEANING, registration_date__range=event_dates(day, day))
         .exclude(status=Status.CANCELLED)
         .order_by("event_at", "id")[:MAX_ROWS]
     )

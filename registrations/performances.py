@@ -111,6 +111,13 @@ def _periods(events: list[Registration]) -> Iterable[tuple[Registration, Period]
         yield open_in[0], Period(open_in[1], None, open_in[0].pk)
 
 
+def event_dates(first_day: date, last_day: date) -> tuple[date, date]:
+    """The registration dates whose events can make up the performances of `first_day`..
+    `last_day`: a period that starts on the last day may end the next one. The calendar
+    ends on 9999-12-31, a date any client may send: there is no day after it to add."""
+    return first_day, last_day if last_day == date.max else last_day + timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class PerformanceQuery:
     start_date: date
@@ -132,8 +139,7 @@ def performances_for(*, caller: Caller, query: PerformanceQuery) -> tuple[list[P
     if (query.end_date - query.start_date).days >= MAX_DAYS:
         raise InvalidSearchError("endDate", f"the window is at most {MAX_DAYS} days")
     events = registrations_visible_to(caller).filter(
-        sector=Sector.CLEANING,
-        registration_date__range=(query.start_date, query.end_date + timedelta(days=1)),
+        sector=Sector.CLEANING, registration_date__range=event_dates(query.start_date, query.end_date)
     )
     if query.workplace_id is not None:
         events = events.filter(workplace_id=query.workplace_id.strip())

@@ -1,7 +1,7 @@
 """Reading registrations, always through the caller's visibility (spec §8)."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from django.db.models import F, Q, QuerySet
@@ -100,6 +100,17 @@ def _sees_all_of_employer(caller: Caller, enterprise: str) -> bool:
     return enterprise == caller.enterprise_number
 
 
+def _in_utc(moment: datetime) -> datetime:
+    """`moment` in UTC, the zone the database compares in. A client's moment on the first
+    or last day of the calendar can fall outside it in UTC (0001-01-01T00:00+14:00 is in
+    year 0): the calendar's edge then bounds the same rows, since none is beyond it."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        edge = datetime.min if moment.year == datetime.min.year else datetime.max  # noqa: DTZ901 - given UTC below
+        return edge.replace(tzinfo=UTC)
+
+
 def _filtered(caller: Caller, criteria: SearchCriteria) -> QuerySet[Registration]:
     if not 1 <= len(criteria.periods) <= MAX_PERIODS:
         raise InvalidSearchError("RegistrationPeriodList", f"give 1 to {MAX_PERIODS} periods")
@@ -139,9 +150,9 @@ def _filtered(caller: Caller, criteria: SearchCriteria) -> QuerySet[Registration
         wanted = sum(1 << (number - 1) for number in set(criteria.remarks))
         registrations = registrations.alias(matched=F("remark_mask").bitand(wanted)).exclude(matched=0)
     if criteria.created_from is not None:
-        registrations = registrations.filter(created_at__gte=criteria.created_from)
+        registrations = registrations.filter(created_at__gte=_in_utc(criteria.created_from))
     if criteria.created_to is not None:
-        registrations = registrations.filter(created_at__lte=criteria.created_to)
+        registrations = registrations.filter(created_at__lte=_in_utc(criteria.created_to))
     if criteria.sectors:
         registrations = registrations.filter(sector__in=criteria.sectors)
     return registrations

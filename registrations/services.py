@@ -375,7 +375,8 @@ def _too_late_to_cancel(registration: Registration, channel: Channel, today: dat
     if channel == Channel.ADMIN:
         return False
     if registration.sector == Sector.CLEANING:
-        return today > registration.registration_date + timedelta(days=_REST_CANCEL_DAYS)
+        # A subtraction: adding the window to a stored 9999-12-31 would leave the calendar.
+        return (today - registration.registration_date).days > _REST_CANCEL_DAYS
     return registration.registration_date < today
 
 

@@ -106,6 +106,10 @@ class MissingScope(exceptions.PermissionDenied):
         self.required = sorted(required)
 
 
+class MalformedBody(exceptions.ParseError):
+    """A body that is not the JSON we accept; the detail says precisely why (parsers.py)."""
+
+
 class InputValidationError(exceptions.ValidationError):
     """A ValidationError that knows where the input came from: body, query or path."""
 
@@ -256,9 +260,9 @@ def _problem_for(exc: exceptions.APIException, context: Mapping[str, Any]) -> tu
         location = getattr(exc, "location", "body")
         return bad_request(validation_issues(exc, request, location)), {}
     if isinstance(exc, exceptions.ParseError):
+        reason = str(exc.detail) if isinstance(exc, MalformedBody) else "The body is not valid JSON"
         return bad_request(
-            [issue("schemaViolation", "The body is not valid JSON", location="body")],
-            "The input message is not well-formed",
+            [issue("schemaViolation", reason, location="body")], "The input message is not well-formed"
         ), {}
     if isinstance(exc, exceptions.NotAuthenticated):
         return problem("noAccessToken", "No access token was given"), {"WWW-Authenticate": realm}

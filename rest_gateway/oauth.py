@@ -105,7 +105,8 @@ def _claims(assertion: str, client: Client, audiences: list[str]) -> dict[str, A
         raise _bad_client(type(exc).__name__) from exc
     if claims["exp"] - time.time() > MAX_ASSERTION_SECONDS + LEEWAY_SECONDS:
         raise _bad_client("exp too far ahead")
-    if not isinstance(claims["jti"], str) or not 1 <= len(claims["jti"]) <= 255:
+    # Printable only: a NUL cannot be stored in PostgreSQL text, a lone surrogate nowhere.
+    if not isinstance(claims["jti"], str) or not 1 <= len(claims["jti"]) <= 255 or not claims["jti"].isprintable():
         raise _bad_client("jti")
     return claims
 
