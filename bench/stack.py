@@ -81,6 +81,7 @@ def app_environment(database_url: str, broker_url: str, **extra: str) -> dict[st
             "REST_CACHE_URL": broker_url,
             "DJANGO_SECRET_KEY": environment.get("DJANGO_SECRET_KEY", "bench-only-secret"),
             "REST_RATE_LIMIT": "100000000/minute",  # the benches measure the service, not the limiter
+            "SOAP_RATE_LIMIT": "100000000/minute",
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
         }

@@ -4,6 +4,7 @@ Every variable the service reads is listed in `.env.example` and in the README.
 """
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -61,4 +62,15 @@ def env_url(name: str, schemes: tuple[str, ...]) -> str:
     if value and not value.startswith(tuple(f"{scheme}://" for scheme in schemes)):
         allowed = ", ".join(f"{scheme}://" for scheme in schemes)
         raise ImproperlyConfigured(f"{name} must start with one of {allowed}")
+    return value
+
+
+_RATE = re.compile(r"[1-9][0-9]*/(second|minute|hour|day)")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate limit "<n>/<second|minute|hour|day>" with n >= 1, as DRF's throttles read it."""
+    value = os.environ.get(name, default).strip()
+    if not _RATE.fullmatch(value):
+        raise ImproperlyConfigured(f"{name} must look like 600/minute, got {value!r}")
     return value

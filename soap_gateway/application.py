@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
 from lxml import etree
 from lxml.builder import E
 from spyne import Application
@@ -19,9 +20,10 @@ from spyne.server.django import DjangoServer
 
 from registrations.authz import Caller
 from soap_gateway import security, xmlio
-from soap_gateway.faults import PlatformCode, SocSecFault
+from soap_gateway.faults import PlatformCode, SocSecFault, TooManyCalls
 from soap_gateway.schemas import protocol_schema
 from soap_gateway.services import PresenceRegistrationService
+from soap_gateway.throttling import soap_call_wait_seconds
 from soap_gateway.types import PR, T
 
 logger = logging.getLogger(__name__)
@@ -106,6 +108,11 @@ class ContractSoap11(Soap11):  # type: ignore[misc]  # Spyne has no type informa
             raise SocSecFault(PlatformCode.NOT_SOAP, "Content-Type must be text/xml (SOAP 1.1).")
         envelope = parse_envelope(b"".join(ctx.in_string))
         ctx.udc = authenticate(envelope, request.META)
+        # Counted once the signature is verified (an unauthenticated flood spends no client's
+        # budget) and before the schema check and the service, the costly part of a call.
+        wait = soap_call_wait_seconds(client_id=ctx.udc.client_id)
+        if wait is not None:
+            raise TooManyCalls(wait)
         ctx.in_document = (envelope, {})
 
     def validate_body(self, ctx: Any, message: Any) -> None:
@@ -170,7 +177,16 @@ class ContractOutSoap11(Soap11):  # type: ignore[misc]
 
 
 class ContractDjangoServer(DjangoServer):  # type: ignore[misc]
-    """A response that cannot be written becomes a provider fault in the platform's shape."""
+    """A response that cannot be written becomes a provider fault in the platform's shape;
+    a call over the client's rate limit is answered 429 with Retry-After."""
+
+    def response(self, response: HttpResponse, p_ctx: Any, others: Any, error: Any = None) -> HttpResponse:
+        response = super().response(response, p_ctx, others, error)
+        if isinstance(error, TooManyCalls):
+            # An HTTP-level refusal, like 411 and 413: proxies and HTTP clients know 429.
+            response.status_code = 429
+            response["Retry-After"] = str(error.retry_after)
+        return response
 
     def get_out_string(self, ctx: Any) -> None:
         try:
