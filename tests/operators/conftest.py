@@ -5,11 +5,14 @@ corrects cleaning events and sees who consulted a worker; `administrator` also m
 clients, their keys, reference registers and legal holds.
 """
 
+import importlib
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from django.test import Client as DjangoClient
 from django.utils import timezone
 
@@ -18,8 +21,20 @@ from history.services import NewEvent, history_record_many
 from registrations.models import Channel, Registration, Sector, Status
 from tests.factories import make_enterprise_number, make_niss, make_workplace_id
 
+_GROUPS_MIGRATION = importlib.import_module("registrations.migrations.0006_operator_groups")
+
+
+def ensure_operator_groups() -> None:
+    """The groups as migration 0006 creates them, by its own code. A transactional test
+    (live_server) ends by flushing every table, and a flush does not rerun data migrations:
+    a later transactional test would find no groups."""
+    if Group.objects.filter(name__in=_GROUPS_MIGRATION.GROUPS).count() < len(_GROUPS_MIGRATION.GROUPS):
+        # The migration only reads `connection.alias` from its schema editor.
+        _GROUPS_MIGRATION.create_groups(apps, connection.schema_editor())
+
 
 def staff_in(group: str, username: str) -> User:
+    ensure_operator_groups()
     user = User.objects.create_user(username=username, password="pw", is_staff=True)
     user.groups.add(Group.objects.get(name=group))
     return user
