@@ -266,6 +266,9 @@ CELERY_BEAT_SCHEDULE["purge-expired-rest-credentials"] = {
 # behind a reverse proxy list the exact public token URL(s) instead.
 OAUTH_TOKEN_AUDIENCES = env_list("OAUTH_TOKEN_AUDIENCES", [])
 OAUTH_ACCESS_TOKEN_SECONDS = env_int("OAUTH_ACCESS_TOKEN_SECONDS", 600, minimum=60)
+# Token requests per client, counted apart from its API calls (a client needs one token per
+# OAUTH_ACCESS_TOKEN_SECONDS); a client's own, smaller Client.rate_limit lowers it (ADR 0013).
+OAUTH_TOKEN_RATE_LIMIT = env_rate("OAUTH_TOKEN_RATE_LIMIT", "60/minute")
 # Bodies above this are refused with 413 before they are read (a 200-item batch is ~80 kB).
 REST_MAX_BODY_BYTES = env_int("REST_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
 # Per-client rate limits ("<n>/<second|minute|hour|day>"), one counter per client and
