@@ -10,7 +10,7 @@ the SOAPAction. Each refusal is a SocSecFault with its platform code; nothing is
 import logging
 from typing import Any
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpResponse
 from lxml import etree
 from lxml.builder import E
@@ -96,6 +96,28 @@ def authenticate(envelope: etree._Element, meta: dict[str, Any]) -> Caller:
         raise SocSecFault(PlatformCode.UNAVAILABLE, log_reason=type(exc).__name__) from None
 
 
+def _authenticated_within_limit(envelope: etree._Element, meta: dict[str, Any]) -> Caller:
+    """The caller, once it is authenticated and within its rate limit. Raises SocSecFault.
+
+    Counted once the signature is verified (an unauthenticated flood spends no client's
+    budget) and before the schema check and the service, the costly part of a call. The call
+    over the limit raises inside the transaction, which rolls back what authentication wrote
+    (the seen signature, "last used"): it stores nothing, and the same signed message may be
+    sent again after the wait, as SOA-02002's Retry invites.
+    """
+    try:
+        with transaction.atomic():
+            caller = authenticate(envelope, meta)
+            if caller.client_id is None:  # authenticate() answers only with a client's caller
+                raise SocSecFault(PlatformCode.PROVIDER_ERROR, log_reason="a SOAP caller without a client")
+            wait = soap_call_wait_seconds(client_id=caller.client_id)
+            if wait is not None:
+                raise TooManyCalls(wait)
+    except (OperationalError, InterfaceError) as exc:  # the database is down or unreachable
+        raise SocSecFault(PlatformCode.UNAVAILABLE, log_reason=type(exc).__name__) from None
+    return caller
+
+
 class ContractSoap11(Soap11):  # type: ignore[misc]  # Spyne has no type information
     """Soap11 whose input side enforces the contract before deserialisation."""
 
@@ -107,12 +129,7 @@ class ContractSoap11(Soap11):  # type: ignore[misc]  # Spyne has no type informa
         if mime != "text/xml":
             raise SocSecFault(PlatformCode.NOT_SOAP, "Content-Type must be text/xml (SOAP 1.1).")
         envelope = parse_envelope(b"".join(ctx.in_string))
-        ctx.udc = authenticate(envelope, request.META)
-        # Counted once the signature is verified (an unauthenticated flood spends no client's
-        # budget) and before the schema check and the service, the costly part of a call.
-        wait = soap_call_wait_seconds(client_id=ctx.udc.client_id)
-        if wait is not None:
-            raise TooManyCalls(wait)
+        ctx.udc = _authenticated_within_limit(envelope, request.META)
         ctx.in_document = (envelope, {})
 
     def validate_body(self, ctx: Any, message: Any) -> None:

@@ -15,6 +15,7 @@ from django.core.cache import caches
 from history.models import HistoryEvent
 from registrations.clients import client_update
 from registrations.models import Client, Registration
+from soap_gateway.models import SeenSignature
 from soap_gateway.throttling import SoapClientRateThrottle
 from tests.factories import make_niss, make_workplace_id
 from tests.soap_gateway.conftest import (
@@ -24,6 +25,7 @@ from tests.soap_gateway.conftest import (
     make_credentials,
     register_item,
     register_request,
+    sign,
 )
 
 pytestmark = pytest.mark.django_db
@@ -109,6 +111,7 @@ import sys, uuid, django
 django.setup()
 from django.conf import settings
 settings.CACHES[settings.REST_THROTTLE_CACHE]["KEY_PREFIX"] = sys.argv[1]
+from soap_gateway.models import SeenSignature
 from soap_gateway.throttling import SoapClientRateThrottle
 throttle = SoapClientRateThrottle(client_id=uuid.UUID(sys.argv[2]), own_rate="")
 print("allowed" if throttle.allow_request(None, None) else "refused")
@@ -173,3 +176,20 @@ def test_a_bad_soap_rate_limit_stops_the_service_with_a_clear_message(value):
     )
     assert completed.returncode != 0
     assert "SOAP_RATE_LIMIT must look like 600/minute" in completed.stderr
+
+
+def test_the_call_over_the_limit_stores_no_signature_and_may_be_sent_again_unchanged(
+    settings, post_soap, register_as, credentials_a, client_a
+):
+    settings.SOAP_RATE_LIMIT = "1/minute"
+    assert register_as(credentials_a, client_a).status_code == 200
+    item = register_item(niss=make_niss(), company=client_a.enterprise_number, workplace=make_workplace_id())
+    signed = sign(envelope(register_request([item])), TimestampedSignature(credentials_a))
+    seen = SeenSignature.objects.count()
+
+    _assert_rate_limited(post_soap(signed))
+    assert SeenSignature.objects.count() == seen
+
+    settings.SOAP_RATE_LIMIT = "100/minute"  # the wait is over
+    response = post_soap(signed)
+    assert response.status_code == 200, fault_of(response.content).message
