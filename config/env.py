@@ -4,6 +4,7 @@ Every variable the service reads is listed in `.env.example` and in the README.
 """
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -84,3 +85,14 @@ def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
     if not header or not all(part.isalnum() for part in header.split("-")):
         raise ImproperlyConfigured(f"{name} must be a header name like X-Forwarded-Proto, got {raw!r}")
     return "HTTP_" + header.upper().replace("-", "_"), value
+
+
+_RATE = re.compile(r"[1-9][0-9]*/(second|minute|hour|day)")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate limit "<n>/<second|minute|hour|day>" with n >= 1, as DRF's throttles read it."""
+    value = os.environ.get(name, default).strip()
+    if not _RATE.fullmatch(value):
+        raise ImproperlyConfigured(f"{name} must look like 600/minute, got {value!r}")
+    return value

@@ -4,11 +4,12 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from registrations.identifiers import normalise_enterprise_number
@@ -89,56 +90,86 @@ def check_rate_limit(rate_limit: str) -> None:
         raise ClientRegistrationError("a rate limit reads like 600/minute (second, minute, hour or day)")
 
 
+def _end_issued_tokens(client: Client) -> None:
+    """Bump the client's token generation: every bearer token issued before is refused from
+    now on, whatever else happens to the client later (a reactivation brings none back).
+
+    An UPDATE with F(), so two concurrent changes both count; the instance follows."""
+    Client.objects.filter(pk=client.pk).update(token_generation=F("token_generation") + 1)
+    client.refresh_from_db(fields=["token_generation"])
+
+
 @transaction.atomic
 def client_rotate_certificate(*, client: Client, certificate_pem: str) -> Client:
     """Replace the client's certificate; its fingerprint follows, so SOAP calls signed with
-    the old certificate stop matching at once. Raises ClientRegistrationError (not PEM,
-    or registered to another client)."""
+    the old certificate stop matching at once, and every REST token issued so far ends.
+    Raises ClientRegistrationError (not PEM, or registered to another client)."""
     fingerprint = certificate_fingerprint(certificate_pem)
     if Client.objects.filter(certificate_fingerprint=fingerprint).exclude(pk=client.pk).exists():
         raise ClientRegistrationError("this certificate is already registered to another client")
     client.certificate_pem = certificate_pem
     client.certificate_fingerprint = fingerprint
     client.save(update_fields=["certificate_pem", "certificate_fingerprint"])
+    _end_issued_tokens(client)
     return client
 
 
 @transaction.atomic
 def client_revoke_certificate(*, client: Client) -> Client:
-    """Remove the client's certificate: no SOAP call authenticates as this client any more."""
+    """Remove the client's certificate: no SOAP call authenticates as this client any more,
+    and every REST token issued so far ends."""
     client.certificate_pem = ""
     client.certificate_fingerprint = None
     client.save(update_fields=["certificate_pem", "certificate_fingerprint"])
+    _end_issued_tokens(client)
     return client
 
 
 @transaction.atomic
 def client_rotate_public_key(*, client: Client, public_key_pem: str) -> Client:
-    """Replace the key that verifies the client's REST token requests (JWT assertions).
-    Raises ClientRegistrationError when it is not a PEM public key."""
+    """Replace the key that verifies the client's REST token requests (JWT assertions); every
+    token issued under the old key ends. Raises ClientRegistrationError when it is not a PEM
+    public key."""
     check_public_key(public_key_pem)
     client.public_key_pem = public_key_pem
     client.save(update_fields=["public_key_pem"])
+    _end_issued_tokens(client)
     return client
 
 
 @transaction.atomic
 def client_revoke_public_key(*, client: Client) -> Client:
-    """Remove the client's public key: it obtains no new REST token (issued ones expire)."""
+    """Remove the client's public key: it obtains no new REST token, and every token issued
+    so far ends."""
     client.public_key_pem = ""
     client.save(update_fields=["public_key_pem"])
+    _end_issued_tokens(client)
     return client
 
 
 @transaction.atomic
 def client_update(*, client: Client, name: str, is_active: bool, rate_limit: str) -> Client:
-    """Change what an operator may change directly: name, active flag, rate limit."""
+    """Change what an operator may change directly: name, active flag, rate limit.
+
+    Deactivating or reactivating the client ends every bearer token issued so far, so a
+    reactivated client starts with none. Raises ClientRegistrationError on a bad value."""
     if not name.strip():
         raise ClientRegistrationError("the name is empty")
     check_rate_limit(rate_limit)
+    # The stored flag, not the instance's: the admin's form has already set the new one on it.
+    was_active = Client.objects.select_for_update().values_list("is_active", flat=True).get(pk=client.pk)
     client.name, client.is_active, client.rate_limit = name.strip(), is_active, rate_limit
     client.save(update_fields=["name", "is_active", "rate_limit"])
+    if was_active != is_active:
+        _end_issued_tokens(client)
     return client
+
+
+def client_rate_limit(*, client_id: UUID) -> str:
+    """The client's own rate limit ("600/minute"), or "" when it uses the gateway's default
+    (or no longer exists)."""
+    own: str | None = Client.objects.filter(pk=client_id).values_list("rate_limit", flat=True).first()
+    return own or ""
 
 
 # "Last used" is for operators, to the minute is plenty: at most one write per client per

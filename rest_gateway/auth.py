@@ -1,7 +1,10 @@
 """Bearer tokens and scopes for the API (spec §6, §8).
 
 Tokens are opaque random strings stored hashed (docs/rest.md explains why not JWTs): one
-indexed query finds the token and its client, so deactivating a client bites at once.
+indexed query finds the token and its client. Each token carries the client's token
+generation at issue and is valid only while the client still has it: rotating a key or the
+certificate, deactivating or reactivating the client bumps it and so ends every token issued
+before, at once and for good (ADR 0013).
 Scopes follow the client's role: enterprise (register, consult, cancel), professional
 (consult for mandating enterprises), inspection (consult everything, reads logged).
 
@@ -15,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
@@ -54,6 +58,9 @@ def access_token_issue(*, client: Client, scopes: list[str]) -> tuple[str, int]:
     AccessToken.objects.create(
         token_hash=_digest(raw),
         client=client,
+        # The generation of the client as authenticated: if its credentials changed since,
+        # the token is born ended (the safe side of the race).
+        client_generation=client.token_generation,
         scope=" ".join(scopes),
         expires_at=timezone.now() + timedelta(seconds=lifetime),
     )
@@ -75,10 +82,16 @@ class Principal:
 
 
 def principal_for_token(raw: str) -> Principal:
-    """Raises InvalidAccessToken (unknown, revoked, inactive client) or ExpiredAccessToken."""
+    """Raises InvalidAccessToken (unknown, revoked, inactive client, issued before the
+    client's credentials or active state last changed) or ExpiredAccessToken."""
     row = (
         AccessToken.objects.select_related("client")
-        .filter(token_hash=_digest(raw), revoked=False, client__is_active=True)
+        .filter(
+            token_hash=_digest(raw),
+            revoked=False,
+            client__is_active=True,
+            client_generation=F("client__token_generation"),
+        )
         .first()
     )
     if row is None:

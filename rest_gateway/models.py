@@ -13,6 +13,8 @@ class AccessToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
     revoked = models.BooleanField(default=False)
+    # The client's token_generation at issue: a token is valid only while they are equal.
+    client_generation = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("access token")

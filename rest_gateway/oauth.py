@@ -10,6 +10,11 @@ Refusals are 400 problems (Belgif `badRequest`) that also carry RFC 6749's `erro
 `error_description`, so OAuth client libraries read them as usual. Every client-
 authentication failure gets the same description: the endpoint tells nobody which client
 ids exist. The reason is logged (never the assertion).
+
+Each client's token requests are limited (OAUTH_TOKEN_RATE_LIMIT, ADR 0013), counted once its
+assertion is verified and its `jti` found fresh: nobody else can spend a client's budget, not
+even by replaying one of its assertions. The request over the limit gets a 429 problem
+(Belgif `tooManyRequests`, with `Retry-After`) and writes nothing.
 """
 
 import logging
@@ -27,8 +32,9 @@ from django.views.decorators.csrf import csrf_exempt
 from registrations.clients import client_mark_used
 from registrations.models import Client, ClientRole
 from rest_gateway.auth import ROLE_SCOPES, access_token_issue
-from rest_gateway.errors import about_blank, bad_request, issue, problem_response
+from rest_gateway.errors import about_blank, bad_request, issue, problem, problem_response
 from rest_gateway.models import UsedClientAssertion
+from rest_gateway.throttling import token_request_wait_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +53,12 @@ class OAuthError(Exception):
         self.parameter = parameter
 
 
+class TokenRateLimitError(Exception):
+    def __init__(self, wait_seconds: int) -> None:
+        super().__init__(f"retry in {wait_seconds} seconds")
+        self.wait_seconds = wait_seconds
+
+
 def _refusal(exc: OAuthError) -> JsonResponse:
     body = bad_request(
         [issue("invalidInput", exc.description, location="body", name=exc.parameter)],
@@ -54,6 +66,16 @@ def _refusal(exc: OAuthError) -> JsonResponse:
     )
     body.update(error=exc.error, error_description=exc.description)
     return problem_response(body, _NO_STORE)
+
+
+def _too_many(exc: TokenRateLimitError) -> JsonResponse:
+    wait = exc.wait_seconds
+    description = f"too many token requests from this client: retry in {wait} seconds"
+    body = problem("tooManyRequests", description, retryAfter=wait, retryAfterSec=wait)
+    # RFC 6749 registers no token-endpoint error for a rate limit; `temporarily_unavailable`
+    # (its "come back later" code) is the one OAuth libraries know.
+    body.update(error="temporarily_unavailable", error_description=description)
+    return problem_response(body, {**_NO_STORE, "Retry-After": str(wait)})
 
 
 def _bad_client(reason: str) -> OAuthError:
@@ -123,7 +145,8 @@ def _client(issuer: object) -> Client | None:
 
 
 def authenticate_client(request: HttpRequest, assertion: str) -> Client:
-    """The active client whose key signed `assertion`; raises OAuthError otherwise."""
+    """The active client whose key signed `assertion`; raises OAuthError otherwise, and
+    TokenRateLimitError when that client is over its token rate limit."""
     try:
         header = jwt.get_unverified_header(assertion)
         unverified = jwt.decode(assertion, options={"verify_signature": False})
@@ -135,6 +158,19 @@ def authenticate_client(request: HttpRequest, assertion: str) -> Client:
     if client is None:
         raise _bad_client("unknown or inactive client")
     claims = _claims(assertion, client, expected_audiences(request))
+    with transaction.atomic():
+        _consume_assertion(client, claims)
+        # Counted only now, so a replayed assertion spends nothing of the client's budget;
+        # raising here rolls the jti back: a refused request leaves no row behind.
+        wait = token_request_wait_seconds(client=client)
+        if wait is not None:
+            logger.warning("token request refused: client %s is over its token rate limit", client.pk)
+            raise TokenRateLimitError(wait)
+    return client
+
+
+def _consume_assertion(client: Client, claims: dict[str, Any]) -> None:
+    """Records the assertion's `jti` as used; raises OAuthError if it already was."""
     try:
         with transaction.atomic():
             UsedClientAssertion.objects.create(
@@ -144,7 +180,6 @@ def authenticate_client(request: HttpRequest, assertion: str) -> Client:
             )
     except IntegrityError as exc:
         raise _bad_client("replayed jti") from exc
-    return client
 
 
 def _granted_scopes(client: Client, requested: str | None) -> list[str]:
@@ -171,6 +206,8 @@ def token_endpoint(request: HttpRequest) -> HttpResponse:
         scopes = _granted_scopes(client, form.get("scope"))
     except OAuthError as exc:
         return _refusal(exc)
+    except TokenRateLimitError as exc:
+        return _too_many(exc)
     token, lifetime = access_token_issue(client=client, scopes=scopes)
     client_mark_used(client=client)  # "last used" in the operators' console
     body = {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "scope": " ".join(scopes)}

@@ -4,16 +4,25 @@ The counters live in the cache named by REST_THROTTLE_CACHE: Redis in production
 every process), process-local memory on the embedded default. DRF's counter is read-then-
 write, so the limit is approximate under heavy concurrency; a flood of bad tokens never
 reaches it (authentication runs first) and belongs to the reverse proxy.
+
+The token endpoint is a plain Django view, outside DRF's throttling: it counts each client's
+token requests itself (`token_request_wait_seconds`), once the assertion is verified.
 """
 
+import logging
+import math
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
+from registrations.models import Client
 from rest_gateway.auth import Principal
+
+logger = logging.getLogger(__name__)
 
 
 class ClientRateThrottle(SimpleRateThrottle):
@@ -46,3 +55,56 @@ class ClientRateThrottle(SimpleRateThrottle):
         if not isinstance(principal, Principal):
             return None
         return self.cache_format % {"scope": self.scope, "ident": principal.client_id}
+
+
+class TokenRequestRateThrottle(SimpleRateThrottle):
+    """The token requests of one client (scope `oauth_token`, apart from its API calls).
+
+    A client needs one token per OAUTH_ACCESS_TOKEN_SECONDS, so its budget is the small
+    OAUTH_TOKEN_RATE_LIMIT; the client's own `rate_limit`, meant for its API calls, may lower
+    that budget but never raises it (ADR 0013).
+    """
+
+    scope = "oauth_token"
+
+    def __init__(self, *, client: Client) -> None:
+        # Not super().__init__(): it reads the rate from DRF's REST settings.
+        self.client_id = client.pk
+        self.rate = self._slower(settings.OAUTH_TOKEN_RATE_LIMIT, client.rate_limit)
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+
+    def _slower(self, default: str, own: str) -> str:
+        if not own:
+            return default
+        return own if self._per_second(own) < self._per_second(default) else default
+
+    def _per_second(self, rate: str) -> float:
+        count, seconds = self.parse_rate(rate)
+        if count is None or seconds is None:  # parse_rate's answer to an empty rate
+            raise ValueError("a rate limit cannot be empty")
+        return count / seconds
+
+    @property
+    def cache(self) -> BaseCache:  # type: ignore[override]
+        return caches[settings.REST_THROTTLE_CACHE]
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.client_id}
+
+
+def token_request_wait_seconds(*, client: Client) -> int | None:
+    """Count one token request of `client` (whose assertion is verified): None when it may go
+    on, else the whole seconds to wait before its next request is accepted (at least 1).
+
+    Fails open, as the SOAP limit does: when the counters' Redis does not answer, the request
+    goes on (logged). Tokens must keep being issued while Redis is down (README, Production).
+    """
+    throttle = TokenRequestRateThrottle(client=client)
+    try:
+        # DRF's algorithm needs neither the request nor the view: the key is the client's.
+        if throttle.allow_request(request=None, view=None):  # type: ignore[arg-type]
+            return None
+    except RedisError as exc:
+        logger.warning("token rate limit not checked, the counters are unreachable: %s", type(exc).__name__)
+        return None
+    return max(1, math.ceil(throttle.wait() or 1))

@@ -11,7 +11,8 @@ SOAPAction. Each refusal is a SocSecFault with its platform code; nothing is sto
 import logging
 from typing import Any
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
+from django.http import HttpResponse
 from lxml import etree
 from lxml.builder import E
 from spyne import Application
@@ -20,9 +21,10 @@ from spyne.server.django import DjangoServer
 
 from registrations.authz import Caller
 from soap_gateway import security, xmlio
-from soap_gateway.faults import PlatformCode, SocSecFault
+from soap_gateway.faults import PlatformCode, SocSecFault, TooManyCalls
 from soap_gateway.schemas import protocol_schema
 from soap_gateway.services import PresenceRegistrationService
+from soap_gateway.throttling import soap_call_wait_seconds
 from soap_gateway.types import PR, T
 
 logger = logging.getLogger(__name__)
@@ -98,6 +100,28 @@ def authenticate(envelope: etree._Element, meta: dict[str, Any]) -> Caller:
         raise SocSecFault(PlatformCode.UNAVAILABLE, log_reason=type(exc).__name__) from None
 
 
+def _authenticated_within_limit(envelope: etree._Element, meta: dict[str, Any]) -> Caller:
+    """The caller, once it is authenticated and within its rate limit. Raises SocSecFault.
+
+    Counted once the signature is verified (an unauthenticated flood spends no client's
+    budget) and before the schema check and the service, the costly part of a call. The call
+    over the limit raises inside the transaction, which rolls back what authentication wrote
+    (the seen signature, "last used"): it stores nothing, and the same signed message may be
+    sent again after the wait, as SOA-02002's Retry invites.
+    """
+    try:
+        with transaction.atomic():
+            caller = authenticate(envelope, meta)
+            if caller.client_id is None:  # authenticate() answers only with a client's caller
+                raise SocSecFault(PlatformCode.PROVIDER_ERROR, log_reason="a SOAP caller without a client")
+            wait = soap_call_wait_seconds(client_id=caller.client_id)
+            if wait is not None:
+                raise TooManyCalls(wait)
+    except (OperationalError, InterfaceError) as exc:  # the database is down or unreachable
+        raise SocSecFault(PlatformCode.UNAVAILABLE, log_reason=type(exc).__name__) from None
+    return caller
+
+
 class ContractSoap11(Soap11):  # type: ignore[misc]  # Spyne has no type information
     """Soap11 whose input side enforces the contract before deserialisation."""
 
@@ -109,7 +133,7 @@ class ContractSoap11(Soap11):  # type: ignore[misc]  # Spyne has no type informa
         if mime != "text/xml":
             raise SocSecFault(PlatformCode.NOT_SOAP, "Content-Type must be text/xml (SOAP 1.1).")
         envelope = parse_envelope(b"".join(ctx.in_string))
-        ctx.udc = authenticate(envelope, request.META)
+        ctx.udc = _authenticated_within_limit(envelope, request.META)
         xmlio.strip_markup(envelope)
         ctx.in_document = (envelope, {})
 
@@ -175,7 +199,16 @@ class ContractOutSoap11(Soap11):  # type: ignore[misc]
 
 
 class ContractDjangoServer(DjangoServer):  # type: ignore[misc]
-    """A response that cannot be written becomes a provider fault in the platform's shape."""
+    """A response that cannot be written becomes a provider fault in the platform's shape;
+    a call over the client's rate limit is answered 429 with Retry-After."""
+
+    def response(self, response: HttpResponse, p_ctx: Any, others: Any, error: Any = None) -> HttpResponse:
+        response = super().response(response, p_ctx, others, error)
+        if isinstance(error, TooManyCalls):
+            # An HTTP-level refusal, like 411 and 413: proxies and HTTP clients know 429.
+            response.status_code = 429
+            response["Retry-After"] = str(error.retry_after)
+        return response
 
     def get_out_string(self, ctx: Any) -> None:
         try:

@@ -61,6 +61,7 @@ class SocSecFault(Fault):  # type: ignore[misc]  # Spyne has no type information
         kind: str = "SystemError",
         log_reason: str = "",
         retry: bool | None = None,
+        log_level: int | None = None,
     ) -> None:
         provider = code in _PROVIDER_SIDE
         self.code = code
@@ -75,10 +76,28 @@ class SocSecFault(Fault):  # type: ignore[misc]  # Spyne has no type information
             Id=self.ticket,
         )
         super().__init__(faultcode="Server" if provider else "Client", faultstring=code.value, detail=detail)
+        if log_level is None:
+            log_level = logging.ERROR if provider else logging.WARNING
         logger.log(
-            logging.ERROR if provider else logging.WARNING,
+            log_level,
             "SOAP fault %s ticket=%s%s",
             code.value,
             self.ticket,
             f": {log_reason}" if log_reason else "",
+        )
+
+
+class TooManyCalls(SocSecFault):
+    """The client is over its rate limit: SOA-02002 "temporarily unavailable", Retry true,
+    with the seconds to wait in the message. The gateway answers it with HTTP 429 and a
+    Retry-After header (ADR 0013). Logged as a warning: the service itself is fine."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            PlatformCode.UNAVAILABLE,
+            f"Too many calls from this client: retry in {retry_after} seconds.",
+            retry=True,
+            log_reason=f"rate limit, retry after {retry_after} s",
+            log_level=logging.WARNING,
         )

@@ -14,7 +14,7 @@ import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_origins, env_proxy_ssl_header, env_str, env_url
+from config.env import env_bool, env_int, env_list, env_origins, env_proxy_ssl_header, env_rate, env_str, env_url
 from config.logging import build_logging
 
 django_stubs_ext.monkeypatch()
@@ -340,13 +340,15 @@ CELERY_BEAT_SCHEDULE["purge-expired-rest-credentials"] = {
 # behind a reverse proxy list the exact public token URL(s) instead.
 OAUTH_TOKEN_AUDIENCES = env_list("OAUTH_TOKEN_AUDIENCES", [])
 OAUTH_ACCESS_TOKEN_SECONDS = env_int("OAUTH_ACCESS_TOKEN_SECONDS", 600, minimum=60)
+# Token requests per client, counted apart from its API calls (a client needs one token per
+# OAUTH_ACCESS_TOKEN_SECONDS); a client's own, smaller Client.rate_limit lowers it (ADR 0013).
+OAUTH_TOKEN_RATE_LIMIT = env_rate("OAUTH_TOKEN_RATE_LIMIT", "60/minute")
 # Bodies above this are refused with 413 before they are read (a 200-item batch is ~80 kB).
 REST_MAX_BODY_BYTES = env_int("REST_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
-# Per-client rate limit ("<n>/<second|minute|hour|day>"); counters in REST_THROTTLE_CACHE.
-REST_RATE_LIMIT = env_str("REST_RATE_LIMIT", "600/minute")
-_count, _, _period = REST_RATE_LIMIT.partition("/")
-if not (_count.isascii() and _count.isdigit() and int(_count) > 0 and _period in {"second", "minute", "hour", "day"}):
-    raise ImproperlyConfigured(f"REST_RATE_LIMIT must look like 600/minute, got {REST_RATE_LIMIT!r}")
+# Per-client rate limits ("<n>/<second|minute|hour|day>"), one counter per client and
+# gateway, both in REST_THROTTLE_CACHE; a client's own Client.rate_limit replaces either.
+REST_RATE_LIMIT = env_rate("REST_RATE_LIMIT", "600/minute")
+SOAP_RATE_LIMIT = env_rate("SOAP_RATE_LIMIT", "600/minute")
 REST_THROTTLE_CACHE = "rest_throttle"
 _REST_CACHE_URL = env_url("REST_CACHE_URL", ("redis", "rediss"))
 CACHES = {

@@ -63,9 +63,14 @@ class Client(models.Model):
     )
     public_key_pem = models.TextField(_("public key (PEM)"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Every bearer token is stamped with the generation current when it was issued; the
+    # client services bump it when a key, the certificate or the active flag changes, which
+    # ends every token issued before (docs/adr/0013-token-revocation-and-soap-rate-limit.md).
+    token_generation = models.PositiveIntegerField(_("token generation"), default=0, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
-    # "<n>/<second|minute|hour|day>"; empty = the gateway's default (REST_RATE_LIMIT).
+    # "<n>/<second|minute|hour|day>", counted on each gateway apart; empty = the gateway's
+    # default (REST_RATE_LIMIT, SOAP_RATE_LIMIT).
     rate_limit = models.CharField(
         _("rate limit"),
         max_length=32,

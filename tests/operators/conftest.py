@@ -7,11 +7,10 @@ clients, their keys, reference registers and legal holds.
 
 import importlib
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.apps import apps as django_apps
+from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test import Client as DjangoClient
@@ -22,14 +21,20 @@ from history.services import NewEvent, history_record_many
 from registrations.models import Channel, Registration, Sector, Status
 from tests.factories import make_enterprise_number, make_niss, make_workplace_id
 
-# Migration 0006 creates the operators' groups; a live-server (transactional) test flushes them
-# with everything else when it ends, so a later test puts them back the same way.
-_operator_groups = importlib.import_module("registrations.migrations.0006_operator_groups")
+_GROUPS_MIGRATION = importlib.import_module("registrations.migrations.0006_operator_groups")
+
+
+def ensure_operator_groups() -> None:
+    """The groups as migration 0006 creates them, by its own code. A transactional test
+    (live_server) ends by flushing every table, and a flush does not rerun data migrations:
+    a later transactional test would find no groups."""
+    if Group.objects.filter(name__in=_GROUPS_MIGRATION.GROUPS).count() < len(_GROUPS_MIGRATION.GROUPS):
+        # The migration only reads `connection.alias` from its schema editor.
+        _GROUPS_MIGRATION.create_groups(apps, connection.schema_editor())
 
 
 def staff_in(group: str, username: str) -> User:
-    if not Group.objects.filter(name=group).exists():
-        _operator_groups.create_groups(django_apps, SimpleNamespace(connection=connection))
+    ensure_operator_groups()
     user = User.objects.create_user(username=username, password="pw", is_staff=True)
     user.groups.add(Group.objects.get(name=group))
     return user
