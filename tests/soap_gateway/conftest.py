@@ -15,7 +15,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import requests
 import xmlsec
 import zeep
 from cryptography import x509
@@ -315,9 +314,13 @@ class OfficialContractTransport(zeep.Transport):
     response body against the official XSD. With `django_client`, posts in-process."""
 
     def __init__(self, django_client=None) -> None:
-        super().__init__(session=requests.Session())
+        super().__init__()  # its own session, which zeep closes when the transport goes
         self.django_client = django_client
         self.responses: list[bytes] = []
+
+    def close(self) -> None:
+        """Closes the HTTP connections (zeep.Client's `with` block calls this)."""
+        self.session.close()
 
     def load(self, url):
         if url == XML_XSD_URL:
