@@ -6,10 +6,14 @@ clients, their keys, reference registers and legal holds.
 """
 
 from datetime import date, datetime, timedelta
+from importlib import import_module
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from django.test import Client as DjangoClient
 from django.utils import timezone
 
@@ -18,8 +22,14 @@ from history.services import NewEvent, history_record_many
 from registrations.models import Channel, Registration, Sector, Status
 from tests.factories import make_enterprise_number, make_niss, make_workplace_id
 
+OPERATOR_GROUPS = import_module("registrations.migrations.0006_operator_groups")
+
 
 def staff_in(group: str, username: str) -> User:
+    if not Group.objects.filter(name=group).exists():
+        # A live-server or transactional test empties every table when it ends, the groups of
+        # migration 0006 included: create them again as that migration does.
+        OPERATOR_GROUPS.create_groups(django_apps, SimpleNamespace(connection=connection))
     user = User.objects.create_user(username=username, password="pw", is_staff=True)
     user.groups.add(Group.objects.get(name=group))
     return user
