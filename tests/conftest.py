@@ -68,18 +68,18 @@ def skip_reasons(reports: list[pytest.TestReport]) -> Counter[str]:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
     """Every skip reason with its count, even with -q: a skipped test is an untested path."""
-    for reason, count in skip_reasons(terminalreporter.stats.get("skipped", [])).most_common():
+    skipped = terminalreporter.stats.get("skipped", [])
+    if REQUIRE_SERVICES and skipped:
+        terminalreporter.write_line(
+            f"REQUIRE_SERVICES=1 but {len(skipped)} test(s) were skipped: failing the run", red=True
+        )
+    for reason, count in skip_reasons(skipped).most_common():
         terminalreporter.write_line(f"skipped {count}: {reason}", yellow=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
-    if REQUIRE_SERVICES and skipped:
-        reporter.write_line(  # type: ignore[union-attr]
-            f"REQUIRE_SERVICES=1 but {skipped} test(s) were skipped (reasons below): failing the run",
-            red=True,
-        )
+    if REQUIRE_SERVICES and reporter and reporter.stats.get("skipped"):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
