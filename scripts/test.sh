@@ -13,7 +13,9 @@ echo "== pass 1: embedded default (SQLite, in-process tasks)"
 env -u DATABASE_URL -u CELERY_BROKER_URL TEST_REDIS_URL="$TEST_REDIS_URL" \
     "$BIN/pytest" -q "$@"
 
-pg_up() { "$BIN/python" -c "import psycopg,sys; psycopg.connect(sys.argv[1].replace('/presence','/postgres'), connect_timeout=3).close()" "$TEST_DATABASE_URL" 2>/dev/null; }
+# The server answers on its maintenance database (the tests create test_<name> themselves), whatever
+# the database name in the URL: "presence_mine" must not become "postgres_mine".
+pg_up() { "$BIN/python" -c "import psycopg,sys; from psycopg.conninfo import make_conninfo; psycopg.connect(make_conninfo(sys.argv[1], dbname='postgres', connect_timeout=3)).close()" "$TEST_DATABASE_URL" 2>/dev/null; }
 redis_up() { "$BIN/python" -c "import redis,sys; redis.Redis.from_url(sys.argv[1], socket_connect_timeout=3).ping()" "$TEST_REDIS_URL" 2>/dev/null; }
 
 if pg_up && redis_up; then

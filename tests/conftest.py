@@ -1,8 +1,10 @@
 """Shared fixtures and the service guard.
 
-Tests marked `postgres` or `redis` need those services. They are skipped where a service is
-missing (a newcomer's laptop), and the run says so. With REQUIRE_SERVICES=1 (CI) any skipped
-test fails the run instead: a green CI never hides an untested service path.
+Tests marked `postgres` or `redis` need those services, and the SOAP compatibility tests need
+the official contract files (tests/soap_gateway/conftest.py). They are skipped where these are
+missing (a newcomer's laptop, a fresh clone), and the run ends with each reason and how many
+tests it skipped. With REQUIRE_SERVICES=1 (CI) any skipped test fails the run instead: a green
+CI never hides an untested path.
 """
 
 import os
@@ -11,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -53,14 +56,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="needs a Redis server (redis-server on PATH)"))
 
 
+def skip_reasons(reports: list[pytest.TestReport]) -> Counter[str]:
+    """How many tests each skip reason accounts for."""
+    reasons: Counter[str] = Counter()
+    for report in reports:
+        # A skip's longrepr is (path, line, "Skipped: <reason>").
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    return reasons
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
+    """Every skip reason with its count, even with -q: a skipped test is an untested path."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if REQUIRE_SERVICES and skipped:
+        terminalreporter.write_line(
+            f"REQUIRE_SERVICES=1 but {len(skipped)} test(s) were skipped: failing the run", red=True
+        )
+    for reason, count in skip_reasons(skipped).most_common():
+        terminalreporter.write_line(f"skipped {count}: {reason}", yellow=True)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
-    if REQUIRE_SERVICES and skipped:
-        reporter.write_line(  # type: ignore[union-attr]
-            f"REQUIRE_SERVICES=1 but {skipped} service-backed test(s) were skipped: failing the run",
-            red=True,
-        )
+    if REQUIRE_SERVICES and reporter and reporter.stats.get("skipped"):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -112,13 +131,18 @@ class RedisServer:
         deadline = time.monotonic() + 10
         while not _reachable(self.url):
             if time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError("redis-server did not start")
             time.sleep(0.05)
 
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
-            self.process.wait(timeout=10)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
             self.process = None
 
 

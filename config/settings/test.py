@@ -1,5 +1,8 @@
 """Test settings: the same as production but for speed and determinism."""
 
+from pathlib import Path
+
+from config.env import env_str
 from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -10,3 +13,10 @@ for _database in DATABASES.values():  # noqa: F405
 # A `replica` alias that is the primary under another name (Django's TEST MIRROR), so the
 # read-replica router can be tested (tests/test_routers.py installs it; nothing else reads it).
 DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+
+# The official PresenceRegistration v1.11 WSDL and XSDs (not ours to redistribute, so not in the
+# repository). The compatibility tests read them from here and are skipped, with the reason,
+# where they are absent (README, "Tests against the official contract").
+OFFICIAL_CONTRACT_DIR = Path(
+    env_str("OFFICIAL_CONTRACT_DIR") or BASE_DIR.parent / "shared" / "contracts" / "soap-v1.11"  # noqa: F405
+)

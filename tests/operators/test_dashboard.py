@@ -126,9 +126,9 @@ def test_the_dashboard_renders_its_charts_in_a_real_browser(live_server, setting
     assert 'id="queue-depth">2<' in dom.stdout
     assert console_errors(dom.stderr) == []
 
-    image = Image.open(screenshot(live_server, profile, "vera", "/admin/dashboard/", "dashboard.png"))
-    assert image.size == (1280, 900)
-    colours = image.convert("RGB").getcolors(maxcolors=1 << 16)
+    with Image.open(screenshot(live_server, profile, "vera", "/admin/dashboard/", "dashboard.png")) as image:
+        assert image.size == (1280, 900)
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 16)
     assert colours is None or len(colours) > 20  # not a blank page
     changelist = "/admin/registrations/registration/?status__exact=failed"
     screenshot(live_server, tmp_path / "p2", "cor", changelist, "registrations.png")

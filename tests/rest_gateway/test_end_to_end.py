@@ -35,10 +35,15 @@ def _register_client(tmp_path, key, enterprise_number):
     return out.getvalue().strip().splitlines()[-1]
 
 
-def test_a_client_registers_reads_searches_cancels_and_reads_history_over_http(live_server, tmp_path, key):
+@pytest.fixture
+def http():
+    with requests.Session() as session:  # its connections closed even when the test fails
+        yield session
+
+
+def test_a_client_registers_reads_searches_cancels_and_reads_history_over_http(live_server, tmp_path, key, http):
     enterprise = make_enterprise_number()
     client_id = _register_client(tmp_path, key, enterprise)
-    http = requests.Session()
     token_url = live_server.url + TOKEN_PATH
     token = http.post(
         token_url,
@@ -91,4 +96,3 @@ def test_a_client_registers_reads_searches_cancels_and_reads_history_over_http(l
         "items"
     ]
     assert [day["open"] for day in reopened] == [True]  # the IN is open again, never closed for us
-    http.close()

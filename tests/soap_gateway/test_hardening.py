@@ -86,6 +86,7 @@ def listener():
     thread.start()
     yield server.getsockname()[1], connections, thread
     server.close()
+    thread.join()
     for connection, _ in connections:
         connection.close()
 

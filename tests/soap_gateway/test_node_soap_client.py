@@ -16,7 +16,7 @@ from django.utils import timezone
 from registrations.models import Registration
 from soap_gateway.schemas import LOCAL_XML_XSD
 from tests.factories import make_niss, make_workplace_id
-from tests.soap_gateway.conftest import ENDPOINT, OFFICIAL_WSDL, Credentials
+from tests.soap_gateway.conftest import ENDPOINT, Credentials, official_file
 
 NODE_CLIENT = Path(__file__).parent / "node_client"
 NODE = shutil.which("node")
@@ -35,7 +35,7 @@ pytestmark = [
 def node_soap(base_url: str, credentials: Credentials, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Run the calls in one node-soap client; each result is {result|fault, request}."""
     payload = {
-        "wsdl": str(OFFICIAL_WSDL),
+        "wsdl": str(official_file("wsdl")),
         "endpoint": base_url + ENDPOINT,
         "keyPem": credentials.key_path.read_text(),
         "certPem": credentials.cert_pem,
