@@ -145,10 +145,22 @@ def manage(environment: dict[str, str], *arguments: str) -> None:
 
 
 def gunicorn(environment: dict[str, str], port: int, workers: int = 2, app: str = "config.wsgi") -> Process:
-    """gunicorn with sync workers on 127.0.0.1:`port`; returns once it answers."""
+    """gunicorn with sync workers on 127.0.0.1:`port`; returns once it answers. Its logs go
+    through the same redacting configuration as `make serve` (config/gunicorn.py)."""
     process = Process(
         f"gunicorn-{port}",
-        [str(BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "60"],
+        [
+            str(BIN / "gunicorn"),
+            app,
+            "--config",
+            "python:config.gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--timeout",
+            "60",
+        ],
         environment,
     ).start()
     wait_for(lambda: port_open(port), f"gunicorn on {port}")
