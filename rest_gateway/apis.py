@@ -1,7 +1,7 @@
 """The REST operations of spec §6: one thin APIView each, over the core services/selectors.
 
-Reads are limited to cleaning registrations (sector 4): construction and meat live in the
-SOAP service. Another party's registration answers exactly like an unknown one (404).
+Reads are limited to cleaning events (sector 4, with their type and moment): construction and
+meat live in the SOAP service. Another party's registration answers exactly like an unknown one (404).
 Inspection's reads are recorded in the history of what it read.
 """
 
@@ -25,14 +25,14 @@ from registrations.addresses import DEFAULT_RADIUS_M, InvalidCoordinates, addres
 from registrations.authz import Caller
 from registrations.cleaning import CleaningInput, registration_submit_cleaning_batch
 from registrations.exceptions import InvalidSearchError, NotAuthorisedError
-from registrations.models import Channel, Registration, Sector, Status
+from registrations.models import Channel, Registration, Status
 from registrations.performances import PerformanceQuery, performances_for
 from registrations.selectors import (
     SearchCriteria,
     SortKey,
-    registration_get,
+    cleaning_event_get,
+    cleaning_events_visible_to,
     registration_search,
-    registrations_visible_to,
 )
 from registrations.services import CancelInput, registration_cancel_batch, registrations_consulted
 from rest_gateway import presenters
@@ -118,8 +118,8 @@ def _audit_unknown(caller: Caller, registration_ids: Iterable[int], operation: s
 def _visible_cleaning(caller: Caller, registration_id: int, operation: str) -> Registration:
     registration = None
     if 1 <= registration_id <= MAX_REGISTRATION_ID:
-        registration = registration_get(caller=caller, registration_id=registration_id)
-    if registration is None or registration.sector != Sector.CLEANING:
+        registration = cleaning_event_get(caller=caller, registration_id=registration_id)
+    if registration is None:
         _audit_unknown(caller, [registration_id], operation)
         raise NotFound
     return registration
@@ -207,7 +207,7 @@ class PresenceRegistrationListApi(GatewayApi, GenericAPIView[Registration]):
     def get_queryset(self) -> QuerySet[Registration]:
         if getattr(self, "swagger_fake_view", False):
             return Registration.objects.none()
-        return registrations_visible_to(self.caller).filter(sector=Sector.CLEANING)
+        return cleaning_events_visible_to(self.caller)
 
     @extend_schema(
         operation_id="listPresenceRegistrations",
@@ -272,7 +272,7 @@ class SearchApi(GatewayApi):
             workplace_id=criteria.get("contractualRelationshipReference"),
             statuses=[Status(status) for status in sorted(statuses or [])],
             remarks=[int(code.removeprefix("CAW_")) for code in criteria.get("remarks", [])],
-            sectors=[Sector.CLEANING],
+            cleaning_events_only=True,
         )
         try:
             found = registration_search(
