@@ -18,6 +18,8 @@ from tests.factories import caller_for, make_client, make_enterprise_number, mak
 pytestmark = pytest.mark.django_db
 
 E = ItemErrorCode
+# The IN/OUT state is per employer: the events of one test share theirs unless they say otherwise.
+EMPLOYER_NUMBER = make_enterprise_number()
 
 
 @pytest.fixture
@@ -31,7 +33,7 @@ def cleaning(*, minutes_ago: float = 0, kind: str = "IN", niss=None, workplace=N
         "event_at": timezone.now() - timedelta(minutes=minutes_ago),
         "niss": niss or make_niss(),
         "workplace_id": workplace or make_workplace_id(),
-        "enterprise_number": make_enterprise_number(),
+        "enterprise_number": EMPLOYER_NUMBER,
         "latitude": 50.8465,
         "longitude": 4.3517,
     }

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from history.models import HistoryEvent
 from registrations.models import Person, Registration
-from tests.factories import make_niss, make_workplace_id
+from tests.factories import make_enterprise_number, make_niss, make_workplace_id
 from tests.rest_gateway.conftest import event, minutes_ago
 
 pytestmark = pytest.mark.django_db
@@ -133,7 +133,7 @@ def test_a_resent_event_creates_no_second_row(api):  # bad input 22
 
 def test_check_out_without_check_in_then_two_check_ins_then_check_out_before_check_in(api):  # 27
     niss, place = make_niss(), make_workplace_id()
-    same = {"ssin": niss, "contractualRelationshipReference": place}
+    same = {"ssin": niss, "contractualRelationshipReference": place, "enterprise_number": make_enterprise_number()}
     assert error_codes(api.register(event(kind="out", **same))) == [14]
     api.register(event(kind="in", registrationDate=minutes_ago(5).isoformat(), **same))
     assert error_codes(api.register(event(kind="In", **same))) == [15]
