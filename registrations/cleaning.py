@@ -19,8 +19,10 @@ or by an operator.
 """
 
 import hashlib
+import logging
 import math
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -31,12 +33,23 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from config.logging import niss_token
 from registrations.activities import ACTIVITIES
 from registrations.addresses import normalise_addresses
 from registrations.authz import Caller
 from registrations.exceptions import ItemError, ItemErrorCode
 from registrations.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
-from registrations.models import Channel, CleaningEventType, Person, Registration, Sector, Status
+from registrations.models import (
+    Channel,
+    CleaningEventType,
+    DimonaPeriod,
+    LimosaDeclaration,
+    Person,
+    Registration,
+    Sector,
+    Status,
+)
+from registrations.rules.facts import Dimona, Period, covered
 from registrations.selectors import registrations_visible_to
 from registrations.services import (
     MAX_BATCH,
@@ -54,12 +67,14 @@ _FOREIGN_VAT = re.compile(r"(?!BE)[A-Z]{2}[A-Z0-9]{2,30}", re.ASCII)
 _BELGIUM_LATITUDE = (49.4, 51.6)
 _BELGIUM_LONGITUDE = (2.4, 6.5)
 _SIX_DECIMALS = Decimal("0.000001")
+names_log = logging.getLogger("registrations.worker_names")
 
 __all__ = [
     "MAX_BATCH",
     "CleaningInput",
     "cleaning_worker_names",
     "registration_submit_cleaning_batch",
+    "worker_names_shown",
 ]
 
 
@@ -383,3 +398,65 @@ def cleaning_worker_names(niss_numbers: Iterable[str]) -> dict[str, tuple[str, s
     """(given name, family name) from the National Register, for the numbers it knows."""
     rows = Person.objects.filter(niss__in=set(niss_numbers)).values_list("niss", "given_name", "family_name")
     return {niss: (given, family) for niss, given, family in rows}
+
+
+def worker_names_shown(*, caller: Caller, registrations: Sequence[Registration]) -> dict[int, tuple[str, str]]:
+    """The worker's (given name, family name) the caller may read, by registration id.
+
+    A registration shows its worker's name only when its employer has a relation with the
+    person on its date: a Dimona (as employer, or as user company of an interim), or, for a
+    foreign employer, a Limosa declaration. Anyone may register any NISS, so the name must
+    not turn a number into a person for a stranger (docs/adr/0011). Inspection and operators
+    read every name. Each look-up is logged, with the NISS as its keyed token only. Three
+    queries at most, whatever the number of registrations.
+    """
+    with_person = [registration for registration in registrations if registration.niss]
+    names = cleaning_worker_names(registration.niss for registration in with_person)
+    related = with_person if caller.sees_everything else _related_to_employer(with_person)
+    shown = {registration.pk: names[registration.niss] for registration in related if registration.niss in names}
+    if with_person:
+        _log_name_lookup(caller, with_person, shown)
+    return shown
+
+
+def _related_to_employer(registrations: Sequence[Registration]) -> list[Registration]:
+    """The registrations whose employer has a relation with the person on their date."""
+    nisses = {registration.niss for registration in registrations}
+    dimonas: dict[str, list[Dimona]] = defaultdict(list)
+    for niss, employer, start, end, worker_type, user_company in DimonaPeriod.objects.filter(
+        niss__in=nisses
+    ).values_list("niss", "employer", "start", "end", "worker_type", "user_company"):
+        dimonas[niss].append(Dimona(employer, Period(start, end), worker_type, user_company))
+    foreign = {registration.foreign_vat_number for registration in registrations if registration.foreign_vat_number}
+    postings: dict[tuple[str, str], list[Period]] = defaultdict(list)
+    if foreign:
+        for niss, vat, start, end in LimosaDeclaration.objects.filter(
+            niss__in=nisses, foreign_employer_vat__in=foreign
+        ).values_list("niss", "foreign_employer_vat", "start", "end"):
+            postings[(niss, vat)].append(Period(start, end))
+    return [
+        registration
+        for registration in registrations
+        if _has_relation(
+            registration, dimonas[registration.niss], postings[(registration.niss, registration.foreign_vat_number)]
+        )
+    ]
+
+
+def _has_relation(registration: Registration, dimonas: list[Dimona], postings: list[Period]) -> bool:
+    day = registration.registration_date
+    if registration.enterprise_number:
+        return covered((dimona.period for dimona in dimonas if dimona.is_with(registration.enterprise_number)), day)
+    return bool(registration.foreign_vat_number) and covered(postings, day)
+
+
+def _log_name_lookup(caller: Caller, registrations: Sequence[Registration], shown: Mapping[int, object]) -> None:
+    """One line per answer: who looked up which workers' names, and which were withheld."""
+    outcome: dict[str, list[str]] = {"shown": [], "withheld": []}
+    for registration in registrations:
+        outcome["shown" if registration.pk in shown else "withheld"].append(
+            f"{registration.pk}:{niss_token(registration.niss)}"
+        )
+    names_log.info(
+        "worker names looked up by %s: shown %s, withheld %s", caller.actor, outcome["shown"], outcome["withheld"]
+    )

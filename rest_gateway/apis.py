@@ -162,7 +162,7 @@ class RegisterInBulkApi(GatewayApi):
         except NotAuthorisedError as exc:
             raise PermissionDenied(exc.message) from exc
         stored = [result.registration for result in results if result.registration is not None]
-        shown = dict(zip((r.pk for r in stored), presenters.registrations_out(stored), strict=True))
+        shown = dict(zip((r.pk for r in stored), presenters.registrations_out(stored, self.caller), strict=True))
         answer = [
             {"createdPresenceRegistration": shown[result.registration.pk]}
             if result.registration is not None
@@ -179,7 +179,7 @@ class PresenceRegistrationApi(GatewayApi):
     def get(self, request: Request, id: int) -> Response:
         registration = _visible_cleaning(self.caller, id, "getPresenceRegistration")
         self.consulted([registration])
-        return Response(presenters.registrations_out([registration])[0])
+        return Response(presenters.registrations_out([registration], self.caller)[0])
 
 
 class PresenceRegistrationHistoryApi(GatewayApi):
@@ -221,7 +221,7 @@ class PresenceRegistrationListApi(GatewayApi, GenericAPIView[Registration]):
         total = queryset.count()
         page = list(queryset.order_by("id")[paging.first_row : paging.first_row + paging.page_size])
         self.consulted(page)
-        return Response(page_out(request, presenters.registrations_out(page), paging, total))
+        return Response(page_out(request, presenters.registrations_out(page, self.caller), paging, total))
 
 
 _SORT_KEYS = {
@@ -286,7 +286,7 @@ class SearchApi(GatewayApi):
         except InvalidSearchError as exc:
             raise _search_error(exc) from exc
         self.consulted(found.registrations)
-        items = presenters.registrations_out(found.registrations)
+        items = presenters.registrations_out(found.registrations, self.caller)
         return Response(page_out(request, items, paging, found.total))
 
 
@@ -312,7 +312,7 @@ class CancelInBulkApi(GatewayApi):
         unknown = [i.registration_id for i, r in zip(inputs, results, strict=True) if r.registration is None]
         _audit_unknown(self.caller, unknown, "cancelInBulk")
         cancelled = [r.registration for r in results if not r.errors and r.registration is not None]
-        shown = dict(zip((r.pk for r in cancelled), presenters.registrations_out(cancelled), strict=True))
+        shown = dict(zip((r.pk for r in cancelled), presenters.registrations_out(cancelled, self.caller), strict=True))
         answer = [
             {"cancelledPresenceRegistration": shown[result.registration.pk]}
             if not result.errors and result.registration is not None
