@@ -9,7 +9,7 @@ import pytest
 from django.test import Client as DjangoClient
 from django.utils import timezone
 
-from registrations.models import DimonaPeriod, LimosaDeclaration, Person
+from registrations.models import ClientRole, DimonaPeriod, LimosaDeclaration, Person
 from tests.factories import make_enterprise_number, make_niss, make_workplace_id
 from tests.rest_gateway.conftest import api_for, event, minutes_ago, rest_client
 
@@ -136,3 +136,12 @@ def test_each_name_look_up_is_logged_without_the_niss(api, employer, ann, caplog
     assert f"client:{employer.pk}" in line
     assert f"withheld ['{registration_id}:niss#" in line
     assert ann not in line
+
+
+def test_inspection_reads_every_workers_name(api, employer, ann, key):
+    response = api.register(event(ssin=ann, enterprise_number=employer.enterprise_number))
+    created = answer(response)["createdPresenceRegistration"]
+    assert created["worker"] is None  # the employer has no Dimona with her
+    inspection = api_for(DjangoClient(), rest_client(key, ClientRole.INSPECTION), key)
+    shown = inspection.get(f"/presenceRegistrations/{created['id']}").json()
+    assert shown["worker"] == {"givenName": "Ann", "familyName": "Peeters"}
