@@ -242,7 +242,8 @@ def test_a_200_item_batch_takes_a_fixed_number_of_queries(employer, django_asser
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_check_ins_of_one_person_and_place_store_exactly_one():
     niss, workplace = make_niss(), make_workplace_id()
-    senders = [caller_for(make_client(ClientRole.ENTERPRISE)) for _ in range(6)]
+    # Six clients of the employer: each sees the employer's whole state (docs/adr/0011).
+    senders = [caller_for(make_client(ClientRole.ENTERPRISE, enterprise_number=EMPLOYER_NUMBER)) for _ in range(6)]
     barrier = threading.Barrier(len(senders))
     moment = timezone.now() - timedelta(minutes=1)  # the same IN, sent by six senders at once
     outcomes: list[list[int]] = []

@@ -5,9 +5,11 @@ place of work: each one's sequence is independent, and each one's answers are ex
 it would get if the other's events did not exist.
 """
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from registrations.cleaning import CleaningInput, registration_submit_cleaning_batch
@@ -166,3 +168,39 @@ def test_cancelling_its_in_never_touches_another_employers_state(first, second, 
     assert Registration.objects.get(pk=mine.registration.pk).status == Status.CANCELLED
     assert codes(second, event(second, place, "IN", 3)) == [[E.CHECK_IN_ALREADY_OPEN]]
     assert codes(first, event(first, place, "IN", 2)) == [[]]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_check_ins_for_two_employers_are_both_stored():
+    place = {"niss": make_niss(), "workplace_id": make_workplace_id()}
+    # Three clients of each of two employers send the same IN at once.
+    employers = [make_client().enterprise_number for _ in range(2)]
+    callers = [
+        caller_for(make_client(ClientRole.ENTERPRISE, enterprise_number=number))
+        for number in employers
+        for _ in range(3)
+    ]
+    barrier = threading.Barrier(len(callers))
+    same_in = {number: event(callers[0], place, "IN", 1, employer=number) for number in employers}
+    outcomes: list[tuple[str, list[list[int]]]] = []
+
+    def check_in(caller):
+        try:
+            barrier.wait()
+            outcomes.append((caller.enterprise_number, codes(caller, same_in[caller.enterprise_number])))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=check_in, args=(caller,)) for caller in callers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for number in employers:
+        assert sorted(result for employer, result in outcomes if employer == number) == [
+            [[]],
+            [[E.CHECK_IN_ALREADY_OPEN]],
+            [[E.CHECK_IN_ALREADY_OPEN]],
+        ]
+    assert Registration.objects.filter(niss=place["niss"]).count() == 2
