@@ -197,14 +197,17 @@ def _admit(index: int, item: CleaningInput, now: datetime) -> _Admitted | list[I
     errors = [value for value in (niss, workplace, employer, coordinates, event) if isinstance(value, ItemError)]
     if item.activity and item.activity not in ACTIVITIES:
         errors.append(ItemError(ItemErrorCode.ACTIVITY_UNKNOWN))
-    if errors:
+    # Each isinstance is redundant with `errors` but narrows the types (an assert would vanish
+    # under python -O).
+    if (
+        errors
+        or isinstance(niss, ItemError)
+        or isinstance(workplace, ItemError)
+        or isinstance(employer, ItemError)
+        or isinstance(coordinates, ItemError)
+        or isinstance(event, ItemError)
+    ):
         return sorted(errors, key=lambda error: error.code)
-    # No error left: every check returned its value (the asserts narrow the types for mypy).
-    assert isinstance(niss, str)
-    assert isinstance(workplace, str)
-    assert isinstance(employer, tuple)
-    assert isinstance(coordinates, tuple)
-    assert isinstance(event, tuple)
     return _Admitted(index, event[0], event[1], niss, workplace, *employer, *coordinates)
 
 
