@@ -5,36 +5,52 @@ OUT then IN). The person registers in real time, on site, so admission refuses:
 
 * an event more than 10 minutes old (12) or more than 2 minutes ahead (13): no late
   registration, no pre-registration;
-* an OUT with no open IN for the same person and place of work (14), an IN while one is open
-  (15), and an event earlier than the last one of that person and place of work (16);
+* an OUT with no open IN for the same person, place of work and employer (14), an IN while
+  one is open (15), and an event earlier than the last one of that state (16);
 * the identifier errors of §4.1 (NISS 5, enterprise number 2/3, Declaration of Works 4),
   a bad foreign VAT number or not exactly one employer (17), coordinates that are not a
   place in Belgium (18), an activity outside the catalogue (19), a bad event (20).
 
-The state of a person on a place of work is the last non-cancelled event there: IN = open.
-An open IN is never closed automatically; a forgotten one is corrected by cancelling it
-(the employer, within 30 days) or by an operator.
+The state of a person on a place of work for one employer is the last non-cancelled event
+of that employer there that the caller may see: IN = open. Another employer's events never
+block, close or reveal anything (spec §8, docs/adr/0011). An open IN is never closed
+automatically; a forgotten one is corrected by cancelling it (the employer, within 30 days)
+or by an operator.
 """
 
 import hashlib
+import logging
 import math
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from config.logging import niss_token
 from registrations.activities import ACTIVITIES
 from registrations.addresses import normalise_addresses
 from registrations.authz import Caller
 from registrations.exceptions import ItemError, ItemErrorCode
 from registrations.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
-from registrations.models import Channel, CleaningEventType, Person, Registration, Sector, Status
+from registrations.models import (
+    Channel,
+    CleaningEventType,
+    DimonaPeriod,
+    LimosaDeclaration,
+    Person,
+    Registration,
+    Sector,
+    Status,
+)
+from registrations.rules.facts import Dimona, Period, covered
+from registrations.selectors import registrations_visible_to
 from registrations.services import (
     MAX_BATCH,
     ItemResult,
@@ -51,12 +67,14 @@ _FOREIGN_VAT = re.compile(r"(?!BE)[A-Z]{2}[A-Z0-9]{2,30}", re.ASCII)
 _BELGIUM_LATITUDE = (49.4, 51.6)
 _BELGIUM_LONGITUDE = (2.4, 6.5)
 _SIX_DECIMALS = Decimal("0.000001")
+names_log = logging.getLogger("registrations.worker_names")
 
 __all__ = [
     "MAX_BATCH",
     "CleaningInput",
     "cleaning_worker_names",
     "registration_submit_cleaning_batch",
+    "worker_names_shown",
 ]
 
 
@@ -84,6 +102,15 @@ class CleaningInput:
     submitted: dict[str, Any] = field(default_factory=dict)
 
 
+class StateKey(NamedTuple):
+    """Whose IN/OUT state: one person, on one place of work, for one employer."""
+
+    niss: str
+    workplace_id: str
+    enterprise_number: str
+    foreign_vat_number: str
+
+
 @dataclass
 class _Admitted:
     index: int
@@ -98,14 +125,18 @@ class _Admitted:
     place_address: dict[str, object] | None = None
 
     @property
-    def state_key(self) -> tuple[str, str]:
-        return (self.niss, self.workplace_id)
+    def employer(self) -> str:
+        return self.enterprise_number or self.foreign_vat_number
+
+    @property
+    def state_key(self) -> StateKey:
+        return StateKey(self.niss, self.workplace_id, self.enterprise_number, self.foreign_vat_number)
 
     @property
     def dedup_key(self) -> str:
-        """The same person, place of work, type and minute: a resend, not a new event."""
+        """The same person, place of work, employer, type and minute: a resend, not a new event."""
         minute = self.event_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
-        return f"C|{self.niss}|{self.workplace_id}|{self.event_type}|{minute}"
+        return f"C|{self.niss}|{self.workplace_id}|{self.employer}|{self.event_type}|{minute}"
 
 
 @dataclass(frozen=True)
@@ -166,14 +197,17 @@ def _admit(index: int, item: CleaningInput, now: datetime) -> _Admitted | list[I
     errors = [value for value in (niss, workplace, employer, coordinates, event) if isinstance(value, ItemError)]
     if item.activity and item.activity not in ACTIVITIES:
         errors.append(ItemError(ItemErrorCode.ACTIVITY_UNKNOWN))
-    if errors:
+    # Each isinstance is redundant with `errors` but narrows the types (an assert would vanish
+    # under python -O).
+    if (
+        errors
+        or isinstance(niss, ItemError)
+        or isinstance(workplace, ItemError)
+        or isinstance(employer, ItemError)
+        or isinstance(coordinates, ItemError)
+        or isinstance(event, ItemError)
+    ):
         return sorted(errors, key=lambda error: error.code)
-    # No error left: every check returned its value (the asserts narrow the types for mypy).
-    assert isinstance(niss, str)
-    assert isinstance(workplace, str)
-    assert isinstance(employer, tuple)
-    assert isinstance(coordinates, tuple)
-    assert isinstance(event, tuple)
     return _Admitted(index, event[0], event[1], niss, workplace, *employer, *coordinates)
 
 
@@ -221,51 +255,63 @@ def _normalise_places(
     return [entry for entry in admitted if entry.index not in refused]
 
 
-def _lock_states(keys: Iterable[tuple[str, str]]) -> None:
-    """Serialise concurrent writers of the same person and place of work.
+def _lock_states(keys: Iterable[StateKey]) -> None:
+    """Serialise concurrent writers of the same state (person, place of work, employer).
 
     PostgreSQL: a transaction-scoped advisory lock per key, all in one statement and in
-    sorted order (no deadlock). SQLite runs write transactions one at a time (IMMEDIATE), nothing to do.
+    sorted order (no deadlock). Writers for another employer never wait on these locks, so
+    not even the timing tells them about this employer's events. SQLite runs write
+    transactions one at a time (IMMEDIATE), nothing to do.
     """
     if connection.vendor != "postgresql":
         return
-    locks = sorted({_lock_id(niss, workplace) for niss, workplace in keys})
+    locks = sorted({_lock_id(key) for key in keys})
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(pg_advisory_xact_lock(h)) FROM unnest(%s::bigint[]) AS h", [locks])
 
 
-def _lock_id(niss: str, workplace: str) -> int:
+def _lock_id(key: StateKey) -> int:
     """A signed 64-bit lock id: a hash, so no NISS reaches the database's statement log."""
-    digest = hashlib.sha256(f"cleaning|{niss}|{workplace}".encode()).digest()
+    digest = hashlib.sha256("|".join(("cleaning", *key)).encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _last_events(keys: set[tuple[str, str]]) -> dict[tuple[str, str], _LastEvent]:
-    """The last non-cancelled event of each (person, place of work), in two queries.
+def _last_events(keys: set[StateKey], caller: Caller) -> dict[StateKey, _LastEvent]:
+    """The last non-cancelled event of each state, in two queries.
 
-    Filtered by the batch's persons and places (IN lists, indexed by person); pairs that
-    are not in the batch are dropped here rather than by a 200-term OR in SQL.
+    Only the events of the key's own employer that the caller may see count (spec §8): for
+    the employer's own client that is the employer's whole state; a client registering for
+    another employer (docs/adr/0008) sees only what it sent there itself, so it can neither
+    probe nor close that employer's events. Filtered by the batch's persons and places (IN
+    lists, indexed by person); keys that are not in the batch are dropped here rather than
+    by a 200-term OR in SQL.
     """
     if not keys:
         return {}
-    events = Registration.objects.filter(
-        sector=Sector.CLEANING,
-        niss__in={niss for niss, _ in keys},
-        workplace_id__in={workplace for _, workplace in keys},
-    ).exclude(status=Status.CANCELLED)
+    events = (
+        registrations_visible_to(caller)
+        .filter(
+            sector=Sector.CLEANING,
+            niss__in={key.niss for key in keys},
+            workplace_id__in={key.workplace_id for key in keys},
+        )
+        .exclude(status=Status.CANCELLED)
+    )
+    key_fields = ("niss", "workplace_id", "enterprise_number", "foreign_vat_number")
     latest = {
-        (row["niss"], row["workplace_id"]): row["last"]
-        for row in events.values("niss", "workplace_id").annotate(last=Max("event_at"))
-        if (row["niss"], row["workplace_id"]) in keys
+        key: row["last"]
+        for row in events.values(*key_fields).annotate(last=Max("event_at"))
+        if (key := StateKey(*(row[name] for name in key_fields))) in keys
     }
-    found: dict[tuple[str, str], _LastEvent] = {}
+    found: dict[StateKey, _LastEvent] = {}
     if not latest:
         return found
     rows = events.filter(event_at__in=set(latest.values())).order_by("id")
     # Two events at the same instant: the later id is the last.
-    for niss, workplace, kind, at in rows.values_list("niss", "workplace_id", "event_type", "event_at"):
-        if at is not None and latest.get((niss, workplace)) == at:
-            found[(niss, workplace)] = _LastEvent(kind, at)
+    for *fields, kind, at in rows.values_list(*key_fields, "event_type", "event_at"):
+        key = StateKey(*fields)
+        if at is not None and latest.get(key) == at:
+            found[key] = _LastEvent(kind, at)
     return found
 
 
@@ -299,7 +345,7 @@ def _store(
                 sender_id=caller.client_id, dedup_key__in={entry.dedup_key for entry in admitted}
             ).exclude(status=Status.CANCELLED)
         }
-    last = _last_events(keys)
+    last = _last_events(keys, caller)
     new_rows: list[tuple[int, Registration]] = []
     for entry in sorted(admitted, key=lambda entry: (entry.event_at, entry.index)):
         if entry.dedup_key in existing:
@@ -355,3 +401,65 @@ def cleaning_worker_names(niss_numbers: Iterable[str]) -> dict[str, tuple[str, s
     """(given name, family name) from the National Register, for the numbers it knows."""
     rows = Person.objects.filter(niss__in=set(niss_numbers)).values_list("niss", "given_name", "family_name")
     return {niss: (given, family) for niss, given, family in rows}
+
+
+def worker_names_shown(*, caller: Caller, registrations: Sequence[Registration]) -> dict[int, tuple[str, str]]:
+    """The worker's (given name, family name) the caller may read, by registration id.
+
+    A registration shows its worker's name only when its employer has a relation with the
+    person on its date: a Dimona (as employer, or as user company of an interim), or, for a
+    foreign employer, a Limosa declaration. Anyone may register any NISS, so the name must
+    not turn a number into a person for a stranger (docs/adr/0011). Inspection and operators
+    read every name. Each look-up is logged, with the NISS as its keyed token only. Three
+    queries at most, whatever the number of registrations.
+    """
+    with_person = [registration for registration in registrations if registration.niss]
+    names = cleaning_worker_names(registration.niss for registration in with_person)
+    related = with_person if caller.sees_everything else _related_to_employer(with_person)
+    shown = {registration.pk: names[registration.niss] for registration in related if registration.niss in names}
+    if with_person:
+        _log_name_lookup(caller, with_person, shown)
+    return shown
+
+
+def _related_to_employer(registrations: Sequence[Registration]) -> list[Registration]:
+    """The registrations whose employer has a relation with the person on their date."""
+    nisses = {registration.niss for registration in registrations}
+    dimonas: dict[str, list[Dimona]] = defaultdict(list)
+    for niss, employer, start, end, worker_type, user_company in DimonaPeriod.objects.filter(
+        niss__in=nisses
+    ).values_list("niss", "employer", "start", "end", "worker_type", "user_company"):
+        dimonas[niss].append(Dimona(employer, Period(start, end), worker_type, user_company))
+    foreign = {registration.foreign_vat_number for registration in registrations if registration.foreign_vat_number}
+    postings: dict[tuple[str, str], list[Period]] = defaultdict(list)
+    if foreign:
+        for niss, vat, start, end in LimosaDeclaration.objects.filter(
+            niss__in=nisses, foreign_employer_vat__in=foreign
+        ).values_list("niss", "foreign_employer_vat", "start", "end"):
+            postings[(niss, vat)].append(Period(start, end))
+    return [
+        registration
+        for registration in registrations
+        if _has_relation(
+            registration, dimonas[registration.niss], postings[(registration.niss, registration.foreign_vat_number)]
+        )
+    ]
+
+
+def _has_relation(registration: Registration, dimonas: list[Dimona], postings: list[Period]) -> bool:
+    day = registration.registration_date
+    if registration.enterprise_number:
+        return covered((dimona.period for dimona in dimonas if dimona.is_with(registration.enterprise_number)), day)
+    return bool(registration.foreign_vat_number) and covered(postings, day)
+
+
+def _log_name_lookup(caller: Caller, registrations: Sequence[Registration], shown: Mapping[int, object]) -> None:
+    """One line per answer: who looked up which workers' names, and which were withheld."""
+    outcome: dict[str, list[str]] = {"shown": [], "withheld": []}
+    for registration in registrations:
+        outcome["shown" if registration.pk in shown else "withheld"].append(
+            f"{registration.pk}:{niss_token(registration.niss)}"
+        )
+    names_log.info(
+        "worker names looked up by %s: shown %s, withheld %s", caller.actor, outcome["shown"], outcome["withheld"]
+    )

@@ -43,7 +43,7 @@ class Period:
 
 @dataclass
 class Performance:
-    """One person's work on one place of work on one day."""
+    """One person's work on one place of work on one day, for one employer."""
 
     niss: str
     workplace_id: str
@@ -73,21 +73,25 @@ class Performance:
 def pair_events(events: Iterable[Registration]) -> list[Performance]:
     """Pair non-cancelled cleaning events into performances, ordered by day, person, place.
 
-    Pure: reads only the given registrations (their niss, workplace_id, event_type, event_at).
+    Each employer's events are paired on their own (spec §8): an OUT never ends another
+    employer's IN. Pure: reads only the given registrations (their person, place of work,
+    employer, event_type, event_at).
     """
-    by_key: dict[tuple[str, str], list[Registration]] = defaultdict(list)
+    by_key: dict[tuple[str, str, str, str], list[Registration]] = defaultdict(list)
     for event in events:
         if event.status != Status.CANCELLED and event.event_at is not None:
-            by_key[(event.niss, event.workplace_id)].append(event)
-    performances: dict[tuple[str, str, date], Performance] = {}
+            key = (event.niss, event.workplace_id, event.enterprise_number, event.foreign_vat_number)
+            by_key[key].append(event)
+    performances: dict[tuple[str, str, str, str, date], Performance] = {}
     for key, key_events in by_key.items():
-        for event, period in _periods(
+        for _, period in _periods(
             sorted(key_events, key=lambda e: (e.event_at or datetime.min.replace(tzinfo=UTC), e.pk))
         ):
             day = timezone.localtime(period.start).date()
             performance = performances.get((*key, day))
             if performance is None:
-                performance = Performance(key[0], key[1], day, event.enterprise_number, event.foreign_vat_number)
+                niss, workplace, enterprise, foreign_vat = key
+                performance = Performance(niss, workplace, day, enterprise, foreign_vat)
                 performances[(*key, day)] = performance
             performance.periods.append(period)
     return sorted(performances.values(), key=lambda p: (p.day, p.start, p.niss, p.workplace_id))

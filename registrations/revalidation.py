@@ -92,11 +92,15 @@ def recent_failures() -> Iterable[list[int]]:
 
 def duplicates_changed(cancelled: Iterable[Registration]) -> None:
     """A cancelled registration no longer makes later ones duplicates (remark 14): queue the
-    revalidation of the FAILED registrations of the same persons on the same days."""
+    revalidation of the FAILED registrations of the same persons, employers and days (a
+    duplicate is always of the same employer, so no other employer's work is queued)."""
     people = Q()
     for registration in cancelled:
         person = Q(niss=registration.niss) if registration.niss else Q(limosa_id=registration.limosa_id)
-        people |= person & Q(registration_date=registration.registration_date)
+        employer = Q(
+            enterprise_number=registration.enterprise_number, foreign_vat_number=registration.foreign_vat_number
+        )
+        people |= person & employer & Q(registration_date=registration.registration_date)
     if not people:
         return
     candidates = Registration.objects.filter(people, status=Status.FAILED).exclude(remark_mask=0)

@@ -38,6 +38,29 @@ def registrations_visible_to(caller: Caller) -> QuerySet[Registration]:
     )
 
 
+# A cleaning event has its type and moment. A sector-4 row without them is no event (a SOAP
+# presence stored there before presences on cleaning workplaces kept their own sector) and
+# is never shown as one.
+CLEANING_EVENT = Q(sector=Sector.CLEANING, event_at__isnull=False) & ~Q(event_type="")
+
+
+def is_cleaning_event(registration: Registration) -> bool:
+    has_event = bool(registration.event_type) and registration.event_at is not None
+    return registration.sector == Sector.CLEANING and has_event
+
+
+def cleaning_events_visible_to(caller: Caller) -> QuerySet[Registration]:
+    """The cleaning events a caller may see (what the REST service reads, spec §6)."""
+    return registrations_visible_to(caller).filter(CLEANING_EVENT)
+
+
+@replica_reads
+def cleaning_event_get(*, caller: Caller, registration_id: int) -> Registration | None:
+    """One cleaning event, or None when it does not exist, is no cleaning event, or the
+    caller may not see it."""
+    return cleaning_events_visible_to(caller).select_related("sender").filter(id=registration_id).first()
+
+
 @replica_reads  # may read a replica (config/routers.py); never used to decide a write
 def registration_get(*, caller: Caller, registration_id: int) -> Registration | None:
     """One registration, or None when it does not exist or the caller may not see it."""
@@ -71,7 +94,10 @@ _SORT_FIELDS = {
 
 @dataclass(frozen=True)
 class SearchCriteria:
-    """The criteria of `searchPresences` (spec §5). `periods` is mandatory (1..31)."""
+    """The criteria of `searchPresences` (spec §5). `periods` is mandatory (1..31).
+
+    `cleaning_events_only`: the REST service's view, cleaning events with type and moment.
+    """
 
     periods: list[tuple[date, date]]
     niss: str | None = None
@@ -82,6 +108,7 @@ class SearchCriteria:
     created_from: datetime | None = None
     created_to: datetime | None = None
     sectors: list[Sector] = field(default_factory=list)
+    cleaning_events_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,6 +182,8 @@ def _filtered(caller: Caller, criteria: SearchCriteria) -> QuerySet[Registration
         registrations = registrations.filter(created_at__lte=_in_utc(criteria.created_to))
     if criteria.sectors:
         registrations = registrations.filter(sector__in=criteria.sectors)
+    if criteria.cleaning_events_only:
+        registrations = registrations.filter(CLEANING_EVENT)
     return registrations
 
 

@@ -27,6 +27,7 @@ from registrations.identifiers import (
 from registrations.models import CancellationReason, Channel, Registration, Sector, Status
 from registrations.reference import workplace_sectors
 from registrations.revalidation import duplicates_changed
+from registrations.selectors import is_cleaning_event, registrations_visible_to
 
 logger = logging.getLogger(__name__)
 
@@ -229,7 +230,7 @@ def _store_admitted(
             continue
         item = items[entry.index]
         registration = Registration(
-            sector=sectors.get(entry.workplace_id, Sector.CONSTRUCTION),
+            sector=_presence_sector(sectors.get(entry.workplace_id)),
             channel=channel,
             sender_id=caller.client_id,
             sender_enterprise_number=caller.enterprise_number,
@@ -252,6 +253,18 @@ def _store_admitted(
     for (index, _), registration in zip(new_rows, created, strict=True):
         results[index] = ItemResult(registration=registration)
     record_created(created, caller, channel, now)
+
+
+def _presence_sector(declared: Sector | None) -> Sector:
+    """The sector a presence is stored in: its workplace's, when that is a presence sector.
+
+    A presence is never a cleaning event, even on a cleaning workplace: cleaning is real-time
+    IN/OUT over REST only (spec §6), and a presence has neither. It stays the presence it is,
+    in the default sector, and validation says the site is not subject to it (remark 13).
+    """
+    if declared is None or declared == Sector.CLEANING:
+        return Sector.CONSTRUCTION
+    return declared
 
 
 def record_created(created: list[Registration], caller: Caller, channel: Channel, now: datetime) -> None:
@@ -299,8 +312,6 @@ def registration_cancel_batch(*, items: Sequence[CancelInput], caller: Caller, c
 
 
 def _cancel_locked(items: Sequence[CancelInput], caller: Caller, channel: Channel) -> list[ItemResult]:
-    from registrations.selectors import registrations_visible_to
-
     ids = {item.registration_id for item in items}
     found = {
         registration.pk: registration
@@ -350,7 +361,7 @@ def _cancel_error(
         return ItemError(ItemErrorCode.INVALID_CANCELLATION_REASON)
     if registration is None:
         return ItemError(ItemErrorCode.UNKNOWN_REGISTRATION)
-    if registration.sector not in _CANCELLABLE_SECTORS[channel]:
+    if not _in_service(registration, channel):
         return ItemError(ItemErrorCode.NOT_IN_THIS_SERVICE)
     if not _may_cancel(caller, registration):
         return ItemError(ItemErrorCode.CANCEL_NOT_ALLOWED)
@@ -359,6 +370,14 @@ def _cancel_error(
     if _too_late_to_cancel(registration, channel, today):
         return ItemError(ItemErrorCode.TOO_LATE_TO_CANCEL)
     return None
+
+
+def _in_service(registration: Registration, channel: Channel) -> bool:
+    """Whether this channel's service holds the registration (code 10): REST holds only
+    cleaning events, never a sector-4 row without its type and moment."""
+    if registration.sector not in _CANCELLABLE_SECTORS[channel]:
+        return False
+    return channel != Channel.REST or is_cleaning_event(registration)
 
 
 def _may_cancel(caller: Caller, registration: Registration) -> bool:

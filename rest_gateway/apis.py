@@ -1,7 +1,7 @@
 """The REST operations of spec §6: one thin APIView each, over the core services/selectors.
 
-Reads are limited to cleaning registrations (sector 4): construction and meat live in the
-SOAP service. Another party's registration answers exactly like an unknown one (404).
+Reads are limited to cleaning events (sector 4, with their type and moment): construction and
+meat live in the SOAP service. Another party's registration answers exactly like an unknown one (404).
 Inspection's reads are recorded in the history of what it read.
 """
 
@@ -25,14 +25,14 @@ from registrations.addresses import DEFAULT_RADIUS_M, InvalidCoordinates, addres
 from registrations.authz import Caller
 from registrations.cleaning import CleaningInput, registration_submit_cleaning_batch
 from registrations.exceptions import InvalidSearchError, NotAuthorisedError
-from registrations.models import Channel, Registration, Sector, Status
+from registrations.models import Channel, Registration, Status
 from registrations.performances import PerformanceQuery, performances_for
 from registrations.selectors import (
     SearchCriteria,
     SortKey,
-    registration_get,
+    cleaning_event_get,
+    cleaning_events_visible_to,
     registration_search,
-    registrations_visible_to,
 )
 from registrations.services import CancelInput, registration_cancel_batch, registrations_consulted
 from rest_gateway import presenters
@@ -118,8 +118,8 @@ def _audit_unknown(caller: Caller, registration_ids: Iterable[int], operation: s
 def _visible_cleaning(caller: Caller, registration_id: int, operation: str) -> Registration:
     registration = None
     if 1 <= registration_id <= MAX_REGISTRATION_ID:
-        registration = registration_get(caller=caller, registration_id=registration_id)
-    if registration is None or registration.sector != Sector.CLEANING:
+        registration = cleaning_event_get(caller=caller, registration_id=registration_id)
+    if registration is None:
         _audit_unknown(caller, [registration_id], operation)
         raise NotFound
     return registration
@@ -162,7 +162,7 @@ class RegisterInBulkApi(GatewayApi):
         except NotAuthorisedError as exc:
             raise PermissionDenied(exc.message) from exc
         stored = [result.registration for result in results if result.registration is not None]
-        shown = dict(zip((r.pk for r in stored), presenters.registrations_out(stored), strict=True))
+        shown = dict(zip((r.pk for r in stored), presenters.registrations_out(stored, self.caller), strict=True))
         answer = [
             {"createdPresenceRegistration": shown[result.registration.pk]}
             if result.registration is not None
@@ -179,7 +179,7 @@ class PresenceRegistrationApi(GatewayApi):
     def get(self, request: Request, id: int) -> Response:
         registration = _visible_cleaning(self.caller, id, "getPresenceRegistration")
         self.consulted([registration])
-        return Response(presenters.registrations_out([registration])[0])
+        return Response(presenters.registrations_out([registration], self.caller)[0])
 
 
 class PresenceRegistrationHistoryApi(GatewayApi):
@@ -207,7 +207,7 @@ class PresenceRegistrationListApi(GatewayApi, GenericAPIView[Registration]):
     def get_queryset(self) -> QuerySet[Registration]:
         if getattr(self, "swagger_fake_view", False):
             return Registration.objects.none()
-        return registrations_visible_to(self.caller).filter(sector=Sector.CLEANING)
+        return cleaning_events_visible_to(self.caller)
 
     @extend_schema(
         operation_id="listPresenceRegistrations",
@@ -221,7 +221,7 @@ class PresenceRegistrationListApi(GatewayApi, GenericAPIView[Registration]):
         total = queryset.count()
         page = list(queryset.order_by("id")[paging.first_row : paging.first_row + paging.page_size])
         self.consulted(page)
-        return Response(page_out(request, presenters.registrations_out(page), paging, total))
+        return Response(page_out(request, presenters.registrations_out(page, self.caller), paging, total))
 
 
 _SORT_KEYS = {
@@ -272,7 +272,7 @@ class SearchApi(GatewayApi):
             workplace_id=criteria.get("contractualRelationshipReference"),
             statuses=[Status(status) for status in sorted(statuses or [])],
             remarks=[int(code.removeprefix("CAW_")) for code in criteria.get("remarks", [])],
-            sectors=[Sector.CLEANING],
+            cleaning_events_only=True,
         )
         try:
             found = registration_search(
@@ -286,7 +286,7 @@ class SearchApi(GatewayApi):
         except InvalidSearchError as exc:
             raise _search_error(exc) from exc
         self.consulted(found.registrations)
-        items = presenters.registrations_out(found.registrations)
+        items = presenters.registrations_out(found.registrations, self.caller)
         return Response(page_out(request, items, paging, found.total))
 
 
@@ -312,7 +312,7 @@ class CancelInBulkApi(GatewayApi):
         unknown = [i.registration_id for i, r in zip(inputs, results, strict=True) if r.registration is None]
         _audit_unknown(self.caller, unknown, "cancelInBulk")
         cancelled = [r.registration for r in results if not r.errors and r.registration is not None]
-        shown = dict(zip((r.pk for r in cancelled), presenters.registrations_out(cancelled), strict=True))
+        shown = dict(zip((r.pk for r in cancelled), presenters.registrations_out(cancelled, self.caller), strict=True))
         answer = [
             {"cancelledPresenceRegistration": shown[result.registration.pk]}
             if not result.errors and result.registration is not None

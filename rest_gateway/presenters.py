@@ -1,6 +1,6 @@
 """Core objects -> the JSON shapes of spec §6 (described by the `*Out` serializers)."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,7 +9,8 @@ from django.utils import timezone
 from history.models import HistoryEvent
 from registrations.activities import ACTIVITIES
 from registrations.addresses import NearbyAddress
-from registrations.cleaning import cleaning_worker_names
+from registrations.authz import Caller
+from registrations.cleaning import worker_names_shown
 from registrations.exceptions import ItemError
 from registrations.models import Registration, Status
 from registrations.performances import Performance, Period
@@ -63,8 +64,9 @@ def _status(registration: Registration) -> dict[str, Any]:
     return {"code": "registered", "date": _iso(registration.created_at)}
 
 
-def registration_out(registration: Registration, names: dict[str, tuple[str, str]]) -> dict[str, Any]:
-    name = names.get(registration.niss)
+def registration_out(registration: Registration, names: Mapping[int, tuple[str, str]]) -> dict[str, Any]:
+    """`names`: the worker names the caller may read, by registration id (others: null)."""
+    name = names.get(registration.pk)
     return {
         "id": registration.pk,
         "registrationDate": _iso(registration.event_at),
@@ -83,9 +85,9 @@ def registration_out(registration: Registration, names: dict[str, tuple[str, str
     }
 
 
-def registrations_out(registrations: Sequence[Registration]) -> list[dict[str, Any]]:
-    """Many registrations, with the worker names in one query."""
-    names = cleaning_worker_names(registration.niss for registration in registrations)
+def registrations_out(registrations: Sequence[Registration], caller: Caller) -> list[dict[str, Any]]:
+    """Many registrations, with the worker names the caller may read (a fixed number of queries)."""
+    names = worker_names_shown(caller=caller, registrations=registrations)
     return [registration_out(registration, names) for registration in registrations]
 
 

@@ -84,6 +84,7 @@ _IDENTITY_FIELDS = (
     "workplace_id",
     "registration_date",
     "enterprise_number",
+    "foreign_vat_number",
     "event_type",
     "event_at",
 )
@@ -95,13 +96,15 @@ def _identity(
     workplace_id: str,
     day: date,
     enterprise_number: str,
+    foreign_vat_number: str,
     event_type: str,
     event_at: datetime | None,
 ) -> tuple[object, ...]:
-    """What makes two registrations "the same declaration" (remark 14)."""
+    """What makes two registrations "the same declaration" (remark 14). Always within one
+    employer: another employer's registrations never make one a duplicate (spec §8)."""
     person = niss or f"L{limosa_id}"
-    if event_at is not None:  # cleaning: same person, type and minute
-        return (person, event_type, event_at.replace(second=0, microsecond=0))
+    if event_at is not None:  # cleaning: same person, employer, type and minute
+        return (person, enterprise_number, foreign_vat_number, event_type, event_at.replace(second=0, microsecond=0))
     return (person, workplace_id, day, enterprise_number)
 
 
@@ -195,6 +198,7 @@ class ReferenceFacts:
                     r.workplace_id,
                     r.registration_date,
                     r.enterprise_number,
+                    r.foreign_vat_number,
                     r.event_type,
                     r.event_at,
                 ),

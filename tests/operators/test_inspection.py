@@ -58,6 +58,7 @@ def site():
         event_type="OUT",
         event_at=now - timedelta(hours=1),
         niss=left_in.niss,
+        enterprise_number=left_in.enterprise_number,  # an OUT closes only its own employer's IN
     )
     return {"workplace": workplace, "shown": [valid, failed, on_site], "not_shown": [left_in, left_out]}
 

@@ -18,6 +18,8 @@ from tests.factories import caller_for, make_client, make_enterprise_number, mak
 pytestmark = pytest.mark.django_db
 
 E = ItemErrorCode
+# The IN/OUT state is per employer: the events of one test share theirs unless they say otherwise.
+EMPLOYER_NUMBER = make_enterprise_number()
 
 
 @pytest.fixture
@@ -31,7 +33,7 @@ def cleaning(*, minutes_ago: float = 0, kind: str = "IN", niss=None, workplace=N
         "event_at": timezone.now() - timedelta(minutes=minutes_ago),
         "niss": niss or make_niss(),
         "workplace_id": workplace or make_workplace_id(),
-        "enterprise_number": make_enterprise_number(),
+        "enterprise_number": EMPLOYER_NUMBER,
         "latitude": 50.8465,
         "longitude": 4.3517,
     }
@@ -240,7 +242,8 @@ def test_a_200_item_batch_takes_a_fixed_number_of_queries(employer, django_asser
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_check_ins_of_one_person_and_place_store_exactly_one():
     niss, workplace = make_niss(), make_workplace_id()
-    senders = [caller_for(make_client(ClientRole.ENTERPRISE)) for _ in range(6)]
+    # Six clients of the employer: each sees the employer's whole state (docs/adr/0011).
+    senders = [caller_for(make_client(ClientRole.ENTERPRISE, enterprise_number=EMPLOYER_NUMBER)) for _ in range(6)]
     barrier = threading.Barrier(len(senders))
     moment = timezone.now() - timedelta(minutes=1)  # the same IN, sent by six senders at once
     outcomes: list[list[int]] = []

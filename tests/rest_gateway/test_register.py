@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 
 from history.models import HistoryEvent
-from registrations.models import Person, Registration
-from tests.factories import make_niss, make_workplace_id
+from registrations.models import DimonaPeriod, Person, Registration
+from tests.factories import make_enterprise_number, make_niss, make_workplace_id
 from tests.rest_gateway.conftest import event, minutes_ago
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +32,10 @@ def error_codes(response, index=0):
 def test_an_in_event_comes_back_in_the_public_shape(api, employer):
     niss = make_niss()
     Person.objects.create(niss=niss, given_name="Ann", family_name="Peeters")
+    # The employer employs her today: the answer may name her (docs/adr/0011).
+    DimonaPeriod.objects.create(
+        employer=employer.enterprise_number, niss=niss, start=timezone.localdate(), worker_type="employee"
+    )
     item = event(ssin=niss, kind="IN", enterprise_number=employer.enterprise_number)
     item.update(activity="OFFICE_CLEANING", customReference="badge-17")
     response = api.register(item)
@@ -133,7 +137,7 @@ def test_a_resent_event_creates_no_second_row(api):  # bad input 22
 
 def test_check_out_without_check_in_then_two_check_ins_then_check_out_before_check_in(api):  # 27
     niss, place = make_niss(), make_workplace_id()
-    same = {"ssin": niss, "contractualRelationshipReference": place}
+    same = {"ssin": niss, "contractualRelationshipReference": place, "enterprise_number": make_enterprise_number()}
     assert error_codes(api.register(event(kind="out", **same))) == [14]
     api.register(event(kind="in", registrationDate=minutes_ago(5).isoformat(), **same))
     assert error_codes(api.register(event(kind="In", **same))) == [15]
