@@ -81,6 +81,14 @@ def test_an_address_refusal_names_the_field_and_reason_never_the_submitted_value
     assert not Registration.objects.exists()
 
 
+def test_an_event_type_outside_in_and_out_is_refused_without_repeating_it(api):
+    response = api.register(event(kind="sideways"))
+    assert response.status_code == 400
+    [issue] = response.json()["issues"]
+    assert (issue["name"], issue["detail"]) == ("items[0].type", 'must be "in" or "out" (any case)')
+    assert not Registration.objects.exists()
+
+
 def test_one_result_per_item_in_order_and_a_bad_item_never_fails_the_others(api):
     bad_niss = make_niss()[:-2] + "00"
     response = api.register(event(), event(ssin=bad_niss), event(kind="OUT"), event())
