@@ -72,7 +72,9 @@ def _parse(row: dict[str, str]) -> tuple[Any, ...]:
     nis = _text(row, "municipality_id", 5, required=True)
     municipality = municipality_for(post_code, nis_code=nis)
     if municipality is None:
-        raise _BadRowError(f"postcode {post_code} does not serve municipality {nis}")
+        # Columns and reasons only, never the values: a problem line is printed and may be
+        # pasted into a ticket, and a malformed file may hold anything in these columns.
+        raise _BadRowError("postcode does not serve the municipality in municipality_id")
     streets = [_text(row, f"streetname_{language}", 200) for language in ("nl", "fr", "de")]
     if not any(streets):
         raise _BadRowError("no street name in any language")

@@ -245,7 +245,7 @@ def _normalise_places(
     refused = set()
     for entry, place in zip(with_address, places, strict=True):
         if isinstance(place, str):
-            results[entry.index].errors = [ItemError(ItemErrorCode.PLACE_OF_WORK_INVALID, f"The address: {place}")]
+            results[entry.index].errors = [ItemError(ItemErrorCode.PLACE_OF_WORK_INVALID, place)]
             refused.add(entry.index)
             continue
         entry.place_address = place.as_json()

@@ -6,7 +6,7 @@ real-time window, the IN/OUT state) are the core's and come back per item in `er
 Output serializers describe the answers for the OpenAPI schema; `presenters` builds them.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
@@ -84,10 +84,22 @@ class OffsetDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
+class StrictChoiceField(serializers.ChoiceField):
+    """A choice whose refusal lists the allowed values and never repeats the submitted one.
+
+    DRF's own message quotes the input (`"x" is not a valid choice.`), even an object or a
+    list turned into text; the issue's `value` already carries a scalar input back as JSON.
+    """
+
+    def __init__(self, *, choices: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(choices=choices, **kwargs)
+        self.error_messages["invalid_choice"] = f"must be one of {', '.join(choices)}"
+
+
 class EventTypeField(StrictCharField):
     """`in` or `out`, in any case (spec §6)."""
 
-    default_error_messages = {"invalid_choice": '"{input}" is not "in" or "out".'}
+    default_error_messages = {"invalid_choice": 'must be "in" or "out" (any case)'}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_length=3, **kwargs)
@@ -156,7 +168,7 @@ class RegisterInBulkIn(StrictSerializer):
 
 class CancelItemIn(StrictSerializer):
     id = StrictIntegerField(min_value=1, max_value=999_999_999_999_999)
-    reason = serializers.ChoiceField(choices=CancellationReason.values)
+    reason = StrictChoiceField(choices=CancellationReason.values)
 
 
 class CancelInBulkIn(StrictSerializer):
@@ -185,13 +197,13 @@ class SearchCriteriaIn(StrictSerializer):
     employer = SearchEmployerIn(required=False)
     contractualRelationshipReference = StrictCharField(required=False, max_length=20)
     status = serializers.ListField(
-        child=serializers.ChoiceField(choices=["registered", "cancelled"]), required=False, max_length=2
+        child=StrictChoiceField(choices=["registered", "cancelled"]), required=False, max_length=2
     )
     validity = serializers.ListField(
-        child=serializers.ChoiceField(choices=["pending", "valid", "invalid"]), required=False, max_length=3
+        child=StrictChoiceField(choices=["pending", "valid", "invalid"]), required=False, max_length=3
     )
     remarks = serializers.ListField(
-        child=serializers.ChoiceField(choices=REMARK_CODES), required=False, max_length=len(REMARK_CODES)
+        child=StrictChoiceField(choices=REMARK_CODES), required=False, max_length=len(REMARK_CODES)
     )
 
 
@@ -199,8 +211,8 @@ SORT_FIELDS = ["id", "registrationDate", "creationDate", "status", "contractualR
 
 
 class SortIn(StrictSerializer):
-    field = serializers.ChoiceField(choices=SORT_FIELDS, required=False)
-    order = serializers.ChoiceField(choices=["asc", "desc"], required=False)
+    field = StrictChoiceField(choices=SORT_FIELDS, required=False)
+    order = StrictChoiceField(choices=["asc", "desc"], required=False)
 
 
 class SearchIn(StrictSerializer):

@@ -141,12 +141,13 @@ def test_an_import_reports_bad_rows_by_line_and_keeps_the_good_ones():
     assert (report.imported, report.bad_rows, report.skipped_not_current) == (2, 5, 1)
     assert report.problems == [
         "line 3: latitude: must be between -90 and 90",
-        "line 4: postcode 9999 does not serve municipality 21004",
-        "line 5: postcode 1000 does not serve municipality 44021",
+        "line 4: postcode does not serve the municipality in municipality_id",
+        "line 5: postcode does not serve the municipality in municipality_id",
         "line 6: house_number is empty",
         "line 8: region_code must be one of BE-BRU, BE-VLG, BE-WAL",
     ]
     assert set(Address.objects.values_list("post_code", flat=True)) == {"1000", "9000"}
+    assert not any(value in problem for problem in report.problems for value in ("9999", "21004", "44021"))
 
 
 def test_importing_again_upserts_instead_of_duplicating():
@@ -270,5 +271,7 @@ def test_a_cleaning_event_at_an_address_is_normalised_against_the_register():
 
     wrong = check_in({"postCode": "1000", "municipalityName": "Gent", "streetName": "Veldstraat", "houseNumber": "1"})
     assert [int(error.code) for error in wrong.errors] == [18]
-    assert "does not serve a municipality named 'Gent'" in wrong.errors[0].description
+    assert wrong.errors[0].description == (
+        "placeOfWork.address: the postal code does not serve a municipality of that name"
+    )
     assert Registration.objects.count() == 2

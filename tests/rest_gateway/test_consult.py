@@ -225,6 +225,27 @@ def test_a_cancel_reason_outside_the_list_refuses_the_call(api, world):  # bad i
     assert Registration.objects.get(pk=world["a"]["id"]).status != Status.CANCELLED
 
 
+@pytest.mark.parametrize("reason", ["85073003328", {"person": "85073003328"}, ["85073003328"]])
+def test_a_refused_choice_lists_the_allowed_values_never_the_submitted_one(api, world, reason):
+    response = api.post("/presenceRegistrations/cancelInBulk", {"items": [{"id": world["a"]["id"], "reason": reason}]})
+    [issue] = response.json()["issues"]
+    assert (issue["name"], issue["detail"]) == ("items[0].reason", "must be one of HOLIDAY, DISEASE, PLANNING, C32A")
+    # Only a scalar comes back, as the issue's JSON `value` (docs/rest.md); an object or a
+    # list never does, in any form.
+    assert issue.get("value") == (reason if isinstance(reason, str) else None)
+    assert isinstance(reason, str) or "85073003328" not in response.content.decode()
+    assert Registration.objects.get(pk=world["a"]["id"]).status != Status.CANCELLED
+
+
+def test_a_search_sort_outside_the_list_names_the_allowed_fields(api):
+    body = {"criteria": {"registrationDate": {"startDate": "2026-11-01", "endDate": "2026-11-02"}}}
+    response = api.post("/presenceRegistrations/search", {**body, "sort": {"field": {"ssin": "85073003328"}}})
+    [issue] = response.json()["issues"]
+    assert issue["name"] == "sort.field"
+    assert issue["detail"].startswith("must be one of id, registrationDate")
+    assert "85073003328" not in response.content.decode()
+
+
 def test_cancelling_more_than_30_days_later_is_refused(api, world):
     Registration.objects.filter(pk=world["a"]["id"]).update(registration_date=timezone.localdate() - timedelta(days=31))
     response = api.post("/presenceRegistrations/cancelInBulk", {"items": [{"id": world["a"]["id"], "reason": "C32A"}]})

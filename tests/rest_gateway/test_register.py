@@ -71,6 +71,28 @@ def test_an_address_as_place_of_work_is_kept(api):
     assert created(response)["placeOfWork"] == {"address": address}
 
 
+@pytest.mark.parametrize("municipality", ["Gent", "85073003328"])
+def test_an_address_refusal_names_the_field_and_reason_never_the_submitted_values(api, municipality):
+    address = {"postCode": "1000", "municipalityName": municipality, "streetName": "Veldstraat", "houseNumber": "1"}
+    response = api.register(event(placeOfWork={"address": address}))
+    assert error_codes(response, 0) == [18]
+    [error] = response.json()["items"][0]["notCreatedPresenceRegistration"]["errorList"]
+    assert error["errorDescription"] == (
+        "placeOfWork.address: the postal code does not serve a municipality of that name"
+    )
+    assert municipality not in response.content.decode()
+    assert "1000" not in error["errorDescription"]
+    assert not Registration.objects.exists()
+
+
+def test_an_event_type_outside_in_and_out_is_refused_without_repeating_it(api):
+    response = api.register(event(kind="sideways"))
+    assert response.status_code == 400
+    [issue] = response.json()["issues"]
+    assert (issue["name"], issue["detail"]) == ("items[0].type", 'must be "in" or "out" (any case)')
+    assert not Registration.objects.exists()
+
+
 def test_one_result_per_item_in_order_and_a_bad_item_never_fails_the_others(api):
     bad_niss = make_niss()[:-2] + "00"
     response = api.register(event(), event(ssin=bad_niss), event(kind="OUT"), event())
