@@ -9,6 +9,7 @@ SOAPAction. Each refusal is a SocSecFault with its platform code; nothing is sto
 """
 
 import logging
+import re
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, transaction
@@ -122,6 +123,25 @@ def _authenticated_within_limit(envelope: etree._Element, meta: dict[str, Any]) 
     return caller
 
 
+# libxml2 quotes the offending value in some messages ("[facet 'pattern'] The value '…' is
+# not accepted", "'…' is not a valid value of the atomic type"): such a message is rewritten to
+# name the element and the rule only, since a fault is an exception message that proxies and
+# client logs keep, and the value may be a NISS (spec §9).
+_ELEMENT = re.compile(r"(Element '[^']*'(?:, attribute '[^']*')?): ")
+_QUOTES_A_VALUE = re.compile(r"The value '|^Element '[^']*'(?:, attribute '[^']*')?: '|key-sequence")
+_FACET = re.compile(r"\[facet '(\w+)'\]")
+
+
+def schema_error_text(message: str) -> str:
+    """libxml2's validation message without the submitted value it may quote."""
+    if not _QUOTES_A_VALUE.search(message):
+        return message
+    element = _ELEMENT.match(message)
+    facet = _FACET.search(message)
+    rule = f"its '{facet.group(1)}' facet" if facet else "its type"
+    return f"{element.group(1) if element else 'A value'}: the value does not satisfy {rule}."
+
+
 class ContractSoap11(Soap11):  # type: ignore[misc]  # Spyne has no type information
     """Soap11 whose input side enforces the contract before deserialisation."""
 
@@ -149,10 +169,10 @@ class ContractSoap11(Soap11):  # type: ignore[misc]  # Spyne has no type informa
         schema = protocol_schema()
         if not schema.validate(body):
             error = schema.error_log.last_error
-            # The caller gets libxml2's message (it may quote its own value); our log gets the path.
+            # The caller gets libxml2's message without any value it quotes; our log gets the path.
             raise SocSecFault(
                 PlatformCode.SCHEMA_VIOLATION,
-                f"The message does not conform to the contract: line {error.line}: {error.message}",
+                f"The message does not conform to the contract: line {error.line}: {schema_error_text(error.message)}",
                 log_reason=f"{error.path}: {error.type_name}",
             )
         sent = ctx.transport.req.META.get("HTTP_SOAPACTION", "").strip().strip('"')

@@ -193,6 +193,19 @@ def test_no_niss_reaches_the_log(signed_post, client_a, caplog):
     assert niss not in caplog.text
 
 
+@pytest.mark.parametrize("inss", ["850730033281", "8507300332A", "1" * 40])
+def test_a_schema_fault_names_the_element_and_the_rule_never_the_value(signed_post, client_a, inss):
+    """The caller's INSS (a NISS one digit too long, a letter in it) is not repeated in the
+    fault: a fault is an exception message that proxies and client logs keep."""
+    bad = register_item(niss=inss, company=client_a.enterprise_number, workplace=make_workplace_id())
+    response = signed_post(envelope(register_request([bad])))
+    fault = fault_of(response.content)
+    assert fault.code == "SOA-03006"
+    assert inss.encode() not in response.content
+    assert b"INSS" in response.content
+    assert Registration.objects.count() == 0
+
+
 @pytest.mark.parametrize(
     ("operation", "body"),
     [
