@@ -153,7 +153,7 @@ def authenticate_client(request: HttpRequest, assertion: str) -> Client:
     except jwt.InvalidTokenError as exc:
         raise _bad_client("malformed") from exc
     if header.get("alg") != "RS256":
-        raise _bad_client(f"alg {header.get('alg')!r}")
+        raise _bad_client("alg is not RS256")  # the client's value stays out of the log
     client = _client(unverified.get("iss"))
     if client is None:
         raise _bad_client("unknown or inactive client")

@@ -6,6 +6,7 @@ Bad inputs 30 (expired JWT, wrong aud, alg none, unknown key) and the BOLA-adjac
 import hashlib
 import hmac
 import json
+import logging
 import time
 from datetime import timedelta
 
@@ -96,6 +97,16 @@ def test_bad_assertions_are_refused_with_one_generic_answer(client, employer, ke
     body = _refused(post_token(client, token_form(build(key, other_key, str(employer.pk)))))
     assert body["error_description"] == "client authentication failed"
     assert not AccessToken.objects.exists()
+
+
+def test_a_refused_algorithm_is_logged_without_the_clients_header_value(client, employer, caplog):
+    """The reason is logged; the header's own text (any length, any content) is not."""
+    caplog.set_level(logging.INFO, logger="rest_gateway.oauth")
+    header = jwt.utils.base64url_encode(json.dumps({"alg": "x" * 5000 + "-chosen-by-the-caller"}).encode())
+    claims = jwt.utils.base64url_encode(json.dumps({"iss": str(employer.pk)}).encode())
+    _refused(post_token(client, token_form((header + b"." + claims + b".c2ln").decode())))
+    assert "alg is not RS256" in caplog.text
+    assert "chosen-by-the-caller" not in caplog.text
 
 
 def test_an_assertion_cannot_be_replayed(client, employer, key):
