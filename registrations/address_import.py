@@ -88,9 +88,12 @@ def _parse(row: dict[str, str]) -> tuple[Any, ...]:
 
 
 def _lines(handle: IO[bytes], progress: Callable[[int], object]) -> Iterator[str]:
-    for raw in handle:
+    for number, raw in enumerate(handle, start=1):
         progress(len(raw))
-        yield raw.decode("utf-8-sig")
+        try:
+            yield raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:  # the rows before it are kept: the import is streamed
+            raise AddressFileError(f"line {number} is not UTF-8 text (byte {exc.start})") from exc
 
 
 def import_addresses(

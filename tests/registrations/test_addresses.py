@@ -169,6 +169,13 @@ def test_the_command_streams_a_file_and_refuses_one_that_is_not_best(tmp_path):
         call_command("import_addresses", str(wrong), stdout=io.StringIO())
 
 
+def test_the_command_names_the_line_of_a_file_that_is_not_utf8_and_keeps_the_rows_before(tmp_path):
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes(best_csv(best_row(1, *WETSTRAAT)).encode() + "Li\xe8ge\n".encode("latin-1"))
+    with pytest.raises(CommandError, match=r"line 3 is not UTF-8 text"):
+        call_command("import_addresses", str(latin1), stdout=io.StringIO())
+
+
 def test_the_sqlite_and_postgresql_distances_agree_with_the_haversine(street):
     for nearby in addresses_near(*WETSTRAAT, radius_m=500):
         a = nearby.address

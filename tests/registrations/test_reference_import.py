@@ -107,6 +107,13 @@ def snapshot():
     }
 
 
+def test_a_file_that_is_not_utf8_is_refused_with_a_clear_error(tmp_path):
+    path = tmp_path / "latin1.json"
+    path.write_bytes('{"municipalities": [{"name": "Li\xe8ge"}]}'.encode("latin-1"))
+    with pytest.raises(CommandError, match=r"is not UTF-8 text: byte 32"):
+        call_command("import_reference", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+
+
 def test_imports_every_register_with_its_natural_keys(tmp_path):
     out, _ = run(tmp_path, reference_file())
     assert "declarationsOfWorks: 1 upserted" in out

@@ -19,6 +19,8 @@ class Command(BaseCommand):
             data = json.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"{path} is not UTF-8 text: byte {exc.start}") from exc
         except json.JSONDecodeError as exc:
             raise CommandError(f"{path} is not JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
         try:
