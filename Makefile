@@ -30,7 +30,7 @@ $(NODE_STAMP): $(NODE_CLIENT)/package-lock.json
 	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund
 	touch $@
 
-install: $(STAMP) $(if $(shell command -v npm),$(NODE_STAMP)) ## create .venv and install the pinned dependencies
+install: $(STAMP) $(if $(shell command -v npm),$(NODE_STAMP)) ## create .venv and install the pinned dependencies; with npm on PATH also the node-soap test client (npm ci, needs the npm registry)
 
 run: install ## start the service on the embedded default (SQLite, in-process tasks, demo data)
 	env -u DATABASE_URL -u CELERY_BROKER_URL DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
@@ -64,10 +64,10 @@ worker: install ## a Celery worker (needs DATABASE_URL and CELERY_BROKER_URL)
 beat: install ## the Celery beat scheduler: run exactly one per deployment
 	$(BIN)/celery -A config beat -l INFO
 
-serve: install ## production on one machine: gunicorn, a Celery worker, one beat (docs/deploy.md)
+serve: install ## production on one machine: migrate, then gunicorn, a Celery worker, one beat; needs DATABASE_URL, CELERY_BROKER_URL, DJANGO_SECRET_KEY, NISS_HASH_KEY (docs/deploy.md)
 	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
 
-bench: install ## every benchmark, one table, docs/performance.md updated (BENCH=short: CI's quick run)
+bench: install ## every benchmark, one table; a full run that passes rewrites docs/performance.md (BENCH=short: CI's quick run, docs left alone)
 	scripts/services.sh
 	$(BIN)/python bench/run_all.py $(if $(filter short,$(BENCH)),--short,)
 
@@ -75,4 +75,4 @@ chaos: install ## scripted faults under load; fails on a lost or duplicated regi
 	scripts/services.sh
 	$(BIN)/python chaos/run.py $(if $(filter short,$(CHAOS)),--short,)
 
-ci: lint migrations-check test ## what CI runs after starting the services
+ci: lint migrations-check test ## lint, migrations-check, test; .ci/run also installs and starts the services, runs scripts/check_deploy.py before the tests and short bench and chaos runs after
