@@ -92,7 +92,7 @@ def _lines(handle: IO[bytes], progress: Callable[[int], object]) -> Iterator[str
         progress(len(raw))
         try:
             yield raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:  # the rows before it are kept: the import is streamed
+        except UnicodeDecodeError as exc:  # streamed: the batches already written stay
             raise AddressFileError(f"line {number} is not UTF-8 text (byte {exc.start})") from exc
 
 
