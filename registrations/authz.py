@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from uuid import UUID
 
+from django.db.models import F, Q
+
 from registrations.models import Client, ClientRole
 
 
@@ -54,3 +56,23 @@ class Caller:
     @property
     def consultations_are_logged(self) -> bool:
         return self.role == CallerRole.INSPECTION
+
+    def acts_for(self, enterprise_number: str) -> bool:
+        """Whether the caller is this Belgian employer's own side: a client of it, or a
+        professional it mandated. Naming an employer (docs/adr/0008) is not enough."""
+        if not enterprise_number:
+            return False
+        return enterprise_number == self.enterprise_number or enterprise_number in self.mandates
+
+
+def speaks_for_employer(*, sender_id: UUID | None, sender_enterprise_number: str, enterprise_number: str) -> bool:
+    """Whether a stored registration was sent with the employer's authority: by an operator
+    (no sender) or by a client of the employer itself. Anything else was sent by a client
+    naming the employer, which must neither change nor learn the employer's state (docs/adr/0011)."""
+    return sender_id is None or (bool(enterprise_number) and sender_enterprise_number == enterprise_number)
+
+
+# The same rule as `speaks_for_employer`, as a database filter.
+SENT_FOR_EMPLOYER = Q(sender__isnull=True) | (
+    ~Q(enterprise_number="") & Q(sender_enterprise_number=F("enterprise_number"))
+)

@@ -12,8 +12,10 @@ OUT then IN). The person registers in real time, on site, so admission refuses:
   place in Belgium (18), an activity outside the catalogue (19), a bad event (20).
 
 The state of a person on a place of work for one employer is the last non-cancelled event
-of that employer there that the caller may see: IN = open. Another employer's events never
-block, close or reveal anything (spec §8, docs/adr/0011). An open IN is never closed
+there sent with that employer's authority (its clients, operators): IN = open. A client
+that merely names the employer (docs/adr/0008) keeps a state of its own, of what it sent.
+Neither another employer's events nor such a client's ever block, close or reveal anything
+(spec §8, docs/adr/0011). An open IN is never closed
 automatically; a forgotten one is corrected by cancelling it (the employer, within 30 days)
 or by an operator.
 """
@@ -28,29 +30,29 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
+from uuid import UUID
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from config.logging import niss_token
 from registrations.activities import ACTIVITIES
 from registrations.addresses import normalise_addresses
-from registrations.authz import Caller
+from registrations.authz import SENT_FOR_EMPLOYER, Caller, speaks_for_employer
 from registrations.exceptions import ItemError, ItemErrorCode
 from registrations.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
 from registrations.models import (
     Channel,
     CleaningEventType,
     DimonaPeriod,
-    LimosaDeclaration,
     Person,
     Registration,
     Sector,
     Status,
 )
 from registrations.rules.facts import Dimona, Period, covered
-from registrations.selectors import registrations_visible_to
+from registrations.selectors import CLEANING_EVENT
 from registrations.services import (
     MAX_BATCH,
     ItemResult,
@@ -103,12 +105,32 @@ class CleaningInput:
 
 
 class StateKey(NamedTuple):
-    """Whose IN/OUT state: one person, on one place of work, for one employer."""
+    """Whose IN/OUT state: one person, on one place of work, for one employer, as kept by
+    `keeper`: "" for the employer's own state (its clients' and operators' events), or the
+    id of a client naming that employer, which keeps a state of its own (docs/adr/0011)."""
 
     niss: str
     workplace_id: str
     enterprise_number: str
     foreign_vat_number: str
+    keeper: str
+
+    @classmethod
+    def of_sender(
+        cls,
+        *,
+        sender_id: UUID | None,
+        sender_enterprise_number: str,
+        niss: str,
+        workplace_id: str,
+        enterprise_number: str,
+        foreign_vat_number: str,
+    ) -> "StateKey":
+        for_employer = speaks_for_employer(
+            sender_id=sender_id, sender_enterprise_number=sender_enterprise_number, enterprise_number=enterprise_number
+        )
+        keeper = "" if for_employer else str(sender_id)
+        return cls(niss, workplace_id, enterprise_number, foreign_vat_number, keeper)
 
 
 @dataclass
@@ -128,9 +150,15 @@ class _Admitted:
     def employer(self) -> str:
         return self.enterprise_number or self.foreign_vat_number
 
-    @property
-    def state_key(self) -> StateKey:
-        return StateKey(self.niss, self.workplace_id, self.enterprise_number, self.foreign_vat_number)
+    def state_key(self, caller: Caller) -> StateKey:
+        return StateKey.of_sender(
+            sender_id=caller.client_id,
+            sender_enterprise_number=caller.enterprise_number,
+            niss=self.niss,
+            workplace_id=self.workplace_id,
+            enterprise_number=self.enterprise_number,
+            foreign_vat_number=self.foreign_vat_number,
+        )
 
     @property
     def dedup_key(self) -> str:
@@ -256,11 +284,12 @@ def _normalise_places(
 
 
 def _lock_states(keys: Iterable[StateKey]) -> None:
-    """Serialise concurrent writers of the same state (person, place of work, employer).
+    """Serialise concurrent writers of the same state (person, place of work, employer, keeper).
 
     PostgreSQL: a transaction-scoped advisory lock per key, all in one statement and in
-    sorted order (no deadlock). Writers for another employer never wait on these locks, so
-    not even the timing tells them about this employer's events. SQLite runs write
+    sorted order (no deadlock). Writers for another employer, and clients merely naming this
+    employer, never wait on these locks, so not even the timing tells them about this
+    employer's events. SQLite runs write
     transactions one at a time (IMMEDIATE), nothing to do.
     """
     if connection.vendor != "postgresql":
@@ -279,40 +308,51 @@ def _lock_id(key: StateKey) -> int:
 def _last_events(keys: set[StateKey], caller: Caller) -> dict[StateKey, _LastEvent]:
     """The last non-cancelled event of each state, in two queries.
 
-    Only the events of the key's own employer that the caller may see count (spec §8): for
-    the employer's own client that is the employer's whole state; a client registering for
-    another employer (docs/adr/0008) sees only what it sent there itself, so it can neither
-    probe nor close that employer's events. Filtered by the batch's persons and places (IN
-    lists, indexed by person); keys that are not in the batch are dropped here rather than
-    by a 200-term OR in SQL.
+    A state counts only its keeper's events (spec §8, docs/adr/0011): the employer's own
+    state is what its clients and operators sent, never what a client naming it sent; such
+    a client's state is only what it sent itself, so it can neither probe, close nor block
+    the employer's events. Filtered by the batch's persons and places (IN lists, indexed by
+    person); keys that are not in the batch are dropped here rather than by a 200-term OR
+    in SQL.
     """
     if not keys:
         return {}
+    kept_by_caller = SENT_FOR_EMPLOYER | Q(sender_id=caller.client_id) if caller.client_id else SENT_FOR_EMPLOYER
     events = (
-        registrations_visible_to(caller)
-        .filter(
+        Registration.objects.filter(
+            kept_by_caller,
             sector=Sector.CLEANING,
             niss__in={key.niss for key in keys},
             workplace_id__in={key.workplace_id for key in keys},
         )
         .exclude(status=Status.CANCELLED)
+        .filter(CLEANING_EVENT)
     )
-    key_fields = ("niss", "workplace_id", "enterprise_number", "foreign_vat_number")
-    latest = {
-        key: row["last"]
-        for row in events.values(*key_fields).annotate(last=Max("event_at"))
-        if (key := StateKey(*(row[name] for name in key_fields))) in keys
-    }
+    latest: dict[StateKey, datetime] = {}
+    for row in events.values(*_KEY_FIELDS).annotate(last=Max("event_at")):
+        key = StateKey.of_sender(**{name: row[name] for name in _KEY_FIELDS})
+        if key in keys and (key not in latest or row["last"] > latest[key]):
+            latest[key] = row["last"]
     found: dict[StateKey, _LastEvent] = {}
     if not latest:
         return found
     rows = events.filter(event_at__in=set(latest.values())).order_by("id")
     # Two events at the same instant: the later id is the last.
-    for *fields, kind, at in rows.values_list(*key_fields, "event_type", "event_at"):
-        key = StateKey(*fields)
-        if at is not None and latest.get(key) == at:
-            found[key] = _LastEvent(kind, at)
+    for row in rows.values(*_KEY_FIELDS, "event_type", "event_at"):
+        key = StateKey.of_sender(**{name: row[name] for name in _KEY_FIELDS})
+        if latest.get(key) == row["event_at"]:
+            found[key] = _LastEvent(row["event_type"], row["event_at"])
     return found
+
+
+_KEY_FIELDS = (
+    "sender_id",
+    "sender_enterprise_number",
+    "niss",
+    "workplace_id",
+    "enterprise_number",
+    "foreign_vat_number",
+)
 
 
 def _state_error(entry: _Admitted, last: _LastEvent | None) -> ItemError | None:
@@ -335,7 +375,7 @@ def _store(
     channel: Channel,
     now: datetime,
 ) -> None:
-    keys = {entry.state_key for entry in admitted}
+    keys = {entry.state_key(caller) for entry in admitted}
     _lock_states(keys)
     existing: dict[str, Registration] = {}
     if caller.client_id:
@@ -351,12 +391,12 @@ def _store(
         if entry.dedup_key in existing:
             results[entry.index] = ItemResult(registration=existing[entry.dedup_key], replayed=True)
             continue
-        error = _state_error(entry, last.get(entry.state_key))
+        error = _state_error(entry, last.get(entry.state_key(caller)))
         if error is not None:
             results[entry.index] = ItemResult(errors=[error])
             continue
         registration = _new_registration(entry, items[entry.index], caller, channel, now)
-        last[entry.state_key] = _LastEvent(entry.event_type, entry.event_at)
+        last[entry.state_key(caller)] = _LastEvent(entry.event_type, entry.event_at)
         if caller.client_id:
             existing[entry.dedup_key] = registration  # the same event twice in one batch
         new_rows.append((entry.index, registration))
@@ -406,16 +446,21 @@ def cleaning_worker_names(niss_numbers: Iterable[str]) -> dict[str, tuple[str, s
 def worker_names_shown(*, caller: Caller, registrations: Sequence[Registration]) -> dict[int, tuple[str, str]]:
     """The worker's (given name, family name) the caller may read, by registration id.
 
-    A registration shows its worker's name only when its employer has a relation with the
-    person on its date: a Dimona (as employer, or as user company of an interim), or, for a
-    foreign employer, a Limosa declaration. Anyone may register any NISS, so the name must
-    not turn a number into a person for a stranger (docs/adr/0011). Inspection and operators
-    read every name. Each look-up is logged, with the NISS as its keyed token only. Three
-    queries at most, whatever the number of registrations.
+    A registration shows its worker's name only to its Belgian employer's own side (a client
+    of it, or a professional it mandated) and only when that employer has a relation with the
+    person on its date: a Dimona (as employer, or as user company of an interim). Anyone may
+    register any NISS for any employer (docs/adr/0008), so neither naming an employer nor
+    naming a foreign one, which has no clients of its own, turns a number into a person
+    (docs/adr/0011). Inspection and operators read every name. Each look-up is logged, with
+    the NISS as its keyed token only. Two queries at most, whatever the number of
+    registrations.
     """
     with_person = [registration for registration in registrations if registration.niss]
     names = cleaning_worker_names(registration.niss for registration in with_person)
-    related = with_person if caller.sees_everything else _related_to_employer(with_person)
+    if caller.sees_everything:
+        related = with_person
+    else:
+        related = _related_to_employer([r for r in with_person if caller.acts_for(r.enterprise_number)])
     shown = {registration.pk: names[registration.niss] for registration in related if registration.niss in names}
     if with_person:
         _log_name_lookup(caller, with_person, shown)
@@ -423,34 +468,22 @@ def worker_names_shown(*, caller: Caller, registrations: Sequence[Registration])
 
 
 def _related_to_employer(registrations: Sequence[Registration]) -> list[Registration]:
-    """The registrations whose employer has a relation with the person on their date."""
-    nisses = {registration.niss for registration in registrations}
+    """The registrations whose Belgian employer has a Dimona relation with the person on their date."""
+    if not registrations:
+        return []
     dimonas: dict[str, list[Dimona]] = defaultdict(list)
     for niss, employer, start, end, worker_type, user_company in DimonaPeriod.objects.filter(
-        niss__in=nisses
+        niss__in={registration.niss for registration in registrations}
     ).values_list("niss", "employer", "start", "end", "worker_type", "user_company"):
         dimonas[niss].append(Dimona(employer, Period(start, end), worker_type, user_company))
-    foreign = {registration.foreign_vat_number for registration in registrations if registration.foreign_vat_number}
-    postings: dict[tuple[str, str], list[Period]] = defaultdict(list)
-    if foreign:
-        for niss, vat, start, end in LimosaDeclaration.objects.filter(
-            niss__in=nisses, foreign_employer_vat__in=foreign
-        ).values_list("niss", "foreign_employer_vat", "start", "end"):
-            postings[(niss, vat)].append(Period(start, end))
     return [
         registration
         for registration in registrations
-        if _has_relation(
-            registration, dimonas[registration.niss], postings[(registration.niss, registration.foreign_vat_number)]
+        if covered(
+            (dimona.period for dimona in dimonas[registration.niss] if dimona.is_with(registration.enterprise_number)),
+            registration.registration_date,
         )
     ]
-
-
-def _has_relation(registration: Registration, dimonas: list[Dimona], postings: list[Period]) -> bool:
-    day = registration.registration_date
-    if registration.enterprise_number:
-        return covered((dimona.period for dimona in dimonas if dimona.is_with(registration.enterprise_number)), day)
-    return bool(registration.foreign_vat_number) and covered(postings, day)
 
 
 def _log_name_lookup(caller: Caller, registrations: Sequence[Registration], shown: Mapping[int, object]) -> None:

@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
+from uuid import UUID
 
 from django.db.models import Q
 
+from registrations.authz import speaks_for_employer
 from registrations.models import (
     DeclarationOfWorks,
     DeclarationParty,
@@ -87,6 +89,8 @@ _IDENTITY_FIELDS = (
     "foreign_vat_number",
     "event_type",
     "event_at",
+    "sender_id",
+    "sender_enterprise_number",
 )
 
 
@@ -99,12 +103,23 @@ def _identity(
     foreign_vat_number: str,
     event_type: str,
     event_at: datetime | None,
+    sender_id: UUID | None,
+    sender_enterprise_number: str,
 ) -> tuple[object, ...]:
     """What makes two registrations "the same declaration" (remark 14). Always within one
-    employer: another employer's registrations never make one a duplicate (spec §8)."""
+    employer: another employer's registrations never make one a duplicate (spec §8).
+
+    Cleaning: same person, employer, type and minute, within one IN/OUT state keeper
+    (docs/adr/0011): a client naming the employer is neither told that the employer sent
+    the same event nor makes the employer's event a duplicate."""
     person = niss or f"L{limosa_id}"
-    if event_at is not None:  # cleaning: same person, employer, type and minute
-        return (person, enterprise_number, foreign_vat_number, event_type, event_at.replace(second=0, microsecond=0))
+    if event_at is not None:
+        for_employer = speaks_for_employer(
+            sender_id=sender_id, sender_enterprise_number=sender_enterprise_number, enterprise_number=enterprise_number
+        )
+        keeper = "" if for_employer else str(sender_id)
+        minute = event_at.replace(second=0, microsecond=0)
+        return (person, enterprise_number, foreign_vat_number, keeper, event_type, minute)
     return (person, workplace_id, day, enterprise_number)
 
 
@@ -201,6 +216,8 @@ class ReferenceFacts:
                     r.foreign_vat_number,
                     r.event_type,
                     r.event_at,
+                    r.sender_id,
+                    r.sender_enterprise_number,
                 ),
                 [],
             )

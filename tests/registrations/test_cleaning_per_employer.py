@@ -148,6 +148,15 @@ def test_the_same_employers_event_of_the_same_minute_is_a_duplicate(first, place
     assert [SAME_DUPLICATE in r.remarks for r in Registration.objects.order_by("id")] == [False, True]
 
 
+def test_a_client_naming_the_employer_and_the_employer_make_no_duplicates_of_each_other(first, second, place):
+    for caller in (second, first):  # `second` names `first` as employer (docs/adr/0008)
+        registration_submit_cleaning_batch(
+            items=[event(caller, place, "IN", employer=first.enterprise_number)], caller=caller
+        )
+    registration_validate_batch(registration_ids=list(Registration.objects.values_list("id", flat=True)))
+    assert [SAME_DUPLICATE in r.remarks for r in Registration.objects.order_by("id")] == [False, False]
+
+
 def test_performances_pair_each_employers_events_on_their_own(first, second, place):
     codes(first, event(first, place, "IN", 6))
     codes(second, event(second, place, "IN", 5), event(second, place, "OUT", 4))

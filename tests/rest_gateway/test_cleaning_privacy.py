@@ -56,6 +56,35 @@ def test_another_employers_check_in_changes_nothing_in_the_answers(api, employer
     )
 
 
+def codes(item):
+    return [error["errorCode"] for error in item["notCreatedPresenceRegistration"]["errorList"]]
+
+
+def test_a_client_naming_the_employer_never_blocks_nor_closes_the_employers_state(api, employer, other_api):
+    place = {"ssin": make_niss(), "contractualRelationshipReference": make_workplace_id()}
+    theirs = {"enterprise_number": employer.enterprise_number, **place}
+    assert "createdPresenceRegistration" in answer(other_api.register(event(kind="in", at=minutes_ago(4), **theirs)))
+    assert "createdPresenceRegistration" in answer(api.register(event(kind="in", at=minutes_ago(3), **theirs)))
+    assert "createdPresenceRegistration" in answer(other_api.register(event(kind="out", at=minutes_ago(2), **theirs)))
+    # The stranger's OUT closed only its own IN: the employer's IN is still open.
+    assert codes(answer(api.register(event(kind="in", at=minutes_ago(1), **theirs)))) == [15]
+    assert "createdPresenceRegistration" in answer(api.register(event(kind="out", **theirs)))
+
+
+def test_a_client_naming_the_employer_learns_nothing_of_the_employers_state(api, employer, other_api):
+    def probe(where):
+        theirs = {"enterprise_number": employer.enterprise_number, **where}
+        out = answer(other_api.register(event(kind="out", at=minutes_ago(2), **theirs)))
+        first_in = answer(other_api.register(event(kind="in", at=minutes_ago(1), **theirs)))
+        return codes(out), "createdPresenceRegistration" in first_in
+
+    used = {"ssin": make_niss(), "contractualRelationshipReference": make_workplace_id()}
+    unused = {"ssin": make_niss(), "contractualRelationshipReference": make_workplace_id()}
+    own = {"enterprise_number": employer.enterprise_number, **used}
+    assert "createdPresenceRegistration" in answer(api.register(event(kind="in", at=minutes_ago(3), **own)))
+    assert probe(used) == probe(unused) == ([14], True)
+
+
 def name_of(api, employer, niss, **extra):
     response = api.register(event(ssin=niss, enterprise_number=employer, **extra))
     created = answer(response)["createdPresenceRegistration"]
@@ -117,15 +146,37 @@ def test_the_name_for_an_interim_worker_at_the_user_company(api, employer, ann):
     assert name_of(api, employer.enterprise_number, ann) == {"givenName": "Ann", "familyName": "Peeters"}
 
 
-def test_the_name_for_a_posted_worker_of_a_foreign_employer(api, ann):
+def test_no_name_for_a_posted_worker_of_a_foreign_employer_but_inspection_reads_it(api, ann, key):
+    # A foreign employer has no clients of its own: whoever names it cannot show a link to it.
     vat = "NL123456789B01"
     LimosaDeclaration.objects.create(
         limosa_id="L-77", niss=ann, foreign_employer_vat=vat, start=timezone.localdate() - timedelta(days=1)
     )
-    response = api.register(event(ssin=ann, employer={"foreignVatNumber": vat}))
-    assert answer(response)["createdPresenceRegistration"]["worker"] == {"givenName": "Ann", "familyName": "Peeters"}
-    other_vat = api.register(event(ssin=ann, employer={"foreignVatNumber": "FR12345678901"}))
-    assert answer(other_vat)["createdPresenceRegistration"]["worker"] is None
+    created = answer(api.register(event(ssin=ann, employer={"foreignVatNumber": vat})))["createdPresenceRegistration"]
+    assert created["worker"] is None
+    inspection = api_for(DjangoClient(), rest_client(key, ClientRole.INSPECTION), key)
+    shown = inspection.get(f"/presenceRegistrations/{created['id']}").json()
+    assert shown["worker"] == {"givenName": "Ann", "familyName": "Peeters"}
+
+
+def test_no_name_for_a_client_naming_an_employer_that_employs_the_person(api, employer, other_api, ann):
+    DimonaPeriod.objects.create(
+        employer=employer.enterprise_number, niss=ann, start=timezone.localdate(), worker_type="employee"
+    )
+    assert name_of(other_api, employer.enterprise_number, ann) is None
+    assert name_of(api, employer.enterprise_number, ann) == {"givenName": "Ann", "familyName": "Peeters"}
+
+
+def test_the_name_for_a_professional_mandated_by_the_employer(api, employer, ann, key):
+    DimonaPeriod.objects.create(
+        employer=employer.enterprise_number, niss=ann, start=timezone.localdate(), worker_type="employee"
+    )
+    created = answer(api.register(event(ssin=ann, enterprise_number=employer.enterprise_number)))
+    mandated = rest_client(key, ClientRole.PROFESSIONAL, mandates=(employer.enterprise_number,))
+    shown = api_for(DjangoClient(), mandated, key).get(
+        f"/presenceRegistrations/{created['createdPresenceRegistration']['id']}"
+    )
+    assert shown.json()["worker"] == {"givenName": "Ann", "familyName": "Peeters"}
 
 
 def test_each_name_look_up_is_logged_without_the_niss(api, employer, ann, caplog):
