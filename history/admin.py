@@ -28,7 +28,7 @@ class HistoryEventAdmin(GuardedAdmin[HistoryEvent]):
 
 
 @admin.register(PurgeRecord)
-class PurgeRecordAdmin(admin.ModelAdmin[PurgeRecord]):
+class PurgeRecordAdmin(GuardedAdmin[PurgeRecord]):
     """The retention purge log: read-only for everyone, like the history it replaces."""
 
     list_display = ("performed_at", "actor", "cutoff", "registrations_deleted", "events_deleted", "held")

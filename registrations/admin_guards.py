@@ -1,8 +1,10 @@
 """What keeps a NISS out of the console's URLs and a bulk action inside what the operator saw.
 
-- `PersonIdentifierGuardMixin`: no list filter (`?niss=`, `?person__niss__startswith=`,
-  `?pk=` where the primary key is a NISS, `?data__niss=`) and no search (`?q=`) on a person
-  identifier: a GET parameter ends up in URLs, the browser history and access logs (spec §9).
+- `PersonIdentifierGuardMixin`: a list's URL carries only the filters its own sidebar offers
+  (an allow-list: `?dedup_key__contains=`, `?submitted__INSS=`, `?data__icontains=` hold a
+  NISS too), never one on a person identifier (`?niss=`, `?pk=` where the primary key is a
+  NISS), and no search (`?q=`) for a NISS: a GET parameter ends up in URLs, the browser
+  history and access logs (spec §9).
 - `FilterKeepingChangeList`: a filter parameter Django would ignore (its filter has no
   choices: an unknown person-search key, a sender filter with no client left) empties the
   list instead of widening it.
@@ -24,10 +26,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.filters import ListFilter
+from django.contrib.admin.filters import FieldListFilter, ListFilter
+from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path
@@ -38,8 +41,9 @@ from registrations.identifiers import normalise_niss
 
 M = TypeVar("M", bound=Model)
 
-# Field names (or JSON keys) that hold a person's NISS / BIS number / SSIN.
-PERSON_IDENTIFIER_NAMES = frozenset({"niss", "ssin"})
+# Field names (or JSON keys, in any case: SOAP submits "INSS") that hold a person's NISS /
+# BIS number / SSIN.
+PERSON_IDENTIFIER_NAMES = frozenset({"niss", "inss", "ssin"})
 
 
 def lookup_names_a_person(model: type[Model], lookup: str) -> bool:
@@ -48,7 +52,7 @@ def lookup_names_a_person(model: type[Model], lookup: str) -> bool:
     current: type[Model] | None = model
     for part in lookup.split(LOOKUP_SEP):
         name = current._meta.pk.name if current is not None and part == "pk" and current._meta.pk else part
-        if name in PERSON_IDENTIFIER_NAMES:
+        if name.lower() in PERSON_IDENTIFIER_NAMES:
             return True
         current = _related_model(current, name)
     return False
@@ -71,13 +75,46 @@ def search_holds_a_niss(term: str) -> bool:
     return any(not isinstance(normalise_niss(candidate), ItemError) for candidate in candidates if candidate)
 
 
+def list_filter_specs(model_admin: admin.ModelAdmin[Any], request: HttpRequest) -> list[ListFilter]:
+    """The admin's sidebar filters, built as Django's ChangeList builds them (with no
+    parameter applied), to read the GET parameters each one produces."""
+    return [
+        _list_filter_spec(list_filter, model_admin, request) for list_filter in model_admin.get_list_filter(request)
+    ]
+
+
+def _list_filter_spec(list_filter: Any, model_admin: admin.ModelAdmin[Any], request: HttpRequest) -> ListFilter:
+    """One `list_filter` entry: a ListFilter class, a field path, or (field path, FieldListFilter class)."""
+    if callable(list_filter):
+        spec: ListFilter = list_filter(request, {}, model_admin.model, model_admin)
+        return spec
+    field, filter_class = list_filter if isinstance(list_filter, (tuple, list)) else (list_filter, None)
+    field_path = field.name if isinstance(field, Field) else str(field)
+    field = get_fields_from_path(model_admin.model, field_path)[-1]
+    create = filter_class or FieldListFilter.create
+    spec = create(field, request, {}, model_admin.model, model_admin, field_path=field_path)
+    return spec
+
+
 class PersonIdentifierGuardMixin(admin.ModelAdmin[M], Generic[M]):
     """Refuses person identifiers in the list's GET parameters (filters and search)."""
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
-        if lookup_names_a_person(self.model, lookup):
-            return False  # Django answers 400 "Filtering by <lookup> not allowed" (no value)
+        # Django allows any lookup on a local field by default; here only the parameters of
+        # the list's own filters are. A refusal is Django's 400 "Filtering by <lookup> not
+        # allowed", which never quotes the value.
+        if lookup_names_a_person(self.model, lookup) or lookup not in self.offered_filter_parameters(request):
+            return False
         return super().lookup_allowed(lookup, value, request)
+
+    def offered_filter_parameters(self, request: HttpRequest) -> frozenset[str]:
+        """The GET parameters the list's sidebar filters and date hierarchy produce."""
+        names = {
+            str(name) for spec in list_filter_specs(self, request) for name in spec.expected_parameters() or () if name
+        }
+        if self.date_hierarchy:
+            names |= {f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day")}
+        return frozenset(names)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         if search_holds_a_niss(request.GET.get(SEARCH_VAR, "")):

@@ -1,16 +1,20 @@
 """A NISS never travels in a console URL: no list filter or search on a person identifier,
 and a National Register person's pages are addressed by an opaque key (spec §9)."""
 
+import html
 import re
 from typing import Any
 
 import pytest
+from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.test import override_settings
 from django.urls import reverse
 
+from history.events import EventType
 from history.models import HistoryEvent
-from registrations.admin_guards import niss_from_person_url_key, person_url_key
+from history.services import NewEvent, history_record_many
+from registrations.admin_guards import PersonIdentifierGuardMixin, niss_from_person_url_key, person_url_key
 from registrations.models import DimonaPeriod, LimosaDeclaration, Person, SelfEmployedPeriod
 from tests.factories import make_client, make_niss
 from tests.operators.conftest import logged_in, make_registration
@@ -158,3 +162,109 @@ def test_the_history_list_still_filters_on_what_it_offers(viewer):
     assert listing.status_code == 200
     assert {event.registration_id for event in listing.context["cl"].result_list} == {registration.pk}
     assert HistoryEvent.objects.filter(registration=registration).exists()
+
+
+@pytest.fixture
+def niss_in_other_fields() -> str:
+    """A registration whose deduplication key, submitted SOAP body and history hold its NISS."""
+    number = make_niss()
+    registration = make_registration(
+        niss=number, dedup_key=f"2026-11-26|W1|0123456749|{number}", submitted={"INSS": number}
+    )
+    history_record_many(
+        [
+            NewEvent(
+                registration_id=registration.pk,
+                event_type=EventType.REVALIDATED,
+                actor="client:test",
+                channel=registration.channel,
+                data={"INSS": number},
+            )
+        ]
+    )
+    return number
+
+
+@pytest.mark.parametrize(
+    ("changelist", "lookup"),
+    [
+        ("registrations/registration", "dedup_key__contains"),
+        ("registrations/registration", "dedup_key__endswith"),
+        ("registrations/registration", "submitted__INSS"),
+        ("registrations/registration", "submitted__inss"),
+        ("registrations/registration", "submitted__icontains"),
+        ("registrations/registration", "NISS"),
+        ("history/historyevent", "data__icontains"),
+        ("history/historyevent", "data__INSS"),
+        ("history/historyevent", "registration__dedup_key__contains"),
+        ("history/purgerecord", "actor__contains"),
+    ],
+)
+def test_a_list_refuses_every_lookup_its_sidebar_does_not_offer(viewer, niss_in_other_fields, changelist, lookup):
+    response = logged_in(viewer).get(f"{ADMIN}{changelist}/?{lookup}={niss_in_other_fields}")
+    assert response.status_code == 400
+    assert niss_in_other_fields.encode() not in response.content
+
+
+def test_every_console_list_is_guarded():
+    project_admins = [
+        model_admin
+        for model, model_admin in admin.site._registry.items()
+        if model._meta.app_label in {"registrations", "history", "rest_gateway", "soap_gateway"}
+    ]
+    assert project_admins
+    assert all(isinstance(model_admin, PersonIdentifierGuardMixin) for model_admin in project_admins)
+
+
+# Fields that hold a NISS under another name: none may be searched through `?q=`.
+NISS_HOLDING_FIELDS = {"niss", "dedup_key", "submitted", "data"}
+
+
+def test_no_list_searches_a_field_holding_a_niss(rf):
+    for model_admin in admin.site._registry.values():
+        fields = {term.lstrip("=^@").split("__")[-1] for term in model_admin.get_search_fields(rf.get("/"))}
+        assert not fields & NISS_HOLDING_FIELDS, type(model_admin).__name__
+
+
+def sidebar_links(response: Any) -> list[str]:
+    sidebar = response.content.decode().partition('id="changelist-filter"')[2].partition("</nav>")[0]
+    return [html.unescape(url) for url in re.findall(r'href="(\?[^"]*)"', sidebar)]
+
+
+@pytest.mark.parametrize(
+    "changelist",
+    [
+        "registrations/registration",
+        "registrations/client",
+        "registrations/enterprise",
+        "registrations/dimonaperiod",
+        "registrations/declarationofworks",
+        "history/historyevent",
+    ],
+)
+def test_every_filter_the_sidebar_offers_still_works(administrator, niss, changelist):
+    make_registration(sender=make_client(), legal_hold=True)
+    http = logged_in(administrator)
+    url = f"{ADMIN}{changelist}/"
+    links = sidebar_links(http.get(url))
+    assert any(link != "?" for link in links)
+    for link in links:
+        response = http.get(url + link)
+        assert response.status_code == 200, link
+        assert not response.context["cl"].ignored_filters, link
+
+
+@pytest.mark.parametrize(
+    "register", ["registration", "person", "dimonaperiod", "selfemployedperiod", "limosadeclaration"]
+)
+def test_the_person_search_key_still_filters_the_list(viewer, niss, register):
+    make_registration()
+    http = logged_in(viewer)
+    found = http.post(f"{ADMIN}registrations/{register}/person/", {"niss": niss})
+    assert found.status_code == 302
+    assert niss not in found["Location"]
+    listing = http.get(found["Location"])
+    assert listing.status_code == 200
+    assert [row.niss for row in listing.context["cl"].result_list] == [niss]
+    for link in sidebar_links(listing):  # the sidebar's other choices keep working alongside
+        assert http.get(f"{ADMIN}registrations/{register}/{link}").status_code == 200, link
