@@ -253,3 +253,18 @@ def with_person_keys(urls: list[URLPattern]) -> list[URLPattern]:
         else url
         for url in urls
     ]
+
+
+OTHER_APPS_GUARDED = frozenset({"auth", "axes"})
+
+
+def guard_other_apps_lists(site: admin.AdminSite) -> None:
+    """Give the lists of Django's users and groups and of django-axes the same allow-list of URL
+    lookups as ours: by default Django admits any lookup on a local field, so a URL such as
+    `?password__startswith=pbkdf2_sha256$…` would let a hash be guessed one prefix at a time."""
+    for model, model_admin in list(site._registry.items()):
+        if model._meta.app_label not in OTHER_APPS_GUARDED or isinstance(model_admin, PersonIdentifierGuardMixin):
+            continue
+        guarded = type(f"Guarded{type(model_admin).__name__}", (PersonIdentifierGuardMixin, type(model_admin)), {})
+        site.unregister(model)
+        site.register(model, guarded)

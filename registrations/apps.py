@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class RegistrationsConfig(AppConfig):
     name = "registrations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The admin has imported every app's admin module by now (django.contrib.admin comes
+        # first in INSTALLED_APPS): the lists of other apps get the same URL-lookup guard.
+        from django.contrib import admin
+
+        from registrations.admin_guards import guard_other_apps_lists
+
+        guard_other_apps_lists(admin.site)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import User
 from django.test import override_settings
 from django.urls import reverse
 
@@ -268,3 +269,20 @@ def test_the_person_search_key_still_filters_the_list(viewer, niss, register):
     assert [row.niss for row in listing.context["cl"].result_list] == [niss]
     for link in sidebar_links(listing):  # the sidebar's other choices keep working alongside
         assert http.get(f"{ADMIN}registrations/{register}/{link}").status_code == 200, link
+
+
+@pytest.mark.parametrize(
+    ("url", "lookup"),
+    [
+        ("/admin/auth/user/", "password__startswith=pbkdf2_sha256%24"),
+        ("/admin/auth/user/", "email__contains=a"),
+        ("/admin/auth/group/", "name__startswith=a"),
+        ("/admin/axes/accessattempt/", "username__startswith=a"),
+    ],
+)
+def test_the_lists_of_users_groups_and_lockouts_refuse_lookups_their_sidebar_does_not_offer(db, url, lookup):
+    superuser = User.objects.create_superuser("root-operator", password="a-long-enough-password")
+    http = logged_in(superuser)
+    assert http.get(url).status_code == 200
+    assert http.get(f"{url}?{lookup}").status_code == 400
+    assert http.get(f"{url}?is_active__exact=1" if "user" in url else url).status_code == 200
