@@ -18,20 +18,38 @@ from typing import Any
 
 from django.utils.log import ServerFormatter
 
-# 11 digits, each pair optionally separated by '.', '-' or ' ': every spelling admission
-# accepts (registrations/identifiers.py), so none can reach a log line in clear. Request lines
-# are logged percent-encoded, so a digit may also be spelled %3X and a separator %20, %2D, %2E
-# or '+'. The run must stand alone: a hex digit on either side makes it part of a longer
-# identifier (a UUID ticket or task id, a digest, a 12-digit id) that must stay greppable. A
-# percent-escape next to the run is a boundary unless it encodes a digit itself.
+# 11 digits with any run of separators between them: every spelling admission accepts
+# (registrations/identifiers.py removes any number of '.', '-' and ' '), so none can reach a
+# log line in clear. Request lines are logged percent-encoded, so a digit may also be spelled
+# %3X and a separator %20, %2D, %2E or '+'. A digit and a separator never start alike, and the
+# separator runs are possessive, so matching is linear in the line's length whatever it holds.
 _DIGIT = r"(?:[0-9]|%3[0-9])"
 _SEPARATOR = r"(?:[.\- +]|%2[0DdEe])"
+# The run must stand alone: an ASCII letter or digit on either side makes it part of another
+# identifier (a UUID ticket or task id, a digest, a foreign VAT number, a 12-digit id) that
+# must stay greppable. An escape next to the run is a boundary, its last character
+# notwithstanding: a percent-escape (%22) unless it encodes a digit itself, and the backslash
+# escapes of repr() and JSON (\n, \t, \xa0, \u2003), which admission strips as whitespace.
+# A digit inside a percent-escape (%20) never starts a run: were it to, every escape in a long
+# run of them would start a scan to the end of the run, and matching would turn quadratic.
+_STARTS_ALONE = r"""
+    (?:(?<![0-9A-Za-z])|(?<=%[0-9A-Fa-f]{2})|(?<=\\[abfnrtv])
+       |(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\U[0-9A-Fa-f]{8}))
+    (?<!%3[0-9])(?<!%)(?<!%[0-9A-Fa-f])
+"""
+_ENDS_ALONE = r"(?![0-9A-Za-z])(?!%3[0-9])"
 _NISS_SHAPE = re.compile(
-    rf"""
-    (?:(?<![0-9A-Fa-f])|(?<=%[0-9A-Fa-f]{{2}}))(?<!%3[0-9])
-    {_DIGIT}(?:{_SEPARATOR}?{_DIGIT}){{10}}
-    (?![0-9A-Fa-f])(?!%3[0-9])
-    """,
+    rf"{_STARTS_ALONE} {_DIGIT}(?:{_SEPARATOR}*+{_DIGIT}){{10}} {_ENDS_ALONE}",
+    re.VERBOSE,
+)
+# An IPv4 address (gunicorn's client address, axes' lockout lines) is set aside before the
+# NISS search, so its digits are neither taken for a NISS nor joined to a neighbouring number:
+# exactly four parts 0-255 without leading zeros (as Python's ipaddress reads them), separated
+# by single dots. A fifth dotted part on either side makes it something else: the printed NISS
+# has five groups (85.07.30-033.28), so it is never mistaken for an address.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_ADDRESS = re.compile(
+    rf"{_STARTS_ALONE} (?<![0-9]\.) ({_OCTET}(?:\.{_OCTET}){{3}}) {_ENDS_ALONE} (?!\.[0-9])",
     re.VERBOSE,
 )
 _ESCAPED_DIGIT = re.compile(r"%3([0-9])")
@@ -48,6 +66,12 @@ def niss_token(niss: str) -> str:
 
 
 def redact_niss(text: str) -> str:
+    # split() with a capturing group: the IPv4 addresses are the odd-numbered parts.
+    parts = _IPV4_ADDRESS.split(text)
+    return "".join(part if index % 2 else _redact_niss_shapes(part) for index, part in enumerate(parts))
+
+
+def _redact_niss_shapes(text: str) -> str:
     return _NISS_SHAPE.sub(lambda match: niss_token(match.group(0)), text)
 
 

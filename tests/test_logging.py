@@ -1,8 +1,10 @@
 """No NISS in clear in any log line (spec §9)."""
 
 import io
+import json
 import logging
 import logging.config
+import time
 import uuid
 
 import pytest
@@ -77,6 +79,51 @@ def test_a_standalone_niss_is_redacted_wherever_it_stands(line):
     assert "0730" not in redacted
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "85.07.30 - 033.28",  # a spaced dash between the printed groups
+        "85 07 30  033 28",  # two spaces
+        "850730--03328",  # a doubled dash
+        "85. 07. 30. 033. 28",
+        "GET /x?ssin=85.07.30%20-%20033.28 HTTP/1.1",  # a request line, the separators encoded
+        "GET /x?ssin=85.07.30+-+033.28 HTTP/1.1",  # form-encoded spaces around the dash
+        "GET /x?ssin=85%2E07%2E30%2D%2D033%2E28 HTTP/1.1",
+    ],
+)
+def test_a_niss_with_runs_of_separators_is_redacted(spelling):
+    redacted = redact_niss(spelling)
+    assert niss_token(NISS) in redacted
+    assert "07" not in redacted.replace(niss_token(NISS), "")
+
+
+@pytest.mark.parametrize(
+    "escaped", [repr(f"\n{NISS}"), repr(f"\t{NISS}"), repr(f"\xa0{NISS}"), json.dumps(f"\u2003{NISS}")]
+)
+def test_a_niss_after_a_backslash_escape_is_redacted(escaped):
+    """A value with leading whitespace (which admission strips) printed by repr() or JSON."""
+    assert niss_token(NISS) in redact_niss(f"refused {escaped}")
+    assert NISS not in redact_niss(f"refused {escaped}")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "%20" * 33_000 + "1",  # percent-encoded separators, each holding digits
+        "1 " * 50_000,
+        "8 5.0-7" + " " * 100_000 + "3",
+        ("1" * 10 + "%2E-+ " * 10) * 2_000,
+        "%3" * 50_000,
+        "\\u2003" * 16_000 + NISS,
+    ],
+)
+def test_redaction_takes_linear_time_on_a_long_line(line):
+    """Every log line goes through the pattern: a quadratic one would stall the process."""
+    started = time.perf_counter()
+    redact_niss(line)
+    assert time.perf_counter() - started < 1
+
+
 def test_a_bis_number_is_redacted_like_a_niss():
     assert redact_niss(f"/workers/{BIS}/") == f"/workers/{niss_token(BIS)}/"
 
@@ -92,11 +139,45 @@ def test_a_bis_number_is_redacted_like_a_niss():
         f"1{NISS}",  # 12 digits: a registration id
         f"{NISS}12",  # 13 digits
         f"%3{NISS[0]}{NISS}",  # 12 digits, the first percent-encoded
+        "IT01234567890",  # foreign VAT numbers (a cleaning row's foreign_vat_number)
+        "FR12345678901",
+        "FR40303265045",
+        "XY12345678901",  # a reference with a non-hex prefix
+        f"{NISS}Z",
+        "192.168.100.10",  # IPv4 addresses of 11 digits (gunicorn's client address, axes)
+        "10.200.100.101",
+        "%22192.168.100.10%22",
     ],
 )
 def test_a_digit_run_inside_a_longer_identifier_is_left_intact(identifier):
     line = f"ticket={identifier} id {identifier}"
     assert redact_niss(line) == line
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '10.200.100.101 - - [26/Nov/2026:15:54:24 +0100] "GET / HTTP/1.1" 200 12',  # gunicorn
+        "10.200.100.101 55 1",  # its digits are not joined to the numbers after it
+        "AXES: Locked out {ip_address: '192.168.100.10', path_info: '/api/token/'}",
+        "from 192.168.100.10.",  # a full stop after it is not a fifth part
+    ],
+)
+def test_an_ipv4_address_is_left_intact(line):
+    assert redact_niss(line) == line
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "85.07.30.033.28",  # five dotted groups: a NISS, not an address
+        "192.168.100.1.0",  # a dotted quad with a fifth part after it
+        "1.192.168.10.10",  # ...or before it
+        "192.168.010.10",  # a part with a leading zero is not an address part
+    ],
+)
+def test_eleven_dotted_digits_that_are_not_an_ipv4_address_are_redacted(line):
+    assert redact_niss(line).startswith("niss#")
 
 
 def test_a_uuid_ticket_or_task_id_survives_redaction_whatever_its_digits():

@@ -31,6 +31,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 NISS = make_niss("850730", 33)  # 85073003328
 PRINTED = f"{NISS[0:2]}.{NISS[2:4]}.{NISS[4:6]}-{NISS[6:9]}.{NISS[9:11]}"  # 85.07.30-033.28
 BIS = make_niss("854730", 33)  # month + 40
+# The printed form with spaces around its dash, as a browser percent-encodes it in a query.
+SPACED_ENCODED = f"{NISS[0:2]}.{NISS[2:4]}.{NISS[4:6]}%20-%20{NISS[6:9]}.{NISS[9:11]}"
 HASH_KEY = "process-logs-test-key"
 # A UUID whose digits the former pattern took for a NISS ("1234-5678901"): it must stay whole.
 TASK_ID = "aaaaaaaa-bbbb-cccc-1234-5678901aaaaa"
@@ -97,13 +99,14 @@ def send_requests_carrying_a_niss(port: int) -> str:
     """The requests of a careless or hostile client; returns the ticket of the fault it got."""
     request(port, f"/REST/presenceRegistration/v1/presenceRegistrations/{NISS}?niss={NISS}&bis={BIS}&p={PRINTED}")
     request(port, f"/workers/{NISS}/?q=%22{NISS}%22")
+    request(port, f"/workers/?ssin={SPACED_ENCODED}")
     fault = request(port, "/PresenceRegistration/v1", body=f"<not-xml {NISS}".encode())
     [ticket] = re.findall(rb'Id="([0-9a-f-]{36})"', fault)
     return ticket.decode()
 
 
 def assert_redacted(log: str) -> None:
-    for spelling in (NISS, PRINTED, BIS):
+    for spelling in (NISS, PRINTED, BIS, SPACED_ENCODED):
         assert spelling not in log
     assert niss_token(NISS) in log
     assert niss_token(BIS) in log
@@ -119,6 +122,7 @@ def test_the_development_server_redacts_its_request_lines_and_keeps_the_ticket(t
         wait_for(lambda: "POST /PresenceRegistration/v1" in output.read_text(), "the SOAP request line", output)
     log = output.read_text()
     assert f"/presenceRegistrations/{niss_token(NISS)}?niss={niss_token(NISS)}&" in log
+    assert f"/workers/?ssin={niss_token(NISS)} HTTP/1.1" in log
     assert_redacted(log)
     assert f"ticket={ticket}" in log
 
@@ -136,6 +140,7 @@ def test_gunicorn_with_the_serve_configuration_redacts_its_access_and_error_logs
         wait_for(lambda: "POST /PresenceRegistration/v1" in output.read_text(), "the SOAP access line", output)
     log = output.read_text()
     assert f'"GET /workers/{niss_token(NISS)}/?q=%22{niss_token(NISS)}%22 HTTP/1.1" 404' in log
+    assert f'"GET /workers/?ssin={niss_token(NISS)} HTTP/1.1" 404' in log
     assert_redacted(log)
     assert f"ticket={ticket}" in log
 
@@ -173,7 +178,7 @@ def test_celery_beat_redacts_the_arguments_of_its_schedule(tmp_path, own_redis):
         wait_for(lambda: "notify_worker sent. id->" in output.read_text(), "the task sent", output)
     log = output.read_text()
     assert "<ScheduleEntry: notify-a-worker elsewhere.notify_worker(" in log
-    for spelling in (NISS, PRINTED, BIS):
+    for spelling in (NISS, PRINTED, BIS, SPACED_ENCODED):
         assert spelling not in log
     assert niss_token(NISS) in log
     assert niss_token(BIS) in log
