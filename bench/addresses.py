@@ -9,6 +9,7 @@
 Needs PostgreSQL:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_bench \
     DJANGO_SECRET_KEY=$(openssl rand -hex 32) NISS_HASH_KEY=$(openssl rand -hex 32) \
+    DJANGO_ALLOWED_HOSTS=127.0.0.1 REST_CACHE_URL=redis://127.0.0.1:6379/11 \
     .venv/bin/python bench/addresses.py [--addresses 2000000] [--points 2000]
 """
 

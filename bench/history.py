@@ -8,6 +8,7 @@ COPYed once (table bench_history_meta remembers how many); the history table the
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_bench_search \
     DJANGO_SECRET_KEY=$(openssl rand -hex 32) NISS_HASH_KEY=$(openssl rand -hex 32) \
+    DJANGO_ALLOWED_HOSTS=127.0.0.1 REST_CACHE_URL=redis://127.0.0.1:6379/11 \
     .venv/bin/python bench/history.py [--registrations 1000000] [--lookups 500] [--runs 5]
 """
 

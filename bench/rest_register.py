@@ -16,6 +16,7 @@ Floors write into a scratch copy of the registrations table, emptied after each 
 Run, for example (a database of its own; it is migrated):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_rest_bench \
     DJANGO_SECRET_KEY=$(openssl rand -hex 32) NISS_HASH_KEY=$(openssl rand -hex 32) \
+    DJANGO_ALLOWED_HOSTS=127.0.0.1 REST_CACHE_URL=redis://127.0.0.1:6379/11 \
     CELERY_BROKER_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/rest_register.py --runs 30
 Without CELERY_BROKER_URL the validation runs in-process after commit (embedded default).
 """

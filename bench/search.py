@@ -15,6 +15,7 @@ then, as the floor, the SQL the selector sent, replayed over a plain psycopg con
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_bench_search \
     DJANGO_SECRET_KEY=$(openssl rand -hex 32) NISS_HASH_KEY=$(openssl rand -hex 32) \
+    DJANGO_ALLOWED_HOSTS=127.0.0.1 REST_CACHE_URL=redis://127.0.0.1:6379/11 \
     .venv/bin/python bench/search.py [--rows 10000000] [--queries 40] [--runs 5]
 """
 

@@ -15,6 +15,7 @@ deserialisation with a direct translation of the (already XSD-validated) lxml tr
 Needs PostgreSQL (COPY). Run, for example:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_soap_bench \
     DJANGO_SECRET_KEY=$(openssl rand -hex 32) NISS_HASH_KEY=$(openssl rand -hex 32) \
+    DJANGO_ALLOWED_HOSTS=127.0.0.1 REST_CACHE_URL=redis://127.0.0.1:6379/11 \
     CELERY_BROKER_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/soap_register.py --runs 20
 """
 

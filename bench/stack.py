@@ -2,8 +2,8 @@
 
 Everything listens on loopback, on ports chosen free, and every process started here is
 stopped here (by its own pid, never by name). The production settings are used as they are:
-only the environment differs (DATABASE_URL, CELERY_BROKER_URL, DJANGO_SECRET_KEY, NISS_HASH_KEY,
-limits).
+only the environment differs (DATABASE_URL, CELERY_BROKER_URL, REST_CACHE_URL, DJANGO_SECRET_KEY,
+NISS_HASH_KEY, DJANGO_ALLOWED_HOSTS, limits).
 """
 
 import os
@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
@@ -71,6 +72,12 @@ def flush_redis(url: str) -> None:
     redis.Redis.from_url(url, socket_connect_timeout=3).flushdb()
 
 
+def rate_limit_cache_url(broker_url: str) -> str:
+    """The rate-limit counters' Redis: the broker's server, database 11 (bench and chaos use
+    databases 8-11 only), so they never mix with the queued tasks."""
+    return urlunsplit(urlsplit(broker_url)._replace(path="/11"))
+
+
 def app_environment(database_url: str, broker_url: str, **extra: str) -> dict[str, str]:
     """The production settings' environment for the processes under test."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "CELERY_", "REST_"))}
@@ -79,7 +86,8 @@ def app_environment(database_url: str, broker_url: str, **extra: str) -> dict[st
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": broker_url,
-            "REST_CACHE_URL": broker_url,
+            "REST_CACHE_URL": rate_limit_cache_url(broker_url),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DJANGO_SECRET_KEY": environment.get("DJANGO_SECRET_KEY", "bench-only-secret-" + "k" * 40),
             "NISS_HASH_KEY": environment.get("NISS_HASH_KEY", "bench-only-niss-hash-key-" + "n" * 20),
             # The stack serves plain HTTP on loopback; production's redirect to HTTPS would

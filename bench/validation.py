@@ -10,6 +10,7 @@ registration's remark set.
 Needs PostgreSQL:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_bench \
     DJANGO_SECRET_KEY=$(openssl rand -hex 32) NISS_HASH_KEY=$(openssl rand -hex 32) \
+    DJANGO_ALLOWED_HOSTS=127.0.0.1 REST_CACHE_URL=redis://127.0.0.1:6379/11 \
     .venv/bin/python bench/validation.py [--registrations 10000] [--runs 5]
 """
 

@@ -50,7 +50,6 @@ SETTINGS = {
     "VALIDATION_REQUEUE_AFTER_SECONDS": "20",
     "VALIDATION_SWEEP_INTERVAL_SECONDS": "5",
     "DJANGO_CONN_MAX_AGE": "60",  # as in production: persistent connections that a fault breaks
-    "REST_CACHE_URL": "",
 }
 
 

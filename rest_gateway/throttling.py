@@ -3,7 +3,8 @@
 The counters live in the cache named by REST_THROTTLE_CACHE: Redis in production (shared by
 every process), process-local memory on the embedded default. DRF's counter is read-then-
 write, so the limit is approximate under heavy concurrency; a flood of bad tokens never
-reaches it (authentication runs first) and belongs to the reverse proxy.
+reaches it (authentication runs first) and belongs to the reverse proxy. Every limit here
+fails open: while the counters' Redis does not answer, calls go on (logged as a warning).
 
 The token endpoint is a plain Django view, outside DRF's throttling: it counts each client's
 token requests itself (`token_request_wait_seconds`), once the assertion is verified.
@@ -48,7 +49,13 @@ class ClientRateThrottle(SimpleRateThrottle):
         if isinstance(principal, Principal) and principal.client.rate_limit:
             self.rate = principal.client.rate_limit
             self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except RedisError as exc:
+            # Fails open, as the SOAP and token limits do: a Redis outage must not stop the
+            # API, which accepts registrations while Redis is down (README, Production).
+            logger.warning("REST rate limit not checked, the counters are unreachable: %s", type(exc).__name__)
+            return True
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         principal = request.auth

@@ -28,6 +28,7 @@ def production_environment() -> dict[str, str]:
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": "postgres://presence@db.invalid:5432/presence",
             "CELERY_BROKER_URL": "redis://redis.invalid:6379/0",
+            "REST_CACHE_URL": "redis://redis.invalid:6379/1",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "NISS_HASH_KEY": secrets.token_urlsafe(32),
             "DJANGO_ALLOWED_HOSTS": "presence.example.org",

@@ -2,7 +2,8 @@
 # `make serve`: the production processes on one machine, in the foreground:
 #   gunicorn (WEB_WORKERS sync workers on HOST:PORT), one Celery worker (WORKER_CONCURRENCY
 #   processes) and exactly one Celery beat, against DATABASE_URL (PostgreSQL) and
-#   CELERY_BROKER_URL (Redis), with DJANGO_SECRET_KEY and NISS_HASH_KEY. Migrates first.
+#   CELERY_BROKER_URL (Redis), with DJANGO_SECRET_KEY, NISS_HASH_KEY, DJANGO_ALLOWED_HOSTS and
+#   REST_CACHE_URL (Redis: the rate-limit counters every web worker shares). Migrates first.
 #   Each process is restarted when it exits, as a supervisor (systemd Restart=always) would:
 #   a Celery worker can exit on a broker outage (docs/deploy.md). Ctrl-C stops everything.
 #   Several machines: docs/deploy.md.
@@ -14,7 +15,7 @@ PORT=${PORT:-8000}
 WEB_WORKERS=${WEB_WORKERS:-$(( $(nproc) * 2 + 1 ))}
 WORKER_CONCURRENCY=${WORKER_CONCURRENCY:-$(nproc)}
 
-for variable in DATABASE_URL CELERY_BROKER_URL DJANGO_SECRET_KEY NISS_HASH_KEY; do
+for variable in DATABASE_URL CELERY_BROKER_URL DJANGO_SECRET_KEY NISS_HASH_KEY DJANGO_ALLOWED_HOSTS REST_CACHE_URL; do
     file_variable="${variable}_FILE"
     if [ -z "${!variable:-}" ] && [ -z "${!file_variable:-}" ]; then
         echo "make serve: set $variable (see README, Production, and docs/deploy.md)" >&2

@@ -93,6 +93,7 @@ PRODUCTION_ENVIRONMENT = {
     "DJANGO_SECRET_KEY": "p" * 25 + "roduction-only-secret-key-for-tests",
     "NISS_HASH_KEY": "a-niss-hash-key-of-at-least-32-characters",
     "DJANGO_ALLOWED_HOSTS": "presence.example.org",
+    "REST_CACHE_URL": "redis://127.0.0.1:6379/8",
 }
 HTTPS_SETTINGS = (
     "DEBUG",
@@ -206,6 +207,11 @@ def test_a_bad_https_or_session_variable_stops_the_service(variable, value, mess
         ({"NISS_HASH_KEY": None}, "NISS_HASH_KEY is required"),
         ({"NISS_HASH_KEY": "short"}, "NISS_HASH_KEY is required: at least 32 characters"),
         ({"NISS_HASH_KEY": PRODUCTION_ENVIRONMENT["DJANGO_SECRET_KEY"]}, "NISS_HASH_KEY must differ"),
+        ({"DJANGO_SECRET_KEY": "django-insecure-" + "k3y-0f-5tartpr0ject" * 3}, "must not be a development key"),
+        ({"DJANGO_ALLOWED_HOSTS": None}, "DJANGO_ALLOWED_HOSTS is required"),
+        ({"DJANGO_ALLOWED_HOSTS": " , "}, "DJANGO_ALLOWED_HOSTS is required"),
+        ({"REST_CACHE_URL": None}, "REST_CACHE_URL is required"),
+        ({"REST_CACHE_URL": ""}, "REST_CACHE_URL is required"),
     ],
 )
 def test_production_refuses_to_start_unsafe(variables, message):

@@ -35,7 +35,8 @@ if not SECRET_KEY:
     # The embedded default is for a laptop: a fixed, clearly unsafe key is acceptable there.
     SECRET_KEY = "embedded-default-insecure-key-do-not-use-in-production"  # noqa: S105
 
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+# Production names its hosts itself (the guard below); the loopback defaults are for a laptop.
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 
 # --- HTTPS (docs/deploy.md): secure by default in production; the embedded default
 # (`make run`, http://127.0.0.1) stays on plain HTTP. Behind a TLS proxy, name the header in
@@ -375,10 +376,17 @@ def _production_problems() -> list[str]:
         problems.append("DJANGO_DEBUG must be off")
     if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         problems.append("DJANGO_SECRET_KEY must be at least 50 characters, at least 5 of them different")
+    if SECRET_KEY.startswith("django-insecure-"):  # what startproject generates for development
+        problems.append("DJANGO_SECRET_KEY must not be a development key (django-insecure-...)")
+    if not ALLOWED_HOSTS:
+        problems.append("DJANGO_ALLOWED_HOSTS is required: the host names the service answers to")
     if len(NISS_HASH_KEY) < 32:
         problems.append("NISS_HASH_KEY is required: at least 32 characters")
     elif NISS_HASH_KEY == SECRET_KEY:
         problems.append("NISS_HASH_KEY must differ from DJANGO_SECRET_KEY")
+    if not _REST_CACHE_URL:
+        # In process memory every web process would count apart: the limit times the workers.
+        problems.append("REST_CACHE_URL is required: a redis:// or rediss:// URL shared by every web process")
     return problems
 
 

@@ -121,6 +121,22 @@ def test_rate_limit_counters_can_live_in_redis_shared_by_every_process(api, sett
         caches[settings.REST_THROTTLE_CACHE].delete(key)
 
 
+def test_calls_go_on_when_the_counters_redis_does_not_answer(api, settings, caplog):
+    settings.CACHES = {
+        **settings.CACHES,
+        settings.REST_THROTTLE_CACHE: {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        },
+    }
+    settings.REST_RATE_LIMIT = "1/minute"
+
+    assert [api.get("/refData/remarks").status_code for _ in range(2)] == [200, 200]
+    assert api.register(event()).status_code == 200
+    assert Registration.objects.count() == 1
+    assert "REST rate limit not checked" in caplog.text
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [("REST_RATE_LIMIT", "fast"), ("REST_RATE_LIMIT", "0/minute"), ("OAUTH_ACCESS_TOKEN_SECONDS", "10")],

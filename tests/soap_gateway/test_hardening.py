@@ -6,13 +6,15 @@ import contextlib
 import logging
 import socket
 import threading
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
+from django.utils import timezone
 from lxml import etree
 
 from history.models import HistoryEvent
-from registrations.models import Registration
+from registrations.models import Client, Registration
 from tests.factories import make_niss, make_workplace_id
 from tests.soap_gateway.conftest import (
     SOAP_ENV,
@@ -245,8 +247,6 @@ def test_13_signature_wrapping_is_refused(post_soap, client_a, credentials_a):
 
 
 def test_14_a_stale_timestamp_is_refused(post_soap, client_a, credentials_a, caplog):
-    from datetime import timedelta
-
     old = TimestampedSignature(credentials_a, created_offset=-timedelta(minutes=6), ttl=600)
     data = sign(envelope(register_request([one_item(client_a)])), old)
     assert_refused(post_soap(data), "SOA-01001", caplog)
@@ -263,14 +263,23 @@ def test_14_a_replayed_message_is_refused(post_soap, client_a, credentials_a, ca
     assert Registration.objects.count() == 1
 
 
+def test_14_a_refused_replay_leaves_the_clients_last_use_as_it_was(post_soap, client_a, credentials_a):
+    data = sign(envelope(register_request([one_item(client_a)])), TimestampedSignature(credentials_a))
+    assert post_soap(data).status_code == 200
+    an_hour_ago = timezone.now() - timedelta(hours=1)  # older than "last used"'s resolution
+    Client.objects.filter(pk=client_a.pk).update(last_used_at=an_hour_ago)
+
+    assert fault_of(post_soap(data).content).code == "SOA-01001"
+    client_a.refresh_from_db()
+    assert client_a.last_used_at == an_hour_ago
+
+
 @pytest.mark.parametrize("date", ["10000-01-01", "-0001-01-01"])
 def test_a_schema_valid_date_python_cannot_hold_is_a_content_fault(signed_post, client_a, date):
     assert_refused(signed_post(envelope(register_request([one_item(client_a, date=date)]))), "SOA-03007")
 
 
 def test_a_date_with_a_zone_suffix_is_read_as_the_calendar_date_written(signed_post, client_a):
-    from django.utils import timezone
-
     today = timezone.localdate().isoformat()
     response = signed_post(envelope(register_request([one_item(client_a, date=f"{today}+14:00")])))
     assert response.status_code == 200
