@@ -352,14 +352,23 @@ REST_RATE_LIMIT = env_rate("REST_RATE_LIMIT", "600/minute")
 SOAP_RATE_LIMIT = env_rate("SOAP_RATE_LIMIT", "600/minute")
 REST_THROTTLE_CACHE = "rest_throttle"
 _REST_CACHE_URL = env_url("REST_CACHE_URL", ("redis", "rediss"))
+
+
+def rate_limit_cache(url: str | None) -> dict[str, object]:
+    """Redis: the limit holds across processes; memory: per process (embedded default).
+
+    A Redis that accepts connections but never answers must not hang every call: after a
+    second the counters fail open like an unreachable Redis (rest_gateway/throttling.py).
+    """
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rest-throttle"}
+    timeouts = {"socket_connect_timeout": 1, "socket_timeout": 1}
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "OPTIONS": timeouts}
+
+
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    # Redis: the limit holds across processes; memory: per process (embedded default).
-    REST_THROTTLE_CACHE: (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _REST_CACHE_URL}
-        if _REST_CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rest-throttle"}
-    ),
+    REST_THROTTLE_CACHE: rate_limit_cache(_REST_CACHE_URL),
 }
 # --- Retention (registrations/retention.py, docs/operators.md) -------------------------------
 # Once a day: registrations older than 7 years leave with their history, unless on legal hold.

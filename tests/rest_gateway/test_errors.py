@@ -4,13 +4,17 @@ per-client rate limits (bad input 33)."""
 import hashlib
 import logging
 import os
+import socket
 import subprocess
 import sys
+import threading
 import uuid
 
 import pytest
 from django.core.cache import caches
+from redis.exceptions import RedisError
 
+from config.settings import rate_limit_cache
 from registrations.models import Registration
 from rest_gateway.models import AccessToken
 from tests.rest_gateway.conftest import API, Api, event, rest_client, token_for
@@ -135,6 +139,31 @@ def test_calls_go_on_when_the_counters_redis_does_not_answer(api, settings, capl
     assert api.register(event()).status_code == 200
     assert Registration.objects.count() == 1
     assert "REST rate limit not checked" in caplog.text
+
+
+def test_a_counters_redis_that_never_answers_fails_within_a_second_or_two(settings):
+    """Accepted connections that get no answer (a hung Redis) end in a RedisError the
+    throttles fail open on, instead of hanging every call (settings: one second per socket
+    operation; redis-py's own default would wait five)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshake; nobody ever reads or answers
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        settings.CACHES = {**settings.CACHES, settings.REST_THROTTLE_CACHE: rate_limit_cache(url)}
+        outcome: list[BaseException] = []
+
+        def read_a_counter() -> None:
+            try:
+                caches[settings.REST_THROTTLE_CACHE].get("a-counter")
+            except BaseException as exc:  # the outcome is what the test checks
+                outcome.append(exc)
+
+        reader = threading.Thread(target=read_a_counter, daemon=True)
+        reader.start()
+        reader.join(timeout=10)
+        assert not reader.is_alive(), "the counters' cache hung on a Redis that never answers"
+        assert len(outcome) == 1
+        assert isinstance(outcome[0], RedisError)
 
 
 @pytest.mark.parametrize(
