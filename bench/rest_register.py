@@ -174,8 +174,8 @@ def setup() -> tuple[HttpClient, Client, dict[str, Any]]:
         role=ClientRole.ENTERPRISE,
         public_key_pem=public_pem(key),
     )
-    http = HttpClient()
-    audience = "http://testserver/REST/oauth/v5/token"
+    http = HttpClient(HTTP_HOST="127.0.0.1")  # an allowed host under the stack's production settings
+    audience = "http://127.0.0.1/REST/oauth/v5/token"
     response = http.post(
         "/REST/oauth/v5/token",
         data=token_form(assertion(key, str(client.pk), aud=audience)),

@@ -217,7 +217,7 @@ def main() -> None:
     signer = TimestampedSignature(credentials)
     total = arguments.runs + arguments.warmup
     envelopes = build_envelopes(total, signer, client.enterprise_number, arguments.zeep_style)
-    http = HttpClient()
+    http = HttpClient(HTTP_HOST="127.0.0.1")  # an allowed host under the stack's production settings
     action = '"http://socialsecurity.be/presenceregistration/v1/registerPresences"'
 
     labels = instrument()
