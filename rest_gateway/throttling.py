@@ -11,7 +11,6 @@ token requests itself (`token_request_wait_seconds`), once the assertion is veri
 """
 
 import logging
-import math
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from registrations.models import Client
+from registrations.rate_limits import ClientKeyedThrottle, wait_seconds
 from rest_gateway.auth import Principal
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class ClientRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": principal.client_id}
 
 
-class TokenRequestRateThrottle(SimpleRateThrottle):
+class TokenRequestRateThrottle(ClientKeyedThrottle):
     """The token requests of one client (scope `oauth_token`, apart from its API calls).
 
     A client needs one token per OAUTH_ACCESS_TOKEN_SECONDS, so its budget is the small
@@ -75,7 +75,6 @@ class TokenRequestRateThrottle(SimpleRateThrottle):
     scope = "oauth_token"
 
     def __init__(self, *, client: Client) -> None:
-        # Not super().__init__(): it reads the rate from DRF's REST settings.
         self.client_id = client.pk
         self.rate = self._slower(settings.OAUTH_TOKEN_RATE_LIMIT, client.rate_limit)
         self.num_requests, self.duration = self.parse_rate(self.rate)
@@ -91,27 +90,9 @@ class TokenRequestRateThrottle(SimpleRateThrottle):
             raise ValueError("a rate limit cannot be empty")
         return count / seconds
 
-    @property
-    def cache(self) -> BaseCache:  # type: ignore[override]
-        return caches[settings.REST_THROTTLE_CACHE]
-
-    def get_cache_key(self, request: Any, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.client_id}
-
 
 def token_request_wait_seconds(*, client: Client) -> int | None:
     """Count one token request of `client` (whose assertion is verified): None when it may go
-    on, else the whole seconds to wait before its next request is accepted (at least 1).
-
-    Fails open, as the SOAP limit does: when the counters' Redis does not answer, the request
-    goes on (logged). Tokens must keep being issued while Redis is down (README, Production).
-    """
-    throttle = TokenRequestRateThrottle(client=client)
-    try:
-        # DRF's algorithm needs neither the request nor the view: the key is the client's.
-        if throttle.allow_request(request=None, view=None):  # type: ignore[arg-type]
-            return None
-    except RedisError as exc:
-        logger.warning("token rate limit not checked, the counters are unreachable: %s", type(exc).__name__)
-        return None
-    return max(1, math.ceil(throttle.wait() or 1))
+    on, else the seconds to wait (at least 1). Fails open while the counters' Redis does not
+    answer: tokens keep being issued (registrations.rate_limits)."""
+    return wait_seconds(TokenRequestRateThrottle(client=client), "token")

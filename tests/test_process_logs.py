@@ -178,10 +178,7 @@ def test_celery_beat_redacts_the_arguments_of_its_schedule(tmp_path, own_redis):
         wait_for(lambda: "notify_worker sent. id->" in output.read_text(), "the task sent", output)
     log = output.read_text()
     assert "<ScheduleEntry: notify-a-worker elsewhere.notify_worker(" in log
-    for spelling in (NISS, PRINTED, BIS, SPACED_ENCODED):
-        assert spelling not in log
-    assert niss_token(NISS) in log
-    assert niss_token(BIS) in log
+    assert_redacted(log)
 
 
 def test_an_uncaught_exception_is_printed_redacted(tmp_path):
