@@ -34,9 +34,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from bench import report
-from registrations.address_import import COLUMNS, import_addresses
-from registrations.addresses import addresses_near
 from registrations.models import Address
+from registrations.registers.address_import import COLUMNS, import_addresses
+from registrations.registers.addresses import addresses_near
 
 DATA = Path(__file__).resolve().parent / "data"
 CITIES = [(50.8467, 4.3525), (51.2194, 4.4025), (51.0543, 3.7174), (50.8798, 4.7005), (50.6326, 5.5797),

@@ -44,9 +44,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from bench import report, stack
-from registrations.authz import Caller
+from registrations.domain.authorisation import Caller
 from registrations.models import Client, ClientRole
-from registrations.selectors import SearchCriteria, registration_search
+from registrations.selectors.registrations import SearchCriteria, registration_search
 
 TABLE = "registrations_registration"
 LAST_DAY = date(2026, 11, 26)

@@ -36,11 +36,11 @@ from lxml import etree
 
 from bench import report, stack
 from bench.soap_register import _T, COLUMNS, ITEMS, build_envelopes, floor_once
-from registrations import services as core_services
-from registrations.authz import Caller
+from registrations.domain.authorisation import Caller
 from registrations.models import Channel, Client, Registration, Status
-from registrations.services import PresenceInput, registration_submit_batch
-from registrations.validation import registration_validate_batch
+from registrations.services import presences as core_services
+from registrations.services.presences import PresenceInput, registration_submit_batch
+from registrations.validation.run import registration_validate_batch
 from soap_gateway.types import PR
 from tests.factories import make_niss, make_workplace_id
 from tests.soap_gateway.conftest import TimestampedSignature, make_credentials, register

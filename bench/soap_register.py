@@ -44,8 +44,8 @@ from lxml import etree
 
 from bench import stack
 from config.celery import app as celery_app
-from registrations import services as core_services
 from registrations import tasks as core_tasks
+from registrations.services import presences as core_services
 from soap_gateway import application, security, xmlio
 from soap_gateway import services as soap_services
 from soap_gateway import types as t

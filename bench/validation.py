@@ -32,13 +32,13 @@ from django.core.management import call_command
 from django.db import connection
 
 from bench import report
-from registrations import services
-from registrations.authz import Caller
-from registrations.demo import build_world
+from registrations.domain.authorisation import Caller
 from registrations.models import Channel, Enterprise, Registration
-from registrations.reference_import import reference_import
-from registrations.services import PresenceInput, registration_submit_batch
-from registrations.validation import registration_validate_batch
+from registrations.registers.reference_import import reference_import
+from registrations.services import presences as services
+from registrations.services.demo import build_world
+from registrations.services.presences import PresenceInput, registration_submit_batch
+from registrations.validation.run import registration_validate_batch
 
 BATCH = 200
 

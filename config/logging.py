@@ -19,7 +19,7 @@ from typing import Any
 from django.utils.log import ServerFormatter
 
 # 11 digits with any run of separators between them: every spelling admission accepts
-# (registrations/identifiers.py removes any number of '.', '-' and ' '), so none can reach a
+# (registrations/domain/identifiers.py removes any number of '.', '-' and ' '), so none can reach a
 # log line in clear. Request lines are logged percent-encoded, so a digit may also be spelled
 # %3X and a separator %20, %2D, %2E or '+'. A digit and a separator never start alike, and the
 # separator runs are possessive, so matching is linear in the line's length whatever it holds.

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from registrations.admin_views import dashboard_view, worker_access_view
+from registrations.admin.views import dashboard_view, worker_access_view
 from rest_gateway.oauth import token_endpoint
 
 urlpatterns = [

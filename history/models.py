@@ -74,7 +74,7 @@ class PurgeRecordQuerySet(models.QuerySet["PurgeRecord"]):
 
 
 class PurgeRecord(models.Model):
-    """One run of the retention purge (registrations/retention.py): what left, and why.
+    """One run of the retention purge (registrations/services/retention.py): what left, and why.
 
     The purged registrations' own history is gone with them, so this append-only log is the
     evidence that rows left through the purge and through nothing else (docs/adr/0009).

@@ -115,7 +115,7 @@ def history_purge(*, registration_ids: Sequence[int]) -> int:
     """Delete the whole history of these registrations; returns how many events left.
 
     The retention purge's half in the history app, and the only code that deletes events.
-    It must run inside the purge's transaction (`registrations.retention`). On PostgreSQL
+    It must run inside the purge's transaction (`registrations.services.retention`). On PostgreSQL
     the append-only trigger lets a DELETE through only while the transaction-local setting
     `presence.purge` is 'on', which is set here just before the DELETE and reset just after.
     """

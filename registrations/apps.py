@@ -10,6 +10,6 @@ class RegistrationsConfig(AppConfig):
         # first in INSTALLED_APPS): the lists of other apps get the same URL-lookup guard.
         from django.contrib import admin
 
-        from registrations.admin_guards import guard_other_apps_lists
+        from registrations.admin.guards import guard_other_apps_lists
 
         guard_other_apps_lists(admin.site)

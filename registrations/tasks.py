@@ -15,10 +15,10 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from registrations.geocoding import geocode_externally, resolve_places
 from registrations.models import Registration, Status
-from registrations.revalidation import recent_failures
-from registrations.validation import registration_revalidate, registration_validate_batch
+from registrations.registers.geocoding import geocode_externally, resolve_places
+from registrations.services.revalidation import recent_failures
+from registrations.validation.run import registration_revalidate, registration_validate_batch
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def requeue_waiting_validations() -> int:
 
 @shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
 def purge_expired_registrations() -> int:
-    """The daily retention purge (registrations.retention); returns how many registrations left."""
-    from registrations.retention import registrations_purge_expired
+    """The daily retention purge (registrations.services.retention); returns how many registrations left."""
+    from registrations.services.retention import registrations_purge_expired
 
     return registrations_purge_expired().registrations

@@ -21,20 +21,20 @@ from rest_framework.views import APIView
 
 from history.events import EventType
 from history.selectors import history_for_registration
-from registrations.addresses import DEFAULT_RADIUS_M, InvalidCoordinates, addresses_near
-from registrations.authz import Caller
-from registrations.cleaning import CleaningInput, registration_submit_cleaning_batch
-from registrations.exceptions import InvalidSearchError, NotAuthorisedError
+from registrations.domain.authorisation import Caller
+from registrations.domain.exceptions import InvalidSearchError, NotAuthorisedError
 from registrations.models import Channel, Registration, Status
-from registrations.performances import PerformanceQuery, performances_for
-from registrations.selectors import (
+from registrations.registers.addresses import DEFAULT_RADIUS_M, InvalidCoordinates, addresses_near
+from registrations.selectors.performances import PerformanceQuery, performances_for
+from registrations.selectors.registrations import (
     SearchCriteria,
     SortKey,
     cleaning_event_get,
     cleaning_events_visible_to,
     registration_search,
 )
-from registrations.services import CancelInput, registration_cancel_batch, registrations_consulted
+from registrations.services.cleaning import CleaningInput, registration_submit_cleaning_batch
+from registrations.services.presences import CancelInput, registration_cancel_batch, registrations_consulted
 from rest_gateway import presenters
 from rest_gateway import serializers as s
 from rest_gateway.auth import CONSULT, REGISTER, Principal

@@ -24,7 +24,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from registrations.authz import Caller
+from registrations.domain.authorisation import Caller
 from registrations.models import Client, ClientRole
 from rest_gateway.errors import ExpiredAccessToken, InvalidAccessToken, MissingScope
 from rest_gateway.models import AccessToken

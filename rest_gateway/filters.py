@@ -18,9 +18,9 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.request import Request
 
-from registrations.identifiers import normalise_enterprise_number
+from registrations.domain.identifiers import normalise_enterprise_number
 from registrations.models import Registration, Status
-from registrations.rules.base import REMARKS
+from registrations.validation.rules.base import REMARKS
 from rest_gateway.errors import InputValidationError
 
 MAX_PAGE_SIZE = 500

@@ -18,16 +18,16 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registrations.exceptions import ItemError
-from registrations.identifiers import normalise_workplace_id
-from registrations.inspection import Snapshot, SnapshotRow, inspection_snapshot
-from registrations.inspection_exports import snapshot_csv, snapshot_pdf
+from registrations.domain.exceptions import ItemError
+from registrations.domain.identifiers import normalise_workplace_id
 from registrations.models import Channel
-from registrations.transparency import Access, InvalidNissError, worker_accesses
+from registrations.selectors.inspection import Snapshot, SnapshotRow, inspection_snapshot
+from registrations.selectors.transparency import Access, InvalidNissError, worker_accesses
 from rest_gateway import serializers as s
 from rest_gateway.apis import GatewayApi
 from rest_gateway.auth import SCOPE_INSPECTION
 from rest_gateway.errors import InputValidationError
+from rest_gateway.inspection_exports import snapshot_csv, snapshot_pdf
 
 INSPECTION = frozenset({SCOPE_INSPECTION})
 audit = logging.getLogger("rest_gateway.audit")

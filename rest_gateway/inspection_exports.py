@@ -10,9 +10,9 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from registrations.inspection import Snapshot, SnapshotRow
 from registrations.models import Sector
-from registrations.spreadsheet_csv import SpreadsheetCsvWriter
+from registrations.selectors.inspection import Snapshot, SnapshotRow
+from rest_gateway.spreadsheet_csv import SpreadsheetCsvWriter
 
 CSV_HEADER = [
     "registration_id",
@@ -52,7 +52,7 @@ def _csv_values(row: SnapshotRow) -> list[Any]:
 def snapshot_csv(snapshot: Snapshot) -> str:
     """One header line, then one line per row; remarks as space-separated numbers. A cell
     that a spreadsheet would run as a formula (a name starting with `=`...) is written with
-    a leading apostrophe (registrations/spreadsheet_csv.py)."""
+    a leading apostrophe (rest_gateway/spreadsheet_csv.py)."""
     out = io.StringIO()
     writer = SpreadsheetCsvWriter(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)

@@ -29,8 +29,8 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from registrations.clients import client_mark_used
 from registrations.models import Client, ClientRole
+from registrations.services.clients import client_mark_used
 from rest_gateway.auth import ROLE_SCOPES, access_token_issue
 from rest_gateway.errors import about_blank, bad_request, issue, problem, problem_response
 from rest_gateway.models import UsedClientAssertion

@@ -7,14 +7,14 @@ from typing import Any
 from django.utils import timezone
 
 from history.models import HistoryEvent
-from registrations.activities import ACTIVITIES
-from registrations.addresses import NearbyAddress
-from registrations.authz import Caller
-from registrations.cleaning import worker_names_shown
-from registrations.exceptions import ItemError
+from registrations.domain.activities import ACTIVITIES
+from registrations.domain.authorisation import Caller
+from registrations.domain.exceptions import ItemError
 from registrations.models import Registration, Status
-from registrations.performances import Performance, Period
-from registrations.rules.base import REMARKS
+from registrations.registers.addresses import NearbyAddress
+from registrations.selectors.performances import Performance, Period
+from registrations.services.cleaning import worker_names_shown
+from registrations.validation.rules.base import REMARKS
 
 _STATUS_BY_LABEL = {status.label: status for status in Status}
 

@@ -14,7 +14,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from registrations.models import CancellationReason
-from registrations.rules.base import REMARKS
+from registrations.validation.rules.base import REMARKS
 
 MAX_ITEMS = 200
 REMARK_CODES = [REMARKS[number].rest_code for number in sorted(REMARKS)]

@@ -19,8 +19,8 @@ from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
+from registrations.domain.rate_limits import ClientKeyedThrottle, wait_seconds
 from registrations.models import Client
-from registrations.rate_limits import ClientKeyedThrottle, wait_seconds
 from rest_gateway.auth import Principal
 
 logger = logging.getLogger(__name__)
@@ -94,5 +94,5 @@ class TokenRequestRateThrottle(ClientKeyedThrottle):
 def token_request_wait_seconds(*, client: Client) -> int | None:
     """Count one token request of `client` (whose assertion is verified): None when it may go
     on, else the seconds to wait (at least 1). Fails open while the counters' Redis does not
-    answer: tokens keep being issued (registrations.rate_limits)."""
+    answer: tokens keep being issued (registrations.domain.rate_limits)."""
     return wait_seconds(TokenRequestRateThrottle(client=client), "token")

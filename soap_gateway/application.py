@@ -20,7 +20,7 @@ from spyne import Application
 from spyne.protocol.soap import Soap11
 from spyne.server.django import DjangoServer
 
-from registrations.authz import Caller
+from registrations.domain.authorisation import Caller
 from soap_gateway import security, xmlio
 from soap_gateway.faults import PlatformCode, SocSecFault, TooManyCalls
 from soap_gateway.schemas import protocol_schema

@@ -29,9 +29,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from lxml import etree
 
-from registrations.authz import Caller
-from registrations.clients import client_mark_used
+from registrations.domain.authorisation import Caller
 from registrations.models import Client
+from registrations.services.clients import client_mark_used
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"

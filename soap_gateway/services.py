@@ -16,8 +16,8 @@ from django.utils import timezone
 from spyne import Fault, ServiceBase, rpc
 
 from history.selectors import history_for_registration
-from registrations.authz import Caller
-from registrations.exceptions import (
+from registrations.domain.authorisation import Caller
+from registrations.domain.exceptions import (
     BatchSizeError,
     InvalidSearchError,
     ItemError,
@@ -25,15 +25,15 @@ from registrations.exceptions import (
     RegistrationError,
 )
 from registrations.models import Channel, Registration, Sector, Status
-from registrations.rules.base import REMARKS
-from registrations.selectors import SearchCriteria, SortKey, registration_get, registration_search
-from registrations.services import (
+from registrations.selectors.registrations import SearchCriteria, SortKey, registration_get, registration_search
+from registrations.services.presences import (
     CancelInput,
     PresenceInput,
     registration_cancel_batch,
     registration_submit_batch,
     registrations_consulted,
 )
+from registrations.validation.rules.base import REMARKS
 from soap_gateway import types as t
 from soap_gateway.faults import PlatformCode, SocSecFault
 

@@ -11,8 +11,8 @@ from uuid import UUID
 
 from django.conf import settings
 
-from registrations.clients import client_rate_limit
-from registrations.rate_limits import ClientKeyedThrottle, wait_seconds
+from registrations.domain.rate_limits import ClientKeyedThrottle, wait_seconds
+from registrations.services.clients import client_rate_limit
 
 
 class SoapClientRateThrottle(ClientKeyedThrottle):
@@ -26,6 +26,6 @@ class SoapClientRateThrottle(ClientKeyedThrottle):
 
 def soap_call_wait_seconds(*, client_id: UUID) -> int | None:
     """Count one call of the client: None when it may go on, else the seconds to wait (at
-    least 1). Fails open while the counters' Redis does not answer (registrations.rate_limits)."""
+    least 1). Fails open while the counters' Redis does not answer (registrations.domain.rate_limits)."""
     throttle = SoapClientRateThrottle(client_id=client_id, own_rate=client_rate_limit(client_id=client_id))
     return wait_seconds(throttle, "SOAP")

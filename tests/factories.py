@@ -5,9 +5,9 @@ from datetime import date
 
 from django.utils import timezone
 
-from registrations.authz import Caller
+from registrations.domain.authorisation import Caller
 from registrations.models import Client, ClientMandate, ClientRole, DeclarationOfWorks, DeclarationParty
-from registrations.services import PresenceInput
+from registrations.services.presences import PresenceInput
 
 _serials = itertools.count(1)
 _enterprise_bodies = itertools.count(4_481_819)

@@ -54,7 +54,7 @@ def test_copy_fills_not_null_columns_it_does_not_name_with_neutral_values():
 
 def test_the_search_generator_makes_identifiers_the_search_accepts():
     from bench.search import enterprise_of, niss_of, workplace_of
-    from registrations.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
+    from registrations.domain.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
 
     for number in (0, 1, 17_999, 18_000, 999_999):
         assert normalise_niss(niss_of(number)) == niss_of(number)

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from config.logging import build_logging, niss_token, redact_niss
 from registrations.models import ClientRole
-from registrations.services import registration_submit_batch
+from registrations.services.presences import registration_submit_batch
 from tests.conftest import RedisServer, use_broker
 from tests.factories import caller_for, make_client, make_niss, presence
 

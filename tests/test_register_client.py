@@ -10,9 +10,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from django.core.management import CommandError, call_command
 
-from registrations.authz import Caller
-from registrations.clients import certificate_fingerprint
+from registrations.domain.authorisation import Caller
 from registrations.models import Client
+from registrations.services.clients import certificate_fingerprint
 
 pytestmark = pytest.mark.django_db
 

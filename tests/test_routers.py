@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from config.routers import REPLICA, ReplicaRouter, replica_reads, replica_reads_allowed
 from registrations.models import ClientRole, Registration
-from registrations.selectors import SearchCriteria, registration_get, registration_search
-from registrations.services import registration_submit_batch
+from registrations.selectors.registrations import SearchCriteria, registration_get, registration_search
+from registrations.services.presences import registration_submit_batch
 from tests.factories import caller_for, make_client, presence
 
 router = ReplicaRouter()

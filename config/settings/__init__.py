@@ -52,7 +52,7 @@ CSRF_TRUSTED_ORIGINS = env_origins("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 # --- Operators' sessions: an office day at most, and logged out when idle ------------------
 # Every request with a session moves its expiry SESSION_COOKIE_AGE ahead (the idle timeout);
-# registrations.operator_sessions ends it SESSION_MAX_AGE_SECONDS after login, however active.
+# registrations.admin.sessions ends it SESSION_MAX_AGE_SECONDS after login, however active.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_TIMEOUT_SECONDS", 3600, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_MAX_AGE_SECONDS = env_int("SESSION_MAX_AGE_SECONDS", 10 * 3600, minimum=60)
@@ -85,7 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "registrations.operator_sessions.SessionMaxAgeMiddleware",
+    "registrations.admin.sessions.SessionMaxAgeMiddleware",
     # Last, as django-axes requires: it answers a locked-out login attempt.
     "axes.middleware.AxesMiddleware",
 ]
@@ -208,7 +208,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_BODY_MAX_BYTES", 2 * 1024 * 1024,
 # Where `seed_demo` writes the demo clients' keys, certificates and ids.
 DEMO_CREDENTIALS_DIR = Path(env_str("DEMO_CREDENTIALS_DIR") or BASE_DIR / "var" / "demo")
 
-# --- Reverse geocoding (registrations/geocoding.py) -----------------------------------------
+# --- Reverse geocoding (registrations/registers/geocoding.py) -------------------------------
 # An optional external geocoder, asked in a Celery task when the address register has no
 # address near a registration's coordinates: GET {GEOCODER_URL}?lat=..&lon=.. -> JSON
 # {"address": {...}, "distanceMeters": n}. Empty = the register only.
@@ -370,7 +370,7 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     REST_THROTTLE_CACHE: rate_limit_cache(_REST_CACHE_URL),
 }
-# --- Retention (registrations/retention.py, docs/operators.md) -------------------------------
+# --- Retention (registrations/services/retention.py, docs/operators.md) ----------------------
 # Once a day: registrations older than 7 years leave with their history, unless on legal hold.
 CELERY_BEAT_SCHEDULE["purge-expired-registrations"] = {
     "task": "registrations.tasks.purge_expired_registrations",

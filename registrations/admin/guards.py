@@ -36,8 +36,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 
-from registrations.exceptions import ItemError
-from registrations.identifiers import normalise_niss
+from registrations.domain.exceptions import ItemError
+from registrations.domain.identifiers import normalise_niss
 
 M = TypeVar("M", bound=Model)
 

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from history.models import HistoryEvent, PurgeRecord
-from registrations.admin_guards import GuardedAdmin
+from registrations.admin.guards import GuardedAdmin
 
 
 @admin.register(HistoryEvent)

@@ -28,23 +28,10 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from history.selectors import history_for_registration
-from registrations.admin_guards import GuardedAdmin, PersonKeyConverter, with_person_keys
-from registrations.authz import Caller
-from registrations.clients import (
-    ClientRegistrationError,
-    certificate_fingerprint,
-    check_public_key,
-    check_rate_limit,
-    client_register,
-    client_revoke_certificate,
-    client_revoke_public_key,
-    client_rotate_certificate,
-    client_rotate_public_key,
-    client_update,
-)
-from registrations.corrections import CorrectionError, CorrectionInput, registration_correct_cleaning
-from registrations.exceptions import ItemError
-from registrations.identifiers import normalise_niss
+from registrations.admin.guards import GuardedAdmin, PersonKeyConverter, with_person_keys
+from registrations.domain.authorisation import Caller
+from registrations.domain.exceptions import ItemError
+from registrations.domain.identifiers import normalise_niss
 from registrations.models import (
     CancellationReason,
     Channel,
@@ -63,12 +50,25 @@ from registrations.models import (
     Sector,
     SelfEmployedPeriod,
 )
-from registrations.reference import declaration_sync_builder
-from registrations.retention import declaration_set_legal_hold, registrations_set_legal_hold
-from registrations.revalidation import ReferenceKeys, reference_changed
-from registrations.rules.base import REMARKS
-from registrations.services import MAX_BATCH, CancelInput, registration_cancel_batch
-from registrations.validation import registration_revalidate
+from registrations.selectors.reference import declaration_sync_builder
+from registrations.services.clients import (
+    ClientRegistrationError,
+    certificate_fingerprint,
+    check_public_key,
+    check_rate_limit,
+    client_register,
+    client_revoke_certificate,
+    client_revoke_public_key,
+    client_rotate_certificate,
+    client_rotate_public_key,
+    client_update,
+)
+from registrations.services.corrections import CorrectionError, CorrectionInput, registration_correct_cleaning
+from registrations.services.presences import MAX_BATCH, CancelInput, registration_cancel_batch
+from registrations.services.retention import declaration_set_legal_hold, registrations_set_legal_hold
+from registrations.services.revalidation import ReferenceKeys, reference_changed
+from registrations.validation.rules.base import REMARKS
+from registrations.validation.run import registration_revalidate
 
 M = TypeVar("M", bound=Model)
 # An action on more rows than this is refused: select fewer (or filter) and repeat.

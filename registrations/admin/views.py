@@ -14,11 +14,11 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from registrations import charts
-from registrations.dashboard import DashboardFigures, dashboard_figures
+from registrations.admin import charts
+from registrations.admin.dashboard import DashboardFigures, dashboard_figures
 from registrations.models import Sector, Status
-from registrations.rules.base import REMARKS
-from registrations.transparency import InvalidNissError, worker_accesses
+from registrations.selectors.transparency import InvalidNissError, worker_accesses
+from registrations.validation.rules.base import REMARKS
 
 # Who looked at whose access list is itself worth knowing; the NISS is never written.
 audit = logging.getLogger("registrations.audit")

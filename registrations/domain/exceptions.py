@@ -19,7 +19,7 @@ class ItemErrorCode(IntEnum):
     TOO_LATE_TO_CANCEL = 9
     NOT_IN_THIS_SERVICE = 10
     INVALID_CANCELLATION_REASON = 11
-    # Cleaning (REST) admission and IN/OUT state checks, spec §4.2 (registrations/cleaning.py).
+    # Cleaning (REST) admission and IN/OUT state checks, spec §4.2 (registrations/services/cleaning.py).
     EVENT_TOO_LATE = 12
     EVENT_IN_FUTURE = 13
     CHECK_OUT_WITHOUT_CHECK_IN = 14

@@ -9,7 +9,7 @@ import re
 from stdnum.be import ssn, vat
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
-from registrations.exceptions import ItemError, ItemErrorCode
+from registrations.domain.exceptions import ItemError, ItemErrorCode
 
 _ASCII_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 # The printed forms people copy from documents: 85.07.30-033.28, 0448.181.966, 0448 181 966.

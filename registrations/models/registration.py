@@ -142,7 +142,7 @@ class Registration(models.Model):
     latitude = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     # The nearest known address of the coordinates, filled after admission by the worker
-    # (registrations.geocoding): {"address": {...}, "distanceMeters": n, "source": "register"}.
+    # (registrations.registers.geocoding): {"address": {...}, "distanceMeters": n, "source": "register"}.
     place_address = models.JSONField(_("address of the coordinates"), null=True, blank=True)
 
     # Identifies "the same presence" for one sender: a resend is answered with the
@@ -150,10 +150,10 @@ class Registration(models.Model):
     dedup_key = models.CharField(max_length=96)
 
     # An operator's correction is a new registration pointing to the one it corrects
-    # (registrations/corrections.py). A plain id, not a foreign key: the retention purge
+    # (registrations/services/corrections.py). A plain id, not a foreign key: the retention purge
     # may remove the original before its correction.
     corrects_id = models.BigIntegerField(_("corrects registration"), null=True, blank=True)
-    # Set by an operator: the retention purge (registrations/retention.py) keeps this row.
+    # Set by an operator: the retention purge (registrations/services/retention.py) keeps this row.
     legal_hold = models.BooleanField(_("legal hold"), default=False)
 
     class Meta:

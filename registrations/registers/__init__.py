@@ -1,0 +1,1 @@
+"""The reference registers' import, the address register and geocoding."""

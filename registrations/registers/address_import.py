@@ -14,8 +14,8 @@ from typing import IO, Any
 
 from django.db import connection, transaction
 
-from registrations.addresses import InvalidCoordinates, check_coordinates, municipality_for
 from registrations.models import Address
+from registrations.registers.addresses import InvalidCoordinates, check_coordinates, municipality_for
 
 COLUMNS = (
     "EPSG:31370_x", "EPSG:31370_y", "EPSG:4326_lat", "EPSG:4326_lon", "address_id", "box_number",

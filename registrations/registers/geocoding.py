@@ -16,8 +16,8 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
-from registrations.addresses import addresses_near
 from registrations.models import Registration
+from registrations.registers.addresses import addresses_near
 
 logger = logging.getLogger(__name__)
 

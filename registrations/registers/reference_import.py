@@ -18,8 +18,7 @@ from typing import Any
 
 from django.db import models, transaction
 
-from registrations.addresses import fold_name, municipality_for
-from registrations.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
+from registrations.domain.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
 from registrations.models import (
     DeclarationOfWorks,
     DeclarationParty,
@@ -31,7 +30,8 @@ from registrations.models import (
     Sector,
     SelfEmployedPeriod,
 )
-from registrations.revalidation import ReferenceKeys, reference_changed
+from registrations.registers.addresses import fold_name, municipality_for
+from registrations.services.revalidation import ReferenceKeys, reference_changed
 
 SECTIONS = ("persons", "enterprises", "selfEmployed", "dimonas", "limosas", "declarationsOfWorks")
 

@@ -11,13 +11,13 @@ registration shown is a read by inspection, so it gets a `registration.consulted
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from registrations.authz import Caller
-from registrations.cleaning import cleaning_worker_names
+from registrations.domain.authorisation import Caller
 from registrations.models import Channel, Registration, Sector, Status
-from registrations.performances import event_dates, pair_events
-from registrations.rules.base import REMARKS
-from registrations.selectors import registrations_visible_to
-from registrations.services import registrations_consulted
+from registrations.selectors.performances import event_dates, pair_events
+from registrations.selectors.registrations import registrations_visible_to
+from registrations.services.cleaning import cleaning_worker_names
+from registrations.services.presences import registrations_consulted
+from registrations.validation.rules.base import REMARKS
 
 MAX_ROWS = 5000
 _VALIDITY = {Status.REGISTERED: "pending", Status.VALIDATED: "valid", Status.FAILED: "invalid"}

@@ -15,11 +15,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
 
-from registrations.authz import Caller
-from registrations.exceptions import InvalidSearchError
-from registrations.identifiers import normalise_enterprise_number, normalise_niss
+from registrations.domain.authorisation import Caller
+from registrations.domain.exceptions import InvalidSearchError
+from registrations.domain.identifiers import normalise_enterprise_number, normalise_niss
 from registrations.models import CleaningEventType, Registration, Sector, Status
-from registrations.selectors import registrations_visible_to
+from registrations.selectors.registrations import registrations_visible_to
 
 MAX_DAYS = 31
 MAX_EVENTS = 20_000

@@ -7,9 +7,9 @@ from enum import StrEnum
 from django.db.models import F, Q, QuerySet
 
 from config.routers import replica_reads
-from registrations.authz import Caller, CallerRole
-from registrations.exceptions import InvalidSearchError
-from registrations.identifiers import normalise_enterprise_number, normalise_niss
+from registrations.domain.authorisation import Caller, CallerRole
+from registrations.domain.exceptions import InvalidSearchError
+from registrations.domain.identifiers import normalise_enterprise_number, normalise_niss
 from registrations.models import DeclarationParty, Registration, Sector, Status
 
 MAX_FETCH_SIZE = 500

@@ -11,8 +11,8 @@ from uuid import UUID
 
 from history.events import EventType
 from history.models import HistoryEvent
-from registrations.exceptions import ItemError
-from registrations.identifiers import normalise_niss
+from registrations.domain.exceptions import ItemError
+from registrations.domain.identifiers import normalise_niss
 from registrations.models import Client
 
 MAX_ACCESSES = 1000

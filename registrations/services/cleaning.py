@@ -37,11 +37,10 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from config.logging import niss_token
-from registrations.activities import ACTIVITIES
-from registrations.addresses import normalise_addresses
-from registrations.authz import SENT_FOR_EMPLOYER, Caller, speaks_for_employer
-from registrations.exceptions import ItemError, ItemErrorCode
-from registrations.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
+from registrations.domain.activities import ACTIVITIES
+from registrations.domain.authorisation import SENT_FOR_EMPLOYER, Caller, speaks_for_employer
+from registrations.domain.exceptions import ItemError, ItemErrorCode
+from registrations.domain.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
 from registrations.models import (
     Channel,
     CleaningEventType,
@@ -51,9 +50,9 @@ from registrations.models import (
     Sector,
     Status,
 )
-from registrations.rules.facts import Dimona, Period, covered
-from registrations.selectors import CLEANING_EVENT
-from registrations.services import (
+from registrations.registers.addresses import normalise_addresses
+from registrations.selectors.registrations import CLEANING_EVENT
+from registrations.services.presences import (
     MAX_BATCH,
     ItemResult,
     admit_each,
@@ -61,6 +60,7 @@ from registrations.services import (
     start_submission,
     store_with_retry,
 )
+from registrations.validation.facts import Dimona, Period, covered
 
 LATE_AFTER = timedelta(minutes=10)
 EARLY_BEFORE = timedelta(minutes=2)

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from registrations.identifiers import normalise_enterprise_number
+from registrations.domain.identifiers import normalise_enterprise_number
 from registrations.models import Client, ClientMandate, ClientRole
 
 

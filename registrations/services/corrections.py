@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from history.events import EventType
 from history.services import NewEvent, history_record_many
-from registrations.authz import Caller, CallerRole
+from registrations.domain.authorisation import Caller, CallerRole
 from registrations.models import Channel, CleaningEventType, Registration, Sector, Status
 
 CORRECTION_DAYS = 30

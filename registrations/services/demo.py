@@ -20,13 +20,13 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.utils import timezone
 
-from registrations.address_import import COLUMNS, import_addresses, text_stream
-from registrations.addresses import municipality_for
-from registrations.authz import Caller
-from registrations.clients import client_register
+from registrations.domain.authorisation import Caller
 from registrations.models import Channel, Client, ClientRole
-from registrations.reference_import import reference_import
-from registrations.services import PresenceInput, registration_submit_batch
+from registrations.registers.address_import import COLUMNS, import_addresses, text_stream
+from registrations.registers.addresses import municipality_for
+from registrations.registers.reference_import import reference_import
+from registrations.services.clients import client_register
+from registrations.services.presences import PresenceInput, registration_submit_batch
 
 FIRST_NAMES = [
     "An",

@@ -11,23 +11,23 @@ from django.utils import timezone
 
 from history.events import EventType
 from history.services import NewEvent, history_record_many
-from registrations.authz import Caller, CallerRole
-from registrations.exceptions import (
+from registrations.domain.authorisation import Caller, CallerRole
+from registrations.domain.exceptions import (
     BatchSizeError,
     ItemError,
     ItemErrorCode,
     NotAuthorisedError,
 )
-from registrations.identifiers import (
+from registrations.domain.identifiers import (
     normalise_enterprise_number,
     normalise_limosa_id,
     normalise_niss,
     normalise_workplace_id,
 )
 from registrations.models import CancellationReason, Channel, Registration, Sector, Status
-from registrations.reference import workplace_sectors
-from registrations.revalidation import duplicates_changed
-from registrations.selectors import is_cleaning_event, registrations_visible_to
+from registrations.selectors.reference import workplace_sectors
+from registrations.selectors.registrations import is_cleaning_event, registrations_visible_to
+from registrations.services.revalidation import duplicates_changed
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from history.events import EventType
 from history.services import NewEvent, history_purge, history_record_many, purge_record_create
-from registrations.authz import Caller
+from registrations.domain.authorisation import Caller
 from registrations.models import Channel, DeclarationOfWorks, Registration
 
 logger = logging.getLogger(__name__)

@@ -3,8 +3,8 @@
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from registrations.rules.facts import ReferenceFacts
-from registrations.rules.registry import RULES
+from registrations.validation.facts import ReferenceFacts
+from registrations.validation.rules.registry import RULES
 
 if TYPE_CHECKING:
     from registrations.models import Registration

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from django.db.models import Q
 
-from registrations.authz import speaks_for_employer
+from registrations.domain.authorisation import speaks_for_employer
 from registrations.models import (
     DeclarationOfWorks,
     DeclarationParty,

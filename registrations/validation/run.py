@@ -9,8 +9,8 @@ from django.utils import timezone
 from history.events import EventType
 from history.services import NewEvent, history_record_many
 from registrations.models import Registration, Sector, Status
-from registrations.reference import workplace_sectors
-from registrations.rules import evaluate
+from registrations.selectors.reference import workplace_sectors
+from registrations.validation.engine import evaluate
 
 WORKER_ACTOR = "worker"
 WORKER_CHANNEL = "WORKER"  # history channel of asynchronous work

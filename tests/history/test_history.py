@@ -6,8 +6,8 @@ from django.db import DatabaseError, connection, transaction
 from history.models import HistoryEvent, HistoryIsAppendOnlyError
 from history.selectors import history_for_registration, history_verify
 from registrations.models import ClientRole
-from registrations.services import CancelInput, registration_cancel_batch, registration_submit_batch
-from registrations.validation import registration_validate_batch
+from registrations.services.presences import CancelInput, registration_cancel_batch, registration_submit_batch
+from registrations.validation.run import registration_validate_batch
 from tests.factories import caller_for, make_client, presence
 
 pytestmark = pytest.mark.django_db

@@ -19,8 +19,8 @@ from registrations.models import (
     SelfEmployedPeriod,
     Status,
 )
-from registrations.services import registration_submit_batch
-from registrations.validation import registration_validate_batch
+from registrations.services.presences import registration_submit_batch
+from registrations.validation.run import registration_validate_batch
 from tests.factories import caller_for, make_client, make_declaration, make_niss, presence
 from tests.operators.conftest import logged_in, make_registration, post_action
 
@@ -170,7 +170,7 @@ def test_a_cancel_of_more_than_one_batch_goes_through_in_batches(corrector):
 
 
 def test_an_action_on_too_many_rows_is_refused(corrector, monkeypatch):
-    monkeypatch.setattr("registrations.admin.MAX_ACTION_ROWS", 2)
+    monkeypatch.setattr("registrations.admin.registrations.MAX_ACTION_ROWS", 2)
     ids = [make_registration().pk for _ in range(3)]
     response = post_action(logged_in(corrector), "cancel_selected", ids, apply="1", reason="DISEASE")
     assert response.status_code == 302

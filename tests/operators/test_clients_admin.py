@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.utils import timezone
 
-from registrations.clients import certificate_fingerprint, client_mark_used, client_update
 from registrations.models import Client
+from registrations.services.clients import certificate_fingerprint, client_mark_used, client_update
 from rest_gateway.auth import SCOPE_ENTERPRISE, access_token_issue
 from tests.factories import make_client, make_enterprise_number, make_niss, make_workplace_id
 from tests.operators.conftest import logged_in

@@ -7,10 +7,10 @@ from django.utils import timezone
 
 from history.events import EventType
 from history.selectors import history_for_registration, history_verify
-from registrations.authz import Caller
-from registrations.corrections import CorrectionError, CorrectionInput, registration_correct_cleaning
+from registrations.domain.authorisation import Caller
 from registrations.models import Registration, Sector, Status
-from registrations.performances import pair_events
+from registrations.selectors.performances import pair_events
+from registrations.services.corrections import CorrectionError, CorrectionInput, registration_correct_cleaning
 from tests.factories import caller_for, make_client
 from tests.operators.conftest import logged_in, make_registration
 

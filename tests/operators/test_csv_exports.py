@@ -6,8 +6,8 @@ import io
 import pytest
 
 from registrations.models import ClientRole, Person
-from registrations.spreadsheet_csv import spreadsheet_cell
 from rest_gateway.auth import SCOPE_INSPECTION
+from rest_gateway.spreadsheet_csv import spreadsheet_cell
 from tests.factories import make_client, make_workplace_id
 from tests.operators.conftest import make_registration
 from tests.operators.test_inspection import bearer

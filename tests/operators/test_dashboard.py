@@ -16,7 +16,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 from PIL import Image
 
-from registrations.dashboard import dashboard_figures
+from registrations.admin.dashboard import dashboard_figures
 from registrations.models import Registration, Sector, Status
 from tests.operators.conftest import logged_in, make_registration
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from history.events import EventType
 from history.models import HistoryEvent
 from history.services import NewEvent, history_record_many
-from registrations.admin_guards import PersonIdentifierGuardMixin, niss_from_person_url_key, person_url_key
+from registrations.admin.guards import PersonIdentifierGuardMixin, niss_from_person_url_key, person_url_key
 from registrations.models import DimonaPeriod, LimosaDeclaration, Person, SelfEmployedPeriod
 from tests.factories import make_client, make_niss
 from tests.operators.conftest import logged_in, make_registration

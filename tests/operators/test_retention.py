@@ -11,7 +11,7 @@ from django.db import DatabaseError, connection, transaction
 
 from history.models import HistoryEvent, HistoryIsAppendOnlyError, PurgeRecord
 from registrations.models import Registration
-from registrations.retention import registrations_purge_expired, retention_cutoff
+from registrations.services.retention import registrations_purge_expired, retention_cutoff
 from registrations.tasks import purge_expired_registrations
 from tests.factories import make_declaration, make_enterprise_number
 from tests.operators.conftest import make_registration

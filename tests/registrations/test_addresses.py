@@ -8,9 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from registrations.address_import import COLUMNS, import_addresses, text_stream
-from registrations.addresses import InvalidCoordinates, addresses_near, distance_m
 from registrations.models import Address, Registration
+from registrations.registers.address_import import COLUMNS, import_addresses, text_stream
+from registrations.registers.addresses import InvalidCoordinates, addresses_near, distance_m
 
 pytestmark = pytest.mark.django_db
 
@@ -203,8 +203,8 @@ def test_sqlite_prefilters_on_the_latitude_longitude_index(street):
 def test_a_cleaning_event_farther_than_the_declared_radius_gets_remark_18():
     from django.utils import timezone
 
-    from registrations.cleaning import CleaningInput, registration_submit_cleaning_batch
-    from registrations.validation import registration_validate_batch
+    from registrations.services.cleaning import CleaningInput, registration_submit_cleaning_batch
+    from registrations.validation.run import registration_validate_batch
     from tests.factories import caller_for, make_client, make_declaration, make_niss
 
     cleaner = caller_for(make_client())
@@ -238,7 +238,7 @@ def test_a_cleaning_event_farther_than_the_declared_radius_gets_remark_18():
 def test_a_cleaning_event_at_an_address_is_normalised_against_the_register():
     from django.utils import timezone
 
-    from registrations.cleaning import CleaningInput, registration_submit_cleaning_batch
+    from registrations.services.cleaning import CleaningInput, registration_submit_cleaning_batch
     from tests.factories import caller_for, make_client, make_declaration, make_niss
 
     import_addresses(text_stream(best_csv(best_row(1, *WETSTRAAT, house="16"))))

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from registrations.models import ClientRole, Registration
-from registrations.services import registration_submit_batch
+from registrations.services.presences import registration_submit_batch
 from tests.factories import caller_for, make_client, make_niss, presence
 
 pytestmark = pytest.mark.django_db

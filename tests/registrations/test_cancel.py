@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from registrations.authz import Caller
-from registrations.exceptions import BatchSizeError
+from registrations.domain.authorisation import Caller
+from registrations.domain.exceptions import BatchSizeError
 from registrations.models import ClientRole, Registration, Sector, Status
-from registrations.services import CancelInput, registration_cancel_batch, registration_submit_batch
+from registrations.services.presences import CancelInput, registration_cancel_batch, registration_submit_batch
 from tests.factories import caller_for, make_client, make_declaration, presence
 
 pytestmark = pytest.mark.django_db

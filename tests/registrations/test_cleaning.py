@@ -9,10 +9,10 @@ from django.db import connection
 from django.utils import timezone
 
 from history.models import HistoryEvent
-from registrations.cleaning import CleaningInput, registration_submit_cleaning_batch
-from registrations.exceptions import BatchSizeError, ItemErrorCode, NotAuthorisedError
+from registrations.domain.exceptions import BatchSizeError, ItemErrorCode, NotAuthorisedError
 from registrations.models import ClientRole, Registration, Sector, Status
-from registrations.services import CancelInput, registration_cancel_batch
+from registrations.services.cleaning import CleaningInput, registration_submit_cleaning_batch
+from registrations.services.presences import CancelInput, registration_cancel_batch
 from tests.factories import caller_for, make_client, make_enterprise_number, make_niss, make_workplace_id
 
 pytestmark = pytest.mark.django_db

@@ -12,12 +12,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from registrations.cleaning import CleaningInput, registration_submit_cleaning_batch
-from registrations.exceptions import ItemErrorCode
+from registrations.domain.exceptions import ItemErrorCode
 from registrations.models import Channel, ClientRole, Registration, Status
-from registrations.performances import pair_events
-from registrations.services import CancelInput, registration_cancel_batch
-from registrations.validation import registration_validate_batch
+from registrations.selectors.performances import pair_events
+from registrations.services.cleaning import CleaningInput, registration_submit_cleaning_batch
+from registrations.services.presences import CancelInput, registration_cancel_batch
+from registrations.validation.run import registration_validate_batch
 from tests.factories import caller_for, make_client, make_niss, make_workplace_id
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from stdnum.be import ssn, vat
 
-from registrations.demo import create_demo_client
 from registrations.models import Client, ClientRole, Enterprise, Person, Registration
+from registrations.services.demo import create_demo_client
 
 pytestmark = pytest.mark.django_db
 
@@ -64,8 +64,8 @@ def test_the_demo_loads_only_into_an_empty_database(demo):
 
 
 def test_the_address_lookup_works_around_the_demo_workplaces(demo):
-    from registrations.addresses import addresses_near
     from registrations.models import Address, DeclarationOfWorks
+    from registrations.registers.addresses import addresses_near
 
     assert Address.objects.count() >= 2000
     workplace = DeclarationOfWorks.objects.exclude(latitude=None).first()

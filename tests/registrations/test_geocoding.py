@@ -9,10 +9,10 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from registrations.address_import import import_addresses, text_stream
-from registrations.cleaning import CleaningInput, registration_submit_cleaning_batch
-from registrations.geocoding import geocode_externally, nearest_place
 from registrations.models import Registration
+from registrations.registers.address_import import import_addresses, text_stream
+from registrations.registers.geocoding import geocode_externally, nearest_place
+from registrations.services.cleaning import CleaningInput, registration_submit_cleaning_batch
 from tests.factories import caller_for, make_client, make_declaration, make_niss
 from tests.registrations.test_addresses import WETSTRAAT, best_csv, best_row
 

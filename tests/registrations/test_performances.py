@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from registrations.exceptions import InvalidSearchError
+from registrations.domain.exceptions import InvalidSearchError
 from registrations.models import ClientRole, Registration, Status
-from registrations.performances import PerformanceQuery, pair_events, performances_for
+from registrations.selectors.performances import PerformanceQuery, pair_events, performances_for
 from tests.factories import caller_for, make_client, make_enterprise_number, make_niss, make_workplace_id
 
 BRUSSELS = ZoneInfo("Europe/Brussels")

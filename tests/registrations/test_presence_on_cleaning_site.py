@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 
 from registrations.models import Channel, ClientRole, Registration, Sector, Status
-from registrations.services import registration_submit_batch
-from registrations.validation import registration_validate_batch
+from registrations.services.presences import registration_submit_batch
+from registrations.validation.run import registration_validate_batch
 from tests.factories import caller_for, make_client, make_declaration, presence
 
 pytestmark = pytest.mark.django_db

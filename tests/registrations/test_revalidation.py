@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from history.selectors import history_for_registration
 from registrations.models import DimonaPeriod, Enterprise, Person, Registration, Status
-from registrations.services import registration_submit_batch
+from registrations.services.presences import registration_submit_batch
 from registrations.tasks import revalidate_recent_failures
-from registrations.validation import registration_revalidate, registration_validate_batch
+from registrations.validation.run import registration_revalidate, registration_validate_batch
 from tests.factories import caller_for, make_client, make_declaration, make_niss, presence
 
 pytestmark = pytest.mark.django_db
@@ -127,7 +127,7 @@ def test_the_periodic_sweep_revalidates_recent_failures_only(world, settings):
 
 def test_cancelling_the_earlier_duplicate_clears_remark_14_of_the_later_one(world, django_capture_on_commit_callbacks):
     from registrations.models import DimonaPeriod as Dimona
-    from registrations.services import CancelInput, registration_cancel_batch
+    from registrations.services.presences import CancelInput, registration_cancel_batch
 
     caller, niss, declaration = world
     Dimona.objects.create(employer=caller.enterprise_number, niss=niss, start="2020-01-01", worker_type="employee")

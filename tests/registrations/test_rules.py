@@ -20,9 +20,9 @@ from registrations.models import (
     SelfEmployedPeriod,
     Status,
 )
-from registrations.rules import REMARKS
-from registrations.services import registration_submit_batch
-from registrations.validation import registration_revalidate, registration_validate_batch
+from registrations.services.presences import registration_submit_batch
+from registrations.validation.rules.base import REMARKS
+from registrations.validation.run import registration_revalidate, registration_validate_batch
 from tests.factories import caller_for, make_client, make_declaration, make_niss, presence
 
 pytestmark = pytest.mark.django_db
@@ -182,7 +182,7 @@ def test_remark_14_marks_the_later_of_two_identical_registrations_by_different_s
 
 
 def test_remark_14_clears_once_the_earlier_registration_is_cancelled():
-    from registrations.services import CancelInput, registration_cancel_batch
+    from registrations.services.presences import CancelInput, registration_cancel_batch
 
     world = World()
     first = world.register()

@@ -8,10 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from history.models import HistoryEvent
-from registrations.exceptions import InvalidSearchError
+from registrations.domain.exceptions import InvalidSearchError
 from registrations.models import ClientRole, Registration, Status
-from registrations.selectors import SearchCriteria, SortKey, registration_get, registration_search
-from registrations.services import registration_submit_batch, registrations_consulted
+from registrations.selectors.registrations import SearchCriteria, SortKey, registration_get, registration_search
+from registrations.services.presences import registration_submit_batch, registrations_consulted
 from tests.factories import caller_for, make_client, make_declaration, make_niss, presence
 
 pytestmark = pytest.mark.django_db

@@ -3,9 +3,9 @@
 import pytest
 
 from history.models import HistoryEvent
-from registrations.exceptions import BatchSizeError, NotAuthorisedError
+from registrations.domain.exceptions import BatchSizeError, NotAuthorisedError
 from registrations.models import ClientRole, Registration, Status
-from registrations.services import registration_submit_batch
+from registrations.services.presences import registration_submit_batch
 from tests.factories import caller_for, make_client, make_niss, presence
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from history.models import HistoryEvent
 from registrations.models import ClientRole, Registration, Status
-from registrations.services import registration_submit_batch
+from registrations.services.presences import registration_submit_batch
 from registrations.tasks import requeue_waiting_validations
-from registrations.validation import registration_validate_batch
+from registrations.validation.run import registration_validate_batch
 from tests.conftest import use_broker
 from tests.factories import caller_for, make_client, presence
 

@@ -11,7 +11,7 @@ from django.db import connection
 
 from history.models import HistoryEvent
 from registrations.models import ClientRole, Registration, Status
-from registrations.services import registration_submit_batch
+from registrations.services.presences import registration_submit_batch
 from tests.conftest import use_broker
 from tests.factories import caller_for, make_client, presence
 

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from registrations.clients import client_update
+from registrations.services.clients import client_update
 from rest_gateway.models import AccessToken, UsedClientAssertion
 from tests.rest_gateway.conftest import Api, assertion, post_token, rest_client, token_form
 

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from django.test import Client as DjangoClient
 
-from registrations.clients import (
+from registrations.models import Client
+from registrations.services.clients import (
     client_revoke_certificate,
     client_revoke_public_key,
     client_rotate_certificate,
     client_rotate_public_key,
     client_update,
 )
-from registrations.models import Client
 from tests.operators.conftest import logged_in, staff_in
 from tests.rest_gateway.conftest import Api, public_pem, rest_client, token_for
 from tests.soap_gateway.conftest import make_credentials

@@ -26,8 +26,8 @@ from lxml import etree
 from zeep.wsse.signature import BinarySignature
 from zeep.wsse.utils import WSU, get_security_header
 
-from registrations.clients import client_register
 from registrations.models import Client, ClientRole
+from registrations.services.clients import client_register
 from soap_gateway.schemas import ERRORS_XSD, LOCAL_XML_XSD, PROTOCOL_XSD, XML_XSD_URL, load_schema
 from tests.factories import make_enterprise_number
 

@@ -8,7 +8,7 @@ import zeep
 from django.utils import timezone
 
 from registrations.models import Registration
-from registrations.rules.base import REMARKS
+from registrations.validation.rules.base import REMARKS
 from tests.factories import make_declaration, make_enterprise_number, make_niss, make_workplace_id
 from tests.soap_gateway.conftest import read_fault
 
@@ -280,7 +280,7 @@ def test_search_by_creation_window_reads_a_time_without_zone_as_brussels_time(ze
 
 def test_a_registration_made_outside_soap_is_shown_in_its_consult_form(zeep_as, credentials_a, client_a):
     from registrations.models import Channel
-    from registrations.services import registration_submit_batch
+    from registrations.services.presences import registration_submit_batch
     from tests.factories import caller_for, presence
 
     (result,) = registration_submit_batch(

@@ -14,8 +14,8 @@ import pytest
 from django.core.cache import caches
 
 from history.models import HistoryEvent
-from registrations.clients import client_update
 from registrations.models import Client, Registration
+from registrations.services.clients import client_update
 from soap_gateway.models import SeenSignature
 from soap_gateway.throttling import SoapClientRateThrottle
 from tests.factories import make_niss, make_workplace_id

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from registrations.address_import import AddressFileError, import_addresses
+from registrations.registers.address_import import AddressFileError, import_addresses
 
 
 class Command(BaseCommand):

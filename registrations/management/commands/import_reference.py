@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from registrations.reference_import import ReferenceImportError, reference_import
+from registrations.registers.reference_import import ReferenceImportError, reference_import
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from registrations.retention import RETENTION_YEARS, registrations_purge_expired
+from registrations.services.retention import RETENTION_YEARS, registrations_purge_expired
 
 
 class Command(BaseCommand):

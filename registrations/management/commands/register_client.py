@@ -3,8 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from registrations.clients import ClientRegistrationError, client_register
 from registrations.models import ClientRole
+from registrations.services.clients import ClientRegistrationError, client_register
 
 
 def _read(path: str | None) -> str:

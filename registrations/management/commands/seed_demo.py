@@ -3,8 +3,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from registrations.demo import demo_dir, seed_demo
 from registrations.models import Enterprise
+from registrations.services.demo import demo_dir, seed_demo
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ from registrations.models import Sector
 
 if TYPE_CHECKING:
     from registrations.models import Registration
-    from registrations.rules.facts import ReferenceFacts
+    from registrations.validation.facts import ReferenceFacts
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """The enabled rules, in remark order. A rule is switched off for a sector by leaving the
 sector out of its `sectors`."""
 
-from registrations.rules import remarks
-from registrations.rules.base import Rule
+from registrations.validation.rules import remarks
+from registrations.validation.rules.base import Rule
 
 RULES: list[Rule] = [
     remarks.RelatedDimonaNotOk(),

@@ -11,10 +11,10 @@ from datetime import date
 from decimal import Decimal
 from typing import ClassVar
 
-from registrations.addresses import distance_m
 from registrations.models import Registration, Sector
-from registrations.rules.base import ALL_SECTORS, REMARKS, Remark
-from registrations.rules.facts import ReferenceFacts, covered, is_bis
+from registrations.registers.addresses import distance_m
+from registrations.validation.facts import ReferenceFacts, covered, is_bis
+from registrations.validation.rules.base import ALL_SECTORS, REMARKS, Remark
 
 # Construction sites are subject above these amounts excl. VAT [public].
 THRESHOLD_CHANGE = date(2016, 3, 1)
