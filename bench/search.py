@@ -46,6 +46,7 @@ from django.db import connection
 from bench import report, stack
 from registrations.domain.authorisation import Caller
 from registrations.models import Client, ClientRole
+from registrations.selectors.clients import caller_for_client
 from registrations.selectors.registrations import SearchCriteria, registration_search
 
 TABLE = "registrations_registration"
@@ -203,8 +204,8 @@ class Queries:
         inspection = inspection or Client.objects.create(
             name="bench-inspection", enterprise_number=enterprise_of(2), role=ClientRole.INSPECTION
         )
-        self.inspection = Caller.for_client(inspection)
-        self.large = Caller.for_client(Client.objects.get(pk=meta["large_client"]))
+        self.inspection = caller_for_client(inspection)
+        self.large = caller_for_client(Client.objects.get(pk=meta["large_client"]))
         self.employers: dict[str, Caller] = {}
 
     def window(self, days: int) -> list[tuple[date, date]]:
@@ -214,7 +215,7 @@ class Queries:
     def employer(self, number: str) -> Caller:
         if number not in self.employers:
             client = Client.objects.create(name="bench-employer", enterprise_number=number, role="enterprise")
-            self.employers[number] = Caller.for_client(client)
+            self.employers[number] = caller_for_client(client)
         return self.employers[number]
 
     def draw(self) -> tuple[str, Caller, SearchCriteria]:

@@ -15,7 +15,8 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from registrations.models import Registration, Status
+from registrations.domain.vocabulary import Status
+from registrations.models import Registration
 from registrations.registers.geocoding import geocode_externally, resolve_places
 from registrations.services.revalidation import recent_failures
 from registrations.validation.run import registration_revalidate, registration_validate_batch

@@ -23,7 +23,8 @@ from history.events import EventType
 from history.selectors import history_for_registration
 from registrations.domain.authorisation import Caller
 from registrations.domain.exceptions import InvalidSearchError, NotAuthorisedError
-from registrations.models import Channel, Registration, Status
+from registrations.domain.vocabulary import Channel, Status
+from registrations.models import Registration
 from registrations.registers.addresses import DEFAULT_RADIUS_M, InvalidCoordinates, addresses_near
 from registrations.selectors.performances import PerformanceQuery, performances_for
 from registrations.selectors.registrations import (

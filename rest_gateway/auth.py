@@ -25,7 +25,9 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from registrations.domain.authorisation import Caller
-from registrations.models import Client, ClientRole
+from registrations.domain.vocabulary import ClientRole
+from registrations.models import Client
+from registrations.selectors.clients import caller_for_client
 from rest_gateway.errors import ExpiredAccessToken, InvalidAccessToken, MissingScope
 from rest_gateway.models import AccessToken
 
@@ -98,7 +100,7 @@ def principal_for_token(raw: str) -> Principal:
         raise InvalidAccessToken
     if row.expires_at <= timezone.now():
         raise ExpiredAccessToken
-    return Principal(row.client, frozenset(row.scope.split()), Caller.for_client(row.client))
+    return Principal(row.client, frozenset(row.scope.split()), caller_for_client(row.client))
 
 
 class BearerTokenAuthentication(BaseAuthentication):

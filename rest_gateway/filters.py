@@ -19,8 +19,9 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.request import Request
 
 from registrations.domain.identifiers import normalise_enterprise_number
-from registrations.models import Registration, Status
-from registrations.validation.rules.base import REMARKS
+from registrations.domain.remarks import REMARKS
+from registrations.domain.vocabulary import Status
+from registrations.models import Registration
 from rest_gateway.errors import InputValidationError
 
 MAX_PAGE_SIZE = 500

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from registrations.domain.exceptions import ItemError
 from registrations.domain.identifiers import normalise_workplace_id
-from registrations.models import Channel
+from registrations.domain.vocabulary import Channel
 from registrations.selectors.inspection import Snapshot, SnapshotRow, inspection_snapshot
 from registrations.selectors.transparency import Access, InvalidNissError, worker_accesses
 from rest_gateway import serializers as s

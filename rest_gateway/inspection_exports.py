@@ -10,7 +10,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from registrations.models import Sector
+from registrations.domain.vocabulary import Sector
 from registrations.selectors.inspection import Snapshot, SnapshotRow
 from rest_gateway.spreadsheet_csv import SpreadsheetCsvWriter
 

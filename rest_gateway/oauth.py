@@ -29,7 +29,9 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from registrations.models import Client, ClientRole
+from registrations.domain.vocabulary import ClientRole
+from registrations.models import Client
+from registrations.selectors.clients import active_client_with_key
 from registrations.services.clients import client_mark_used
 from rest_gateway.auth import ROLE_SCOPES, access_token_issue
 from rest_gateway.errors import about_blank, bad_request, issue, problem, problem_response
@@ -141,7 +143,7 @@ def _client(issuer: object) -> Client | None:
         client_id = uuid.UUID(issuer)
     except ValueError:
         return None
-    return Client.objects.filter(pk=client_id, is_active=True).exclude(public_key_pem="").first()
+    return active_client_with_key(client_id=client_id)
 
 
 def authenticate_client(request: HttpRequest, assertion: str) -> Client:

@@ -10,11 +10,12 @@ from history.models import HistoryEvent
 from registrations.domain.activities import ACTIVITIES
 from registrations.domain.authorisation import Caller
 from registrations.domain.exceptions import ItemError
-from registrations.models import Registration, Status
+from registrations.domain.remarks import REMARKS
+from registrations.domain.vocabulary import Status
+from registrations.models import Registration
 from registrations.registers.addresses import NearbyAddress
 from registrations.selectors.performances import Performance, Period
-from registrations.services.cleaning import worker_names_shown
-from registrations.validation.rules.base import REMARKS
+from registrations.selectors.worker_names import worker_names_shown
 
 _STATUS_BY_LABEL = {status.label: status for status in Status}
 

@@ -13,8 +13,8 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
-from registrations.models import CancellationReason
-from registrations.validation.rules.base import REMARKS
+from registrations.domain.remarks import REMARKS
+from registrations.domain.vocabulary import CancellationReason
 
 MAX_ITEMS = 200
 REMARK_CODES = [REMARKS[number].rest_code for number in sorted(REMARKS)]

@@ -31,6 +31,7 @@ from lxml import etree
 
 from registrations.domain.authorisation import Caller
 from registrations.models import Client
+from registrations.selectors.clients import active_client_with_certificate, caller_for_client
 from registrations.services.clients import client_mark_used
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -252,7 +253,7 @@ def _client_for_der(der: bytes, now: datetime) -> Client:
     if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
         raise WsSecurityError("the certificate is outside its validity period")
     fingerprint = certificate.fingerprint(hashes.SHA256()).hex()  # as registered
-    client = Client.objects.filter(certificate_fingerprint=fingerprint, is_active=True).first()
+    client = active_client_with_certificate(fingerprint=fingerprint)
     if client is None:
         raise WsSecurityError(f"no active client has certificate sha256:{fingerprint[:16]}")
     client_mark_used(client=client, now=now)  # "last used" in the operators' console
@@ -289,7 +290,7 @@ def authenticate_signed(envelope: etree._Element) -> Caller:
     der, signature = verify_envelope(envelope, now)
     client = _client_for_der(der, now)
     _remember_signature(der, signature, now)
-    return Caller.for_client(client)
+    return caller_for_client(client)
 
 
 def proxy_certificate(meta: dict[str, object]) -> bytes | None:
@@ -320,4 +321,4 @@ def forged_proxy_header(meta: dict[str, object]) -> bool:
 def authenticate_proxied(der: bytes) -> Caller:
     """The caller whose certificate a trusted proxy verified. Raises WsSecurityError."""
     client = _client_for_der(der, timezone.now())
-    return Caller.for_client(client)
+    return caller_for_client(client)

@@ -24,7 +24,9 @@ from registrations.domain.exceptions import (
     NotAuthorisedError,
     RegistrationError,
 )
-from registrations.models import Channel, Registration, Sector, Status
+from registrations.domain.remarks import REMARKS
+from registrations.domain.vocabulary import Channel, Sector, Status
+from registrations.models import Registration
 from registrations.selectors.registrations import SearchCriteria, SortKey, registration_get, registration_search
 from registrations.services.presences import (
     CancelInput,
@@ -33,7 +35,6 @@ from registrations.services.presences import (
     registration_submit_batch,
     registrations_consulted,
 )
-from registrations.validation.rules.base import REMARKS
 from soap_gateway import types as t
 from soap_gateway.faults import PlatformCode, SocSecFault
 

@@ -12,7 +12,7 @@ from uuid import UUID
 from django.conf import settings
 
 from registrations.domain.rate_limits import ClientKeyedThrottle, wait_seconds
-from registrations.services.clients import client_rate_limit
+from registrations.selectors.clients import client_rate_limit
 
 
 class SoapClientRateThrottle(ClientKeyedThrottle):

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from registrations.domain.authorisation import Caller
 from registrations.models import Client, ClientMandate, ClientRole, DeclarationOfWorks, DeclarationParty
+from registrations.selectors.clients import caller_for_client
 from registrations.services.presences import PresenceInput
 
 _serials = itertools.count(1)
@@ -50,7 +51,7 @@ def make_client(
 
 
 def caller_for(client: Client) -> Caller:
-    return Caller.for_client(client)
+    return caller_for_client(client)
 
 
 def presence(

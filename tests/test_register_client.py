@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from django.core.management import CommandError, call_command
 
-from registrations.domain.authorisation import Caller
 from registrations.models import Client
+from registrations.selectors.clients import caller_for_client
 from registrations.services.clients import certificate_fingerprint
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +87,7 @@ def test_a_professional_client_acts_for_its_mandating_enterprises():
         "--mandated-by",
         "0202239951,403199702",
     )
-    caller = Caller.for_client(Client.objects.get(pk=lines[-1]))
+    caller = caller_for_client(Client.objects.get(pk=lines[-1]))
     assert caller.mandates == {"0202239951", "0403199702"}
 
 

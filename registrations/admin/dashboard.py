@@ -12,7 +12,8 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from registrations.models import Registration, Sector, Status
+from registrations.domain.vocabulary import Sector, Status
+from registrations.models import Registration
 
 DAYS = 14
 LAG_SAMPLE = 5000

@@ -32,13 +32,11 @@ from registrations.admin.guards import GuardedAdmin, PersonKeyConverter, with_pe
 from registrations.domain.authorisation import Caller
 from registrations.domain.exceptions import ItemError
 from registrations.domain.identifiers import normalise_niss
+from registrations.domain.remarks import REMARKS
+from registrations.domain.vocabulary import CancellationReason, Channel, CleaningEventType, ClientRole, Sector
 from registrations.models import (
-    CancellationReason,
-    Channel,
-    CleaningEventType,
     Client,
     ClientMandate,
-    ClientRole,
     DeclarationOfWorks,
     DeclarationParty,
     DimonaPeriod,
@@ -47,7 +45,6 @@ from registrations.models import (
     LimosaDeclaration,
     Person,
     Registration,
-    Sector,
     SelfEmployedPeriod,
 )
 from registrations.selectors.reference import declaration_sync_builder
@@ -67,7 +64,6 @@ from registrations.services.corrections import CorrectionError, CorrectionInput,
 from registrations.services.presences import MAX_BATCH, CancelInput, registration_cancel_batch
 from registrations.services.retention import declaration_set_legal_hold, registrations_set_legal_hold
 from registrations.services.revalidation import ReferenceKeys, reference_changed
-from registrations.validation.rules.base import REMARKS
 from registrations.validation.run import registration_revalidate
 
 M = TypeVar("M", bound=Model)

@@ -16,9 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 from registrations.admin import charts
 from registrations.admin.dashboard import DashboardFigures, dashboard_figures
-from registrations.models import Sector, Status
+from registrations.domain.remarks import REMARKS
+from registrations.domain.vocabulary import Sector, Status
 from registrations.selectors.transparency import InvalidNissError, worker_accesses
-from registrations.validation.rules.base import REMARKS
 
 # Who looked at whose access list is itself worth knowing; the NISS is never written.
 audit = logging.getLogger("registrations.audit")

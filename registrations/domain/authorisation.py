@@ -1,16 +1,15 @@
 """Who is calling, and what they may see and do (spec §8).
 
-Both gateways turn their authenticated identity into a `Caller`; services and selectors take
-it as an argument, so the rules live here once and every adapter inherits them.
+Both gateways turn their authenticated client into a `Caller` (`caller_for_client` in
+`registrations.selectors.clients` reads its mandates); services and selectors take it as an
+argument, so the rules live here once and every adapter inherits them.
 """
 
 from dataclasses import dataclass, field
 from enum import StrEnum
 from uuid import UUID
 
-from django.db.models import F, Q
-
-from registrations.models import Client, ClientRole
+from registrations.domain.vocabulary import ClientRole
 
 
 class CallerRole(StrEnum):
@@ -27,19 +26,6 @@ class Caller:
     client_id: UUID | None = None
     enterprise_number: str = ""
     mandates: frozenset[str] = field(default_factory=frozenset)
-
-    @classmethod
-    def for_client(cls, client: Client) -> "Caller":
-        mandates: frozenset[str] = frozenset()
-        if client.role == ClientRole.PROFESSIONAL:
-            mandates = frozenset(client.mandates.values_list("enterprise_number", flat=True))
-        return cls(
-            role=CallerRole(client.role),
-            actor=f"client:{client.id}",
-            client_id=client.id,
-            enterprise_number=client.enterprise_number,
-            mandates=mandates,
-        )
 
     @classmethod
     def for_operator(cls, username: str) -> "Caller":
@@ -70,9 +56,3 @@ def speaks_for_employer(*, sender_id: UUID | None, sender_enterprise_number: str
     (no sender) or by a client of the employer itself. Anything else was sent by a client
     naming the employer, which must neither change nor learn the employer's state (docs/adr/0011)."""
     return sender_id is None or (bool(enterprise_number) and sender_enterprise_number == enterprise_number)
-
-
-# The same rule as `speaks_for_employer`, as a database filter.
-SENT_FOR_EMPLOYER = Q(sender__isnull=True) | (
-    ~Q(enterprise_number="") & Q(sender_enterprise_number=F("enterprise_number"))
-)

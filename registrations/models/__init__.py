@@ -1,3 +1,7 @@
+"""The tables. The choices they store live in `registrations.domain.vocabulary` and are
+re-exported here for the core's convenience."""
+
+from registrations.domain.vocabulary import CancellationReason, Channel, CleaningEventType, ClientRole, Sector, Status
 from registrations.models.addresses import Address
 from registrations.models.reference import (
     DeclarationOfWorks,
@@ -9,17 +13,7 @@ from registrations.models.reference import (
     Person,
     SelfEmployedPeriod,
 )
-from registrations.models.registration import (
-    CancellationReason,
-    Channel,
-    CleaningEventType,
-    Client,
-    ClientMandate,
-    ClientRole,
-    Registration,
-    Sector,
-    Status,
-)
+from registrations.models.registration import Client, ClientMandate, Registration
 
 __all__ = [
     "Address",

@@ -7,7 +7,7 @@ number, Limosa id, declaration number) are what imports upsert on.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from registrations.models.registration import Sector
+from registrations.domain.vocabulary import DimonaWorkerType, Sector
 
 
 class Person(models.Model):
@@ -72,12 +72,7 @@ class DimonaPeriod(models.Model):
     """An employment relation. For interim work `employer` is the agency and
     `user_company` the enterprise where the person works."""
 
-    class WorkerType(models.TextChoices):
-        EMPLOYEE = "employee", _("employee")
-        INTERIM = "interim", _("interim")
-        STUDENT = "student", _("student")
-        TRAINEE = "trainee", _("trainee")
-        FLEXI = "flexi", _("flexi-job")
+    WorkerType = DimonaWorkerType
 
     employer = models.CharField(_("employer"), max_length=10)
     niss = models.CharField("NISS", max_length=11)

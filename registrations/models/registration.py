@@ -6,47 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-
-class Sector(models.IntegerChoices):
-    CONSTRUCTION = 1, _("construction")
-    SECURITY = 2, _("security / guarding")  # exists in the contract, unused
-    MEAT = 3, _("meat")
-    CLEANING = 4, _("cleaning")
-
-
-class Channel(models.TextChoices):
-    WS = "WS", _("SOAP web service")
-    REST = "REST", _("REST API")
-    ADMIN = "ADMIN", _("operators' console")
-
-
-class Status(models.TextChoices):
-    """Stored as short words; the labels are the contract's spellings (SOAP)."""
-
-    REGISTERED = "registered", "SUCCESSFULLY REGISTERED"
-    VALIDATED = "validated", "VALIDATED"
-    FAILED = "failed", "FAILED"
-    CANCELLED = "cancelled", "SUCCESSFULLY CANCELLED"
-
-
-class CancellationReason(models.TextChoices):
-    HOLIDAY = "HOLIDAY"
-    DISEASE = "DISEASE"
-    PLANNING = "PLANNING"
-    C32A = "C32A"
-
-
-class CleaningEventType(models.TextChoices):
-    """Cleaning events: IN when work starts, OUT when it stops."""
-
-    IN = "IN"
-    OUT = "OUT"
-
-
-class ClientRole(models.TextChoices):
-    ENTERPRISE = "enterprise", _("enterprise")
-    PROFESSIONAL = "professional", _("professional (social secretariat)")
-    INSPECTION = "inspection", _("inspection")
+from registrations.domain.vocabulary import Channel, CleaningEventType, ClientRole, Sector, Status
 
 
 class Client(models.Model):

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import models, transaction
 
 from registrations.domain.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
+from registrations.domain.vocabulary import Sector
 from registrations.models import (
     DeclarationOfWorks,
     DeclarationParty,
@@ -27,7 +28,6 @@ from registrations.models import (
     EnterpriseFounder,
     LimosaDeclaration,
     Person,
-    Sector,
     SelfEmployedPeriod,
 )
 from registrations.registers.addresses import fold_name, municipality_for

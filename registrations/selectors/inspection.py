@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from registrations.domain.authorisation import Caller
-from registrations.models import Channel, Registration, Sector, Status
+from registrations.domain.remarks import REMARKS
+from registrations.domain.vocabulary import Channel, Sector, Status
+from registrations.models import Registration
 from registrations.selectors.performances import event_dates, pair_events
 from registrations.selectors.registrations import registrations_visible_to
-from registrations.services.cleaning import cleaning_worker_names
+from registrations.selectors.worker_names import cleaning_worker_names
 from registrations.services.presences import registrations_consulted
-from registrations.validation.rules.base import REMARKS
 
 MAX_ROWS = 5000
 _VALIDITY = {Status.REGISTERED: "pending", Status.VALIDATED: "valid", Status.FAILED: "invalid"}

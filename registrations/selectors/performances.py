@@ -18,7 +18,8 @@ from django.utils import timezone
 from registrations.domain.authorisation import Caller
 from registrations.domain.exceptions import InvalidSearchError
 from registrations.domain.identifiers import normalise_enterprise_number, normalise_niss
-from registrations.models import CleaningEventType, Registration, Sector, Status
+from registrations.domain.vocabulary import CleaningEventType, Sector, Status
+from registrations.models import Registration
 from registrations.selectors.registrations import registrations_visible_to
 
 MAX_DAYS = 31

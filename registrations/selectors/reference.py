@@ -2,7 +2,8 @@
 
 from django.db import transaction
 
-from registrations.models import DeclarationOfWorks, DeclarationParty, Sector
+from registrations.domain.vocabulary import Sector
+from registrations.models import DeclarationOfWorks, DeclarationParty
 
 
 def workplace_sectors(workplace_ids: set[str]) -> dict[str, Sector]:

@@ -10,7 +10,8 @@ from config.routers import replica_reads
 from registrations.domain.authorisation import Caller, CallerRole
 from registrations.domain.exceptions import InvalidSearchError
 from registrations.domain.identifiers import normalise_enterprise_number, normalise_niss
-from registrations.models import DeclarationParty, Registration, Sector, Status
+from registrations.domain.vocabulary import Sector, Status
+from registrations.models import DeclarationParty, Registration
 
 MAX_FETCH_SIZE = 500
 MAX_PERIODS = 31
@@ -37,6 +38,12 @@ def registrations_visible_to(caller: Caller) -> QuerySet[Registration]:
         | Q(workplace_id__in=own_workplaces)
     )
 
+
+# `speaks_for_employer` (registrations.domain.authorisation) as a database filter: sent by an
+# operator (no sender) or by a client of the employer itself.
+SENT_FOR_EMPLOYER = Q(sender__isnull=True) | (
+    ~Q(enterprise_number="") & Q(sender_enterprise_number=F("enterprise_number"))
+)
 
 # A cleaning event has its type and moment. A sector-4 row without them is no event (a SOAP
 # presence stored there before presences on cleaning workplaces kept their own sector) and

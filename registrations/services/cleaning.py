@@ -21,10 +21,8 @@ or by an operator.
 """
 
 import hashlib
-import logging
 import math
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -36,22 +34,14 @@ from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from config.logging import niss_token
 from registrations.domain.activities import ACTIVITIES
-from registrations.domain.authorisation import SENT_FOR_EMPLOYER, Caller, speaks_for_employer
+from registrations.domain.authorisation import Caller, speaks_for_employer
 from registrations.domain.exceptions import ItemError, ItemErrorCode
 from registrations.domain.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
-from registrations.models import (
-    Channel,
-    CleaningEventType,
-    DimonaPeriod,
-    Person,
-    Registration,
-    Sector,
-    Status,
-)
+from registrations.domain.vocabulary import Channel, CleaningEventType, Sector, Status
+from registrations.models import Registration
 from registrations.registers.addresses import normalise_addresses
-from registrations.selectors.registrations import CLEANING_EVENT
+from registrations.selectors.registrations import CLEANING_EVENT, SENT_FOR_EMPLOYER
 from registrations.services.presences import (
     MAX_BATCH,
     ItemResult,
@@ -60,7 +50,6 @@ from registrations.services.presences import (
     start_submission,
     store_with_retry,
 )
-from registrations.validation.facts import Dimona, Period, covered
 
 LATE_AFTER = timedelta(minutes=10)
 EARLY_BEFORE = timedelta(minutes=2)
@@ -69,15 +58,8 @@ _FOREIGN_VAT = re.compile(r"(?!BE)[A-Z]{2}[A-Z0-9]{2,30}", re.ASCII)
 _BELGIUM_LATITUDE = (49.4, 51.6)
 _BELGIUM_LONGITUDE = (2.4, 6.5)
 _SIX_DECIMALS = Decimal("0.000001")
-names_log = logging.getLogger("registrations.worker_names")
 
-__all__ = [
-    "MAX_BATCH",
-    "CleaningInput",
-    "cleaning_worker_names",
-    "registration_submit_cleaning_batch",
-    "worker_names_shown",
-]
+__all__ = ["MAX_BATCH", "CleaningInput", "registration_submit_cleaning_batch"]
 
 
 @dataclass(frozen=True)
@@ -435,64 +417,3 @@ def _new_registration(
 
 def _brussels_date(moment: datetime) -> date:
     return timezone.localtime(moment).date()
-
-
-def cleaning_worker_names(niss_numbers: Iterable[str]) -> dict[str, tuple[str, str]]:
-    """(given name, family name) from the National Register, for the numbers it knows."""
-    rows = Person.objects.filter(niss__in=set(niss_numbers)).values_list("niss", "given_name", "family_name")
-    return {niss: (given, family) for niss, given, family in rows}
-
-
-def worker_names_shown(*, caller: Caller, registrations: Sequence[Registration]) -> dict[int, tuple[str, str]]:
-    """The worker's (given name, family name) the caller may read, by registration id.
-
-    A registration shows its worker's name only to its Belgian employer's own side (a client
-    of it, or a professional it mandated) and only when that employer has a relation with the
-    person on its date: a Dimona (as employer, or as user company of an interim). Anyone may
-    register any NISS for any employer (docs/adr/0008), so neither naming an employer nor
-    naming a foreign one, which has no clients of its own, turns a number into a person
-    (docs/adr/0011). Inspection and operators read every name. Each look-up is logged, with
-    the NISS as its keyed token only. Two queries at most, whatever the number of
-    registrations.
-    """
-    with_person = [registration for registration in registrations if registration.niss]
-    names = cleaning_worker_names(registration.niss for registration in with_person)
-    if caller.sees_everything:
-        related = with_person
-    else:
-        related = _related_to_employer([r for r in with_person if caller.acts_for(r.enterprise_number)])
-    shown = {registration.pk: names[registration.niss] for registration in related if registration.niss in names}
-    if with_person:
-        _log_name_lookup(caller, with_person, shown)
-    return shown
-
-
-def _related_to_employer(registrations: Sequence[Registration]) -> list[Registration]:
-    """The registrations whose Belgian employer has a Dimona relation with the person on their date."""
-    if not registrations:
-        return []
-    dimonas: dict[str, list[Dimona]] = defaultdict(list)
-    for niss, employer, start, end, worker_type, user_company in DimonaPeriod.objects.filter(
-        niss__in={registration.niss for registration in registrations}
-    ).values_list("niss", "employer", "start", "end", "worker_type", "user_company"):
-        dimonas[niss].append(Dimona(employer, Period(start, end), worker_type, user_company))
-    return [
-        registration
-        for registration in registrations
-        if covered(
-            (dimona.period for dimona in dimonas[registration.niss] if dimona.is_with(registration.enterprise_number)),
-            registration.registration_date,
-        )
-    ]
-
-
-def _log_name_lookup(caller: Caller, registrations: Sequence[Registration], shown: Mapping[int, object]) -> None:
-    """One line per answer: who looked up which workers' names, and which were withheld."""
-    outcome: dict[str, list[str]] = {"shown": [], "withheld": []}
-    for registration in registrations:
-        outcome["shown" if registration.pk in shown else "withheld"].append(
-            f"{registration.pk}:{niss_token(registration.niss)}"
-        )
-    names_log.info(
-        "worker names looked up by %s: shown %s, withheld %s", caller.actor, outcome["shown"], outcome["withheld"]
-    )

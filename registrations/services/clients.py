@@ -4,7 +4,6 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from uuid import UUID
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -13,7 +12,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from registrations.domain.identifiers import normalise_enterprise_number
-from registrations.models import Client, ClientMandate, ClientRole
+from registrations.domain.vocabulary import ClientRole
+from registrations.models import Client, ClientMandate
 
 
 class ClientRegistrationError(ValueError):
@@ -163,13 +163,6 @@ def client_update(*, client: Client, name: str, is_active: bool, rate_limit: str
     if was_active != is_active:
         _end_issued_tokens(client)
     return client
-
-
-def client_rate_limit(*, client_id: UUID) -> str:
-    """The client's own rate limit ("600/minute"), or "" when it uses the gateway's default
-    (or no longer exists)."""
-    own: str | None = Client.objects.filter(pk=client_id).values_list("rate_limit", flat=True).first()
-    return own or ""
 
 
 # "Last used" is for operators, to the minute is plenty: at most one write per client per

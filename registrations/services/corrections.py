@@ -20,7 +20,8 @@ from django.utils import timezone
 from history.events import EventType
 from history.services import NewEvent, history_record_many
 from registrations.domain.authorisation import Caller, CallerRole
-from registrations.models import Channel, CleaningEventType, Registration, Sector, Status
+from registrations.domain.vocabulary import Channel, CleaningEventType, Sector, Status
+from registrations.models import Registration
 
 CORRECTION_DAYS = 30
 

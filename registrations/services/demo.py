@@ -21,10 +21,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from registrations.domain.authorisation import Caller
-from registrations.models import Channel, Client, ClientRole
+from registrations.domain.vocabulary import Channel, ClientRole
+from registrations.models import Client
 from registrations.registers.address_import import COLUMNS, import_addresses, text_stream
 from registrations.registers.addresses import municipality_for
 from registrations.registers.reference_import import reference_import
+from registrations.selectors.clients import caller_for_client
 from registrations.services.clients import client_register
 from registrations.services.presences import PresenceInput, registration_submit_batch
 
@@ -395,7 +397,7 @@ def seed_demo(*, seed: int = 20261126) -> dict[str, Any]:
     builder = world.data["declarationsOfWorks"][0]["builder"]
     enterprise_client = create_demo_client("Demo Bouw NV (integrator)", builder, ClientRole.ENTERPRISE, "enterprise")
     inspection = create_demo_client("Demo Inspection", "0000000097", ClientRole.INSPECTION, "inspection")
-    caller = Caller.for_client(enterprise_client)
+    caller = caller_for_client(enterprise_client)
     items = demo_registrations(world, rng, caller)
     results = registration_submit_batch(items=items, caller=caller, channel=Channel.WS)
     # The same presence sent by an operator as well: the later one carries remark 14.

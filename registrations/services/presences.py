@@ -24,7 +24,8 @@ from registrations.domain.identifiers import (
     normalise_niss,
     normalise_workplace_id,
 )
-from registrations.models import CancellationReason, Channel, Registration, Sector, Status
+from registrations.domain.vocabulary import CancellationReason, Channel, Sector, Status
+from registrations.models import Registration
 from registrations.selectors.reference import workplace_sectors
 from registrations.selectors.registrations import is_cleaning_event, registrations_visible_to
 from registrations.services.revalidation import duplicates_changed

@@ -19,7 +19,8 @@ from django.utils import timezone
 from history.events import EventType
 from history.services import NewEvent, history_purge, history_record_many, purge_record_create
 from registrations.domain.authorisation import Caller
-from registrations.models import Channel, DeclarationOfWorks, Registration
+from registrations.domain.vocabulary import Channel
+from registrations.models import DeclarationOfWorks, Registration
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from registrations.models import Registration, Status
+from registrations.domain.vocabulary import Status
+from registrations.models import Registration
 
 BATCH = 200
 

@@ -5,7 +5,7 @@ rules then only look at these dictionaries. Periods are inclusive; `None` as end
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,6 +15,8 @@ from uuid import UUID
 from django.db.models import Q
 
 from registrations.domain.authorisation import speaks_for_employer
+from registrations.domain.periods import Dimona, Period, covered
+from registrations.domain.vocabulary import Status
 from registrations.models import (
     DeclarationOfWorks,
     DeclarationParty,
@@ -25,29 +27,7 @@ from registrations.models import (
     Person,
     Registration,
     SelfEmployedPeriod,
-    Status,
 )
-
-
-class Period(NamedTuple):
-    start: date
-    end: date | None
-
-    def covers(self, day: date) -> bool:
-        return self.start <= day and (self.end is None or day <= self.end)
-
-
-class Dimona(NamedTuple):
-    employer: str
-    period: Period
-    worker_type: str
-    user_company: str
-
-    def is_with(self, enterprise: str) -> bool:
-        """A relation with this enterprise: as employer, or as user company of an interim."""
-        return self.employer == enterprise or (
-            self.worker_type == DimonaPeriod.WorkerType.INTERIM and self.user_company == enterprise
-        )
 
 
 class EnterpriseFacts(NamedTuple):
@@ -73,10 +53,6 @@ class LimosaFacts(NamedTuple):
 def is_bis(niss: str) -> bool:
     """BIS numbers (people not in the National Register) add 20 or 40 to the birth month."""
     return len(niss) == 11 and int(niss[2:4]) >= 20
-
-
-def covered(periods: Iterable[Period], day: date) -> bool:
-    return any(period.covers(day) for period in periods)
 
 
 _IDENTITY_FIELDS = (

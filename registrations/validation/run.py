@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from history.events import EventType
 from history.services import NewEvent, history_record_many
-from registrations.models import Registration, Sector, Status
+from registrations.domain.vocabulary import Sector, Status
+from registrations.models import Registration
 from registrations.selectors.reference import workplace_sectors
 from registrations.validation.engine import evaluate
 

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from history.selectors import history_for_registration
+from registrations.domain.remarks import REMARKS
 from registrations.models import (
     ClientRole,
     DeclarationOfWorks,
@@ -21,7 +22,6 @@ from registrations.models import (
     Status,
 )
 from registrations.services.presences import registration_submit_batch
-from registrations.validation.rules.base import REMARKS
 from registrations.validation.run import registration_revalidate, registration_validate_batch
 from tests.factories import caller_for, make_client, make_declaration, make_niss, presence
 

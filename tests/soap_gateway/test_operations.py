@@ -7,8 +7,8 @@ import pytest
 import zeep
 from django.utils import timezone
 
+from registrations.domain.remarks import REMARKS
 from registrations.models import Registration
-from registrations.validation.rules.base import REMARKS
 from tests.factories import make_declaration, make_enterprise_number, make_niss, make_workplace_id
 from tests.soap_gateway.conftest import read_fault
 

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from registrations.models import ClientRole
+from registrations.domain.vocabulary import ClientRole
 from registrations.services.clients import ClientRegistrationError, client_register
 
 
