@@ -38,7 +38,7 @@ from bench import report, stack
 from bench.soap_register import _T, COLUMNS, ITEMS, build_envelopes, floor_once
 from registrations.domain.authorisation import Caller
 from registrations.models import Channel, Client, Registration, Status
-from registrations.services import presences as core_services
+from registrations.services import batches as core_batches
 from registrations.services.presences import PresenceInput, registration_submit_batch
 from registrations.validation.run import registration_validate_batch
 from soap_gateway.types import PR
@@ -98,8 +98,8 @@ def copy_floor_on_own_connection(database_url: str, client_id: str, company: str
 
 def validation_floor(reference: Registration) -> float:
     """Seconds to validate one 200-item batch in-process (no queue): the lag's floor."""
-    original = core_services._hand_off_validation
-    core_services._hand_off_validation = lambda ids: None  # type: ignore[assignment]
+    original = core_batches._hand_off_validation
+    core_batches._hand_off_validation = lambda ids: None  # type: ignore[assignment]
     try:
         items = [
             PresenceInput(niss=make_niss(), enterprise_number=reference.enterprise_number,
@@ -108,7 +108,7 @@ def validation_floor(reference: Registration) -> float:
         ]  # fmt: skip
         results = registration_submit_batch(items=items, caller=Caller.for_operator("bench"), channel=Channel.ADMIN)
     finally:
-        core_services._hand_off_validation = original
+        core_batches._hand_off_validation = original
     ids = [r.registration.pk for r in results if r.registration is not None]
     started = time.perf_counter()
     registration_validate_batch(registration_ids=ids)

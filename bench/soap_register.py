@@ -45,7 +45,7 @@ from lxml import etree
 from bench import stack
 from config.celery import app as celery_app
 from registrations import tasks as core_tasks
-from registrations.services import presences as core_services
+from registrations.services import batches as core_batches
 from soap_gateway import application, security, xmlio
 from soap_gateway import services as soap_services
 from soap_gateway import types as t
@@ -97,7 +97,7 @@ def instrument() -> list[str]:
         (ContractSoap11, "validate_body", "contract XSD + SOAPAction"),
         (ContractSoap11, "deserialize", "read request (xmlio)"),
         (soap_services, "registration_submit_batch", "core service (DB, hand-off)"),
-        (core_services, "history_record_many", "  of which: history events"),
+        (core_batches, "history_record_many", "  of which: history events"),
         (core_tasks, "enqueue_validation", "  of which: validation hand-off (Redis)"),
         (soap_services, "presence_registration", "build response objects"),
         (ContractOutSoap11, "serialize", "write response (xmlio)"),

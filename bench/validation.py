@@ -33,14 +33,15 @@ from django.db import connection
 
 from bench import report
 from registrations.domain.authorisation import Caller
+from registrations.domain.limits import MAX_BATCH
 from registrations.models import Channel, Enterprise, Registration
 from registrations.registers.reference_import import reference_import
-from registrations.services import presences as services
+from registrations.services import batches as core_batches
 from registrations.services.demo import build_world
 from registrations.services.presences import PresenceInput, registration_submit_batch
 from registrations.validation.run import registration_validate_batch
 
-BATCH = 200
+BATCH = MAX_BATCH
 
 _B = """WITH b AS (SELECT id, niss, limosa_id, enterprise_number AS ent, workplace_id AS wp,
         registration_date AS day, sector, event_type, event_at
@@ -113,7 +114,7 @@ def ensure_world() -> dict[str, list[dict[str, object]]]:
 
 def pending_registrations(world: object, count: int, rng: random.Random) -> list[int]:
     """`count` new registrations, most in order, some with faults; not yet validated."""
-    services._hand_off_validation = lambda ids: None  # type: ignore[assignment]  # measured separately
+    core_batches._hand_off_validation = lambda ids: None  # type: ignore[assignment]  # measured separately
     employees = world.employees  # type: ignore[attr-defined]
     workplaces_of = world.workplaces_of  # type: ignore[attr-defined]
     declarations = [d["number"] for d in world.data["declarationsOfWorks"]]  # type: ignore[attr-defined]

@@ -15,15 +15,16 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
+from registrations.domain.limits import MAX_BATCH
 from registrations.domain.vocabulary import Status
 from registrations.models import Registration
 from registrations.registers.geocoding import geocode_externally, resolve_places
-from registrations.services.revalidation import recent_failures
+from registrations.services.retention import registrations_purge_expired
+from registrations.validation.affected import recent_failures
 from registrations.validation.run import registration_revalidate, registration_validate_batch
 
 logger = logging.getLogger(__name__)
 
-BATCH = 200
 MAX_BATCHES_PER_SWEEP = 500
 
 
@@ -118,11 +119,11 @@ def requeue_waiting_validations() -> int:
     waiting = list(
         Registration.objects.filter(status=Status.REGISTERED, created_at__lt=cutoff)
         .order_by("created_at")
-        .values_list("id", flat=True)[: BATCH * MAX_BATCHES_PER_SWEEP]
+        .values_list("id", flat=True)[: MAX_BATCH * MAX_BATCHES_PER_SWEEP]
     )
     queued = 0
-    for start in range(0, len(waiting), BATCH):
-        chunk = waiting[start : start + BATCH]
+    for start in range(0, len(waiting), MAX_BATCH):
+        chunk = waiting[start : start + MAX_BATCH]
         if not enqueue_validation(chunk):
             break  # the broker is down: the next sweep tries again
         queued += len(chunk)
@@ -134,6 +135,4 @@ def requeue_waiting_validations() -> int:
 @shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
 def purge_expired_registrations() -> int:
     """The daily retention purge (registrations.services.retention); returns how many registrations left."""
-    from registrations.services.retention import registrations_purge_expired
-
     return registrations_purge_expired().registrations

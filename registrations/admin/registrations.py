@@ -32,6 +32,8 @@ from registrations.admin.guards import GuardedAdmin, PersonKeyConverter, with_pe
 from registrations.domain.authorisation import Caller
 from registrations.domain.exceptions import ItemError
 from registrations.domain.identifiers import normalise_niss
+from registrations.domain.limits import MAX_BATCH
+from registrations.domain.reference_changes import ReferenceKeys
 from registrations.domain.remarks import REMARKS
 from registrations.domain.vocabulary import CancellationReason, Channel, CleaningEventType, ClientRole, Sector
 from registrations.models import (
@@ -61,9 +63,9 @@ from registrations.services.clients import (
     client_update,
 )
 from registrations.services.corrections import CorrectionError, CorrectionInput, registration_correct_cleaning
-from registrations.services.presences import MAX_BATCH, CancelInput, registration_cancel_batch
+from registrations.services.presences import CancelInput, registration_cancel_batch
 from registrations.services.retention import declaration_set_legal_hold, registrations_set_legal_hold
-from registrations.services.revalidation import ReferenceKeys, reference_changed
+from registrations.services.revalidation import reference_changed
 from registrations.validation.run import registration_revalidate
 
 M = TypeVar("M", bound=Model)

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import models, transaction
 
 from registrations.domain.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
+from registrations.domain.reference_changes import ReferenceKeys
 from registrations.domain.vocabulary import Sector
 from registrations.models import (
     DeclarationOfWorks,
@@ -31,7 +32,7 @@ from registrations.models import (
     SelfEmployedPeriod,
 )
 from registrations.registers.addresses import fold_name, municipality_for
-from registrations.services.revalidation import ReferenceKeys, reference_changed
+from registrations.services.revalidation import reference_changed
 
 SECTIONS = ("persons", "enterprises", "selfEmployed", "dimonas", "limosas", "declarationsOfWorks")
 

@@ -42,7 +42,7 @@ from registrations.domain.vocabulary import Channel, CleaningEventType, Sector, 
 from registrations.models import Registration
 from registrations.registers.addresses import normalise_addresses
 from registrations.selectors.registrations import CLEANING_EVENT, SENT_FOR_EMPLOYER
-from registrations.services.presences import (
+from registrations.services.batches import (
     MAX_BATCH,
     ItemResult,
     admit_each,

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from history.events import EventType
 from history.services import NewEvent, history_record_many
+from registrations import tasks
 from registrations.domain.authorisation import Caller, CallerRole
 from registrations.domain.vocabulary import Channel, CleaningEventType, Sector, Status
 from registrations.models import Registration
@@ -141,6 +142,4 @@ def _record(original: Registration, corrected: Registration, note: str, caller: 
 
 
 def _hand_off_validation(registration_id: int) -> None:
-    from registrations.tasks import enqueue_validation
-
-    enqueue_validation([registration_id])
+    tasks.enqueue_validation([registration_id])

@@ -1,23 +1,19 @@
-"""Every write to a registration goes through here (both gateways, the admin, the tasks)."""
+"""Construction and meat presences: submit and cancel (both gateways, the console), and
+inspection's reads recorded as consultations."""
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from datetime import date, timedelta
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from history.events import EventType
 from history.services import NewEvent, history_record_many
 from registrations.domain.authorisation import Caller, CallerRole
-from registrations.domain.exceptions import (
-    BatchSizeError,
-    ItemError,
-    ItemErrorCode,
-    NotAuthorisedError,
-)
+from registrations.domain.exceptions import ItemError, ItemErrorCode
 from registrations.domain.identifiers import (
     normalise_enterprise_number,
     normalise_limosa_id,
@@ -28,12 +24,18 @@ from registrations.domain.vocabulary import CancellationReason, Channel, Sector,
 from registrations.models import Registration
 from registrations.selectors.reference import workplace_sectors
 from registrations.selectors.registrations import is_cleaning_event, registrations_visible_to
+from registrations.services.batches import (
+    ItemResult,
+    admit_each,
+    check_batch_size,
+    record_created,
+    start_submission,
+    store_with_retry,
+)
 from registrations.services.revalidation import duplicates_changed
 
 logger = logging.getLogger(__name__)
 
-MAX_BATCH = 200
-_INSERT_ATTEMPTS = 3
 # Which sectors each channel may cancel (spec §4.1 code 10) and until when (code 9).
 _CANCELLABLE_SECTORS = {
     Channel.WS: {Sector.CONSTRUCTION, Sector.SECURITY, Sector.MEAT},
@@ -64,24 +66,6 @@ class PresenceInput:
 class CancelInput:
     registration_id: int
     reason: str
-
-
-@dataclass
-class ItemResult:
-    """The outcome of one item, in the order of the request.
-
-    `registration` is set when the item is stored (or was already stored: `replayed`);
-    `errors` is set when it was refused, and then nothing was written for it.
-    """
-
-    registration: Registration | None = None
-    errors: list[ItemError] = field(default_factory=list)
-    replayed: bool = False
-
-
-def check_batch_size(items: Sequence[object]) -> None:
-    if not 1 <= len(items) <= MAX_BATCH:
-        raise BatchSizeError(f"a call carries 1 to {MAX_BATCH} items, this one has {len(items)}")
 
 
 @dataclass
@@ -140,48 +124,6 @@ def _admit(index: int, item: PresenceInput, today: date) -> _Admitted | list[Ite
     if errors or isinstance(workplace, ItemError):
         return sorted(errors, key=lambda error: error.code)
     return _Admitted(index, registration_date, niss, limosa, enterprise, workplace)
-
-
-def start_submission(items: Sequence[object], caller: Caller) -> None:
-    """The whole-call checks every submit service starts with.
-
-    Raises BatchSizeError (0 or more than 200 items), NotAuthorisedError (caller may not register).
-    """
-    check_batch_size(items)
-    if not caller.may_register:
-        raise NotAuthorisedError("this client may consult registrations but not register them")
-
-
-_Item = TypeVar("_Item")
-_Entry = TypeVar("_Entry")
-
-
-def admit_each(
-    items: Sequence[_Item], admit: Callable[[int, _Item], _Entry | list[ItemError]]
-) -> tuple[list[ItemResult], list[_Entry]]:
-    """One result per item; the admitted entries, or each refused item's errors in its result."""
-    results = [ItemResult() for _ in items]
-    admitted: list[_Entry] = []
-    for index, item in enumerate(items):
-        outcome = admit(index, item)
-        if isinstance(outcome, list):
-            results[index].errors = outcome
-        else:
-            admitted.append(outcome)
-    return results, admitted
-
-
-def store_with_retry(store: Callable[[], None]) -> None:
-    """Run an atomic store again when a concurrent call stored one of its rows between our
-    check and our insert (PostgreSQL, concurrent resends): the retry answers with the
-    winner's rows. Raises the IntegrityError after the last attempt."""
-    for attempt in range(_INSERT_ATTEMPTS):
-        try:
-            store()
-            return
-        except IntegrityError:
-            if attempt == _INSERT_ATTEMPTS - 1:
-                raise
 
 
 def registration_submit_batch(*, items: Sequence[PresenceInput], caller: Caller, channel: Channel) -> list[ItemResult]:
@@ -266,37 +208,6 @@ def _presence_sector(declared: Sector | None) -> Sector:
     if declared is None or declared == Sector.CLEANING:
         return Sector.CONSTRUCTION
     return declared
-
-
-def record_created(created: list[Registration], caller: Caller, channel: Channel, now: datetime) -> None:
-    """The `registration.created` events of new registrations (new chains), and their
-    validation handed to Celery after commit, one task for the batch. Shared by every
-    submit service; must run in the transaction that inserted them."""
-    history_record_many(
-        [
-            NewEvent(
-                registration_id=registration.pk,
-                event_type=EventType.CREATED,
-                actor=caller.actor,
-                channel=channel,
-                data={"status": Status.REGISTERED.label, "sector": registration.sector}
-                | ({"event": registration.event_type} if registration.event_type else {}),
-            )
-            for registration in created
-        ],
-        occurred_at=now,
-        new_chains=True,
-    )
-    ids = [registration.pk for registration in created]
-    if ids:
-        transaction.on_commit(lambda: _hand_off_validation(ids), robust=True)
-
-
-def _hand_off_validation(registration_ids: list[int]) -> None:
-    # Imported here: tasks import this module, and the hand-off is the only way back.
-    from registrations.tasks import enqueue_validation
-
-    enqueue_validation(registration_ids)
 
 
 def registration_cancel_batch(*, items: Sequence[CancelInput], caller: Caller, channel: Channel) -> list[ItemResult]:

@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from history.events import EventType
+from history.models import HistoryEvent
 from history.services import NewEvent, history_purge, history_record_many, purge_record_create
 from registrations.domain.authorisation import Caller
 from registrations.domain.vocabulary import Channel
@@ -101,8 +102,6 @@ def _purge_batch(cutoff: date) -> tuple[int, int] | None:
 
 
 def _dry_run(cutoff: date, held: int) -> PurgeReport:
-    from history.models import HistoryEvent
-
     purgeable = _purgeable(cutoff)
     events = HistoryEvent.objects.filter(registration_id__in=purgeable.values("id")).count()
     return PurgeReport(cutoff, purgeable.count(), events, held, dry_run=True)
