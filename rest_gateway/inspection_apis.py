@@ -20,7 +20,6 @@ from rest_framework.response import Response
 
 from registrations.domain.exceptions import ItemError
 from registrations.domain.identifiers import normalise_workplace_id
-from registrations.domain.vocabulary import Channel
 from registrations.selectors.inspection import Snapshot, SnapshotRow, inspection_snapshot
 from registrations.selectors.transparency import Access, InvalidNissError, worker_accesses
 from rest_gateway import serializers as s
@@ -118,7 +117,7 @@ class InspectionSnapshotApi(GatewayApi):
     query_parameters = ("workplaceId", "date")
 
     def snapshot(self, request: Request) -> Snapshot:
-        """Validates the query, then takes the snapshot (and records inspection's reads)."""
+        """Validates the query, takes the snapshot and records inspection's reads of it."""
         serializer = _SnapshotParameters(data=dict(request.query_params.items()))
         if not serializer.is_valid():
             raise InputValidationError(serializer.errors, location="query")
@@ -126,9 +125,9 @@ class InspectionSnapshotApi(GatewayApi):
         if isinstance(workplace, ItemError):
             raise _invalid("workplaceId", workplace.description, "query")
         day: date = serializer.validated_data.get("date") or timezone.localdate()
-        return inspection_snapshot(
-            caller=self.caller, workplace_id=workplace, day=day, channel=Channel.REST, now=timezone.now()
-        )
+        snapshot = inspection_snapshot(caller=self.caller, workplace_id=workplace, day=day, now=timezone.now())
+        self.consulted(snapshot.shown)
+        return snapshot
 
     @extend_schema(
         operation_id="getInspectionSnapshot",

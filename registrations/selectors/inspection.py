@@ -3,9 +3,9 @@
 Construction and meat: everyone registered on the workplace for the day (not cancelled).
 Cleaning: everyone on site, that is every IN of the day with no OUT after it (an open
 period; for today, "on site now"). Each row carries the validity and the remarks. Every
-registration shown is a read by inspection, so it gets a `registration.consulted` event
-(`registrations_consulted`) in the same call; the snapshot is the same in every format
-(JSON, CSV, PDF), which only render it.
+registration shown is a read by inspection: the snapshot lists them (`shown`) and its caller
+records them with `registrations_consulted` (a selector never writes); the snapshot is the
+same in every format (JSON, CSV, PDF), which only render it.
 """
 
 from dataclasses import dataclass, field
@@ -13,12 +13,11 @@ from datetime import date, datetime
 
 from registrations.domain.authorisation import Caller
 from registrations.domain.remarks import REMARKS
-from registrations.domain.vocabulary import Channel, Sector, Status
+from registrations.domain.vocabulary import Sector, Status
 from registrations.models import Registration
 from registrations.selectors.performances import event_dates, pair_events
 from registrations.selectors.registrations import registrations_visible_to
 from registrations.selectors.worker_names import cleaning_worker_names
-from registrations.services.presences import registrations_consulted
 
 MAX_ROWS = 5000
 _VALIDITY = {Status.REGISTERED: "pending", Status.VALIDATED: "valid", Status.FAILED: "invalid"}
@@ -51,6 +50,8 @@ class Snapshot:
     day: date
     taken_at: datetime
     rows: list[SnapshotRow] = field(default_factory=list)
+    # The registrations behind the rows, in row order: what the caller records as consulted.
+    shown: list[Registration] = field(default_factory=list)
 
 
 def _presences(caller: Caller, workplace_id: str, day: date) -> list[Registration]:
@@ -98,16 +99,16 @@ def _row(registration: Registration, names: dict[str, tuple[str, str]], since: d
     )
 
 
-def inspection_snapshot(*, caller: Caller, workplace_id: str, day: date, channel: Channel, now: datetime) -> Snapshot:
+def inspection_snapshot(*, caller: Caller, workplace_id: str, day: date, now: datetime) -> Snapshot:
     """Who is registered on (construction, meat) or on site at (cleaning) a workplace on a day.
 
-    Only registrations the caller may see are shown; each shown registration is recorded
-    as consulted when the caller is inspection. Rows: presences first, then open INs, each
-    in registration order.
+    Only registrations the caller may see are shown; the caller records `shown` as consulted
+    (`registrations_consulted`). Rows: presences first, then open INs, each in registration
+    order.
     """
     workplace_id = workplace_id.strip().upper()
     presences = [(registration, None) for registration in _presences(caller, workplace_id, day)]
     shown: list[tuple[Registration, datetime | None]] = [*presences, *_open_ins(caller, workplace_id, day)]
     names = cleaning_worker_names(registration.niss for registration, _ in shown if registration.niss)
-    registrations_consulted(caller=caller, registrations=[registration for registration, _ in shown], channel=channel)
-    return Snapshot(workplace_id, day, now, [_row(registration, names, since) for registration, since in shown])
+    rows = [_row(registration, names, since) for registration, since in shown]
+    return Snapshot(workplace_id, day, now, rows, [registration for registration, _ in shown])
