@@ -25,7 +25,7 @@ from registrations.domain.authorisation import Caller
 from registrations.domain.exceptions import InvalidSearchError, NotAuthorisedError
 from registrations.domain.vocabulary import Channel, Status
 from registrations.models import Registration
-from registrations.registers.addresses import DEFAULT_RADIUS_M, InvalidCoordinates, addresses_near
+from registrations.selectors.addresses import DEFAULT_RADIUS_M, InvalidCoordinates, addresses_near
 from registrations.selectors.performances import PerformanceQuery, performances_for
 from registrations.selectors.registrations import (
     SearchCriteria,

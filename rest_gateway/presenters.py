@@ -13,7 +13,7 @@ from registrations.domain.exceptions import ItemError
 from registrations.domain.remarks import REMARKS
 from registrations.domain.vocabulary import Status
 from registrations.models import Registration
-from registrations.registers.addresses import NearbyAddress
+from registrations.selectors.addresses import NearbyAddress
 from registrations.selectors.performances import Performance, Period
 from registrations.selectors.worker_names import worker_names_shown
 

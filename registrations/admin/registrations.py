@@ -49,7 +49,7 @@ from registrations.models import (
     Registration,
     SelfEmployedPeriod,
 )
-from registrations.selectors.reference import declaration_sync_builder
+from registrations.registers.declarations import declaration_sync_builder
 from registrations.services.clients import (
     ClientRegistrationError,
     certificate_fingerprint,
