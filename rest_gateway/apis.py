@@ -8,7 +8,7 @@ Inspection's reads are recorded in the history of what it read.
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -24,7 +24,6 @@ from history.selectors import history_for_registration
 from registrations.domain.authorisation import Caller
 from registrations.domain.exceptions import InvalidSearchError, NotAuthorisedError
 from registrations.domain.vocabulary import Channel, Status
-from registrations.models import Registration
 from registrations.selectors.addresses import DEFAULT_RADIUS_M, InvalidCoordinates, addresses_near
 from registrations.selectors.performances import PerformanceQuery, performances_for
 from registrations.selectors.registrations import (
@@ -32,6 +31,7 @@ from registrations.selectors.registrations import (
     SortKey,
     cleaning_event_get,
     cleaning_events_visible_to,
+    no_registrations,
     registration_search,
 )
 from registrations.services.cleaning import CleaningInput, registration_submit_cleaning_batch
@@ -51,6 +51,9 @@ from rest_gateway.filters import (
     page_request,
     reject_bad_parameters,
 )
+
+if TYPE_CHECKING:
+    from registrations.models import Registration
 
 MAX_REGISTRATION_ID = 999_999_999_999_999
 audit = logging.getLogger("rest_gateway.audit")
@@ -98,7 +101,7 @@ class GatewayApi(APIView):
         assert isinstance(principal, Principal)
         return principal.caller
 
-    def consulted(self, registrations: Sequence[Registration]) -> None:
+    def consulted(self, registrations: Sequence["Registration"]) -> None:
         registrations_consulted(caller=self.caller, registrations=registrations, channel=REST)
 
     def body(self, serializer_class: type[s.StrictSerializer]) -> dict[str, Any]:
@@ -116,7 +119,7 @@ def _audit_unknown(caller: Caller, registration_ids: Iterable[int], operation: s
         audit.warning("%s by %s: registration(s) %s unknown or not visible", operation, caller.actor, ids)
 
 
-def _visible_cleaning(caller: Caller, registration_id: int, operation: str) -> Registration:
+def _visible_cleaning(caller: Caller, registration_id: int, operation: str) -> "Registration":
     registration = None
     if 1 <= registration_id <= MAX_REGISTRATION_ID:
         registration = cleaning_event_get(caller=caller, registration_id=registration_id)
@@ -198,16 +201,16 @@ class PresenceRegistrationHistoryApi(GatewayApi):
         return Response({"items": [presenters.history_event_out(event) for event in events]})
 
 
-class PresenceRegistrationListApi(GatewayApi, GenericAPIView[Registration]):
+class PresenceRegistrationListApi(GatewayApi, GenericAPIView["Registration"]):
     required_scopes = {"GET": CONSULT}
     filter_backends = [StrictFilterBackend]
     filterset_class = PresenceRegistrationFilter
 
     query_checked_by_filters = True
 
-    def get_queryset(self) -> QuerySet[Registration]:
+    def get_queryset(self) -> QuerySet["Registration"]:
         if getattr(self, "swagger_fake_view", False):
-            return Registration.objects.none()
+            return no_registrations()
         return cleaning_events_visible_to(self.caller)
 
     @extend_schema(

@@ -15,7 +15,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import F
@@ -26,10 +26,12 @@ from rest_framework.request import Request
 
 from registrations.domain.authorisation import Caller
 from registrations.domain.vocabulary import ClientRole
-from registrations.models import Client
 from registrations.selectors.clients import caller_for_client
 from rest_gateway.errors import ExpiredAccessToken, InvalidAccessToken, MissingScope
 from rest_gateway.models import AccessToken
+
+if TYPE_CHECKING:
+    from registrations.models import Client
 
 SCOPE_ENTERPRISE = "scope:presenceregistration:enterprise"
 SCOPE_PROFESSIONAL = "scope:presenceregistration:professional"
@@ -53,7 +55,7 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def access_token_issue(*, client: Client, scopes: list[str]) -> tuple[str, int]:
+def access_token_issue(*, client: "Client", scopes: list[str]) -> tuple[str, int]:
     """A new Bearer token for the client; returns (token, lifetime in seconds)."""
     lifetime = settings.OAUTH_ACCESS_TOKEN_SECONDS
     raw = secrets.token_urlsafe(32)
@@ -73,7 +75,7 @@ def access_token_issue(*, client: Client, scopes: list[str]) -> tuple[str, int]:
 class Principal:
     """The authenticated client of a request: `request.user` and `request.auth`."""
 
-    client: Client
+    client: "Client"
     scopes: frozenset[str]
     caller: Caller
     is_authenticated: bool = True

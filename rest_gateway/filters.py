@@ -9,7 +9,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django.db.models import F, Q, QuerySet
@@ -21,8 +21,10 @@ from rest_framework.request import Request
 from registrations.domain.identifiers import normalise_enterprise_number
 from registrations.domain.remarks import REMARKS
 from registrations.domain.vocabulary import Status
-from registrations.models import Registration
 from rest_gateway.errors import InputValidationError
+
+if TYPE_CHECKING:
+    from registrations.models import Registration
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
@@ -61,25 +63,26 @@ class PresenceRegistrationFilter(django_filters.FilterSet):  # type: ignore[misc
     remark = django_filters.ChoiceFilter(method="filter_remark", choices=[(code, code) for code in REMARK_CODES])
 
     class Meta:
-        model = Registration
+        # No model: every filter names its field, and the queryset comes from the core's
+        # selector (the view's get_queryset), so the gateway never touches the model class.
         fields: list[str] = []
 
-    def filter_enterprise(self, queryset: QuerySet[Registration], name: str, value: str) -> QuerySet[Registration]:
+    def filter_enterprise(self, queryset: QuerySet["Registration"], name: str, value: str) -> QuerySet["Registration"]:
         number = normalise_enterprise_number(value)
         if not isinstance(number, str):
             raise InputValidationError({"enterpriseNumber": _error(number.description)}, location="query")
         return queryset.filter(enterprise_number=number)
 
-    def filter_type(self, queryset: QuerySet[Registration], name: str, value: str) -> QuerySet[Registration]:
+    def filter_type(self, queryset: QuerySet["Registration"], name: str, value: str) -> QuerySet["Registration"]:
         return queryset.filter(event_type=value.upper())
 
-    def filter_status(self, queryset: QuerySet[Registration], name: str, value: str) -> QuerySet[Registration]:
+    def filter_status(self, queryset: QuerySet["Registration"], name: str, value: str) -> QuerySet["Registration"]:
         return queryset.filter(status__in=STATUS_FILTER[value])
 
-    def filter_validity(self, queryset: QuerySet[Registration], name: str, value: str) -> QuerySet[Registration]:
+    def filter_validity(self, queryset: QuerySet["Registration"], name: str, value: str) -> QuerySet["Registration"]:
         return queryset.filter(VALIDITY_FILTER[value])
 
-    def filter_remark(self, queryset: QuerySet[Registration], name: str, value: str) -> QuerySet[Registration]:
+    def filter_remark(self, queryset: QuerySet["Registration"], name: str, value: str) -> QuerySet["Registration"]:
         bit = 1 << (int(value.removeprefix("CAW_")) - 1)
         return queryset.alias(matched=F("remark_mask").bitand(bit)).exclude(matched=0)
 

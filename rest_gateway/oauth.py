@@ -21,7 +21,7 @@ import logging
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from django.conf import settings
@@ -30,13 +30,15 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from registrations.domain.vocabulary import ClientRole
-from registrations.models import Client
 from registrations.selectors.clients import active_client_with_key
 from registrations.services.clients import client_mark_used
 from rest_gateway.auth import ROLE_SCOPES, access_token_issue
 from rest_gateway.errors import about_blank, bad_request, issue, problem, problem_response
 from rest_gateway.models import UsedClientAssertion
 from rest_gateway.throttling import token_request_wait_seconds
+
+if TYPE_CHECKING:
+    from registrations.models import Client
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +115,7 @@ def _form(request: HttpRequest) -> dict[str, str]:
     return form
 
 
-def _claims(assertion: str, client: Client, audiences: list[str]) -> dict[str, Any]:
+def _claims(assertion: str, client: "Client", audiences: list[str]) -> dict[str, Any]:
     try:
         claims: dict[str, Any] = jwt.decode(
             assertion,
@@ -135,7 +137,7 @@ def _claims(assertion: str, client: Client, audiences: list[str]) -> dict[str, A
     return claims
 
 
-def _client(issuer: object) -> Client | None:
+def _client(issuer: object) -> "Client | None":
     """The active client with a registered key whose id is `issuer` (a UUID string)."""
     if not isinstance(issuer, str):
         return None
@@ -146,7 +148,7 @@ def _client(issuer: object) -> Client | None:
     return active_client_with_key(client_id=client_id)
 
 
-def authenticate_client(request: HttpRequest, assertion: str) -> Client:
+def authenticate_client(request: HttpRequest, assertion: str) -> "Client":
     """The active client whose key signed `assertion`; raises OAuthError otherwise, and
     TokenRateLimitError when that client is over its token rate limit."""
     try:
@@ -171,7 +173,7 @@ def authenticate_client(request: HttpRequest, assertion: str) -> Client:
     return client
 
 
-def _consume_assertion(client: Client, claims: dict[str, Any]) -> None:
+def _consume_assertion(client: "Client", claims: dict[str, Any]) -> None:
     """Records the assertion's `jti` as used; raises OAuthError if it already was."""
     try:
         with transaction.atomic():
@@ -184,7 +186,7 @@ def _consume_assertion(client: Client, claims: dict[str, Any]) -> None:
         raise _bad_client("replayed jti") from exc
 
 
-def _granted_scopes(client: Client, requested: str | None) -> list[str]:
+def _granted_scopes(client: "Client", requested: str | None) -> list[str]:
     role = ClientRole(client.role)
     allowed = {ROLE_SCOPES[role]} if role in ROLE_SCOPES else set()
     if requested is None:

@@ -2,20 +2,22 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from history.models import HistoryEvent
 from registrations.domain.activities import ACTIVITIES
 from registrations.domain.authorisation import Caller
 from registrations.domain.exceptions import ItemError
 from registrations.domain.remarks import REMARKS
 from registrations.domain.vocabulary import Status
-from registrations.models import Registration
 from registrations.selectors.addresses import NearbyAddress
 from registrations.selectors.performances import Performance, Period
 from registrations.selectors.worker_names import worker_names_shown
+
+if TYPE_CHECKING:
+    from history.models import HistoryEvent
+    from registrations.models import Registration
 
 _STATUS_BY_LABEL = {status.label: status for status in Status}
 
@@ -37,7 +39,7 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else timezone.localtime(moment).isoformat()
 
 
-def validity(registration: Registration) -> str:
+def validity(registration: "Registration") -> str:
     """pending until validated, then valid (no remark) or invalid; kept after cancellation."""
     if registration.validated_at is None:
         return "pending"
@@ -50,7 +52,7 @@ def _employer(enterprise_number: str, foreign_vat_number: str) -> dict[str, str]
     return {"foreignVatNumber": foreign_vat_number}
 
 
-def _place_of_work(registration: Registration) -> dict[str, Any] | None:
+def _place_of_work(registration: "Registration") -> dict[str, Any] | None:
     if registration.latitude is not None and registration.longitude is not None:
         return {"coordinates": {"latitude": float(registration.latitude), "longitude": float(registration.longitude)}}
     submitted = registration.submitted.get("placeOfWork") if isinstance(registration.submitted, dict) else None
@@ -59,13 +61,13 @@ def _place_of_work(registration: Registration) -> dict[str, Any] | None:
     return None
 
 
-def _status(registration: Registration) -> dict[str, Any]:
+def _status(registration: "Registration") -> dict[str, Any]:
     if registration.status == Status.CANCELLED:
         return {"code": "cancelled", "date": _iso(registration.cancelled_at or registration.created_at)}
     return {"code": "registered", "date": _iso(registration.created_at)}
 
 
-def registration_out(registration: Registration, names: Mapping[int, tuple[str, str]]) -> dict[str, Any]:
+def registration_out(registration: "Registration", names: Mapping[int, tuple[str, str]]) -> dict[str, Any]:
     """`names`: the worker names the caller may read, by registration id (others: null)."""
     name = names.get(registration.pk)
     return {
@@ -86,7 +88,7 @@ def registration_out(registration: Registration, names: Mapping[int, tuple[str, 
     }
 
 
-def registrations_out(registrations: Sequence[Registration], caller: Caller) -> list[dict[str, Any]]:
+def registrations_out(registrations: Sequence["Registration"], caller: Caller) -> list[dict[str, Any]]:
     """Many registrations, with the worker names the caller may read (a fixed number of queries)."""
     names = worker_names_shown(caller=caller, registrations=registrations)
     return [registration_out(registration, names) for registration in registrations]
@@ -96,7 +98,7 @@ def errors_out(errors: Iterable[ItemError]) -> list[dict[str, Any]]:
     return [{"errorCode": int(error.code), "errorDescription": error.description} for error in errors]
 
 
-def history_event_out(event: HistoryEvent) -> dict[str, Any]:
+def history_event_out(event: "HistoryEvent") -> dict[str, Any]:
     out: dict[str, Any] = {
         "sequence": event.seq,
         "type": event.event_type,

@@ -11,7 +11,7 @@ token requests itself (`token_request_wait_seconds`), once the assertion is veri
 """
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
@@ -20,8 +20,10 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from registrations.domain.rate_limits import ClientKeyedThrottle, wait_seconds
-from registrations.models import Client
 from rest_gateway.auth import Principal
+
+if TYPE_CHECKING:
+    from registrations.models import Client
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +76,7 @@ class TokenRequestRateThrottle(ClientKeyedThrottle):
 
     scope = "oauth_token"
 
-    def __init__(self, *, client: Client) -> None:
+    def __init__(self, *, client: "Client") -> None:
         self.client_id = client.pk
         self.rate = self._slower(settings.OAUTH_TOKEN_RATE_LIMIT, client.rate_limit)
         self.num_requests, self.duration = self.parse_rate(self.rate)
@@ -91,7 +93,7 @@ class TokenRequestRateThrottle(ClientKeyedThrottle):
         return count / seconds
 
 
-def token_request_wait_seconds(*, client: Client) -> int | None:
+def token_request_wait_seconds(*, client: "Client") -> int | None:
     """Count one token request of `client` (whose assertion is verified): None when it may go
     on, else the seconds to wait (at least 1). Fails open while the counters' Redis does not
     answer: tokens keep being issued (registrations.domain.rate_limits)."""

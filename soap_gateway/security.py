@@ -19,6 +19,7 @@ import hashlib
 import itertools
 import re
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 import xmlsec
@@ -30,9 +31,12 @@ from django.utils import timezone
 from lxml import etree
 
 from registrations.domain.authorisation import Caller
-from registrations.models import Client
 from registrations.selectors.clients import active_client_with_certificate, caller_for_client
 from registrations.services.clients import client_mark_used
+from soap_gateway.models import SeenSignature
+
+if TYPE_CHECKING:
+    from registrations.models import Client
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -245,7 +249,7 @@ def verify_envelope(envelope: etree._Element, now: datetime | None = None) -> tu
     return der, _signature_bytes(signature)
 
 
-def _client_for_der(der: bytes, now: datetime) -> Client:
+def _client_for_der(der: bytes, now: datetime) -> "Client":
     try:
         certificate = x509.load_der_x509_certificate(der)
     except ValueError as exc:
@@ -271,8 +275,6 @@ def _remember_signature(der: bytes, signature: bytes, now: datetime) -> None:
 
     A database row, so every web process shares it; kept as long as a Timestamp is fresh.
     """
-    from soap_gateway.models import SeenSignature
-
     digest = replay_key(der, signature)
     keep = timedelta(seconds=settings.SOAP_TIMESTAMP_MAX_AGE_SECONDS) + 2 * _FUTURE_SKEW
     try:

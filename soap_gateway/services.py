@@ -9,7 +9,7 @@ the item's ErrorList and never fail the call.
 import logging
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
@@ -26,7 +26,6 @@ from registrations.domain.exceptions import (
 )
 from registrations.domain.remarks import REMARKS
 from registrations.domain.vocabulary import Channel, Sector, Status
-from registrations.models import Registration
 from registrations.selectors.registrations import SearchCriteria, SortKey, registration_get, registration_search
 from registrations.services.presences import (
     CancelInput,
@@ -37,6 +36,9 @@ from registrations.services.presences import (
 )
 from soap_gateway import types as t
 from soap_gateway.faults import PlatformCode, SocSecFault
+
+if TYPE_CHECKING:
+    from registrations.models import Registration
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +128,7 @@ def error_list(errors: Iterable[ItemError]) -> t.RequestErrorType:
     )
 
 
-def _submitted_echo(registration: Registration) -> dict[str, Any]:
+def _submitted_echo(registration: "Registration") -> dict[str, Any]:
     """One branch of the Submitted/ConsultSubmitted choice: the SOAP item exactly as sent,
     or, for a registration that did not come through SOAP, its consult form."""
     sent = registration.submitted or {}
@@ -153,7 +155,7 @@ def _remark_list(numbers: Iterable[int]) -> t.RemarkListType | None:
     return t.RemarkListType(Remark=texts) if texts else None
 
 
-def last_validation(registration: Registration) -> t.ValidationType:
+def last_validation(registration: "Registration") -> t.ValidationType:
     """The current status; the date of the last validation or of the cancellation."""
     status = Status(registration.status)
     when = registration.cancelled_at if status == Status.CANCELLED else registration.validated_at
@@ -182,7 +184,7 @@ def validation_history(registration_id: int) -> t.ValidationHistoryType | None:
     return t.ValidationHistoryType(Validation=validations) if validations else None
 
 
-def presence_registration(registration: Registration, *, with_history: bool = False) -> t.PresenceRegistrationType:
+def presence_registration(registration: "Registration", *, with_history: bool = False) -> t.PresenceRegistrationType:
     """A registration as the contract shows it; its ValidationHistory only when asked (get)."""
     sender = None
     if registration.sender_id or registration.sender_enterprise_number:

@@ -310,7 +310,7 @@ REST_FRAMEWORK.update(
         "DEFAULT_FILTER_BACKENDS": ["rest_gateway.filters.StrictFilterBackend"],
         "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
         "DEFAULT_PARSER_CLASSES": ["rest_gateway.parsers.IJsonParser"],
-        "EXCEPTION_HANDLER": "rest_gateway.errors.exception_handler",
+        "EXCEPTION_HANDLER": "rest_gateway.exception_handler.exception_handler",
         "DEFAULT_METADATA_CLASS": None,  # OPTIONS is a 405 like any method an operation lacks
         "UNAUTHENTICATED_USER": None,
     }

@@ -61,6 +61,11 @@ def cleaning_events_visible_to(caller: Caller) -> QuerySet[Registration]:
     return registrations_visible_to(caller).filter(CLEANING_EVENT)
 
 
+def no_registrations() -> QuerySet[Registration]:
+    """An empty list of registrations: what an API lists when no caller asks (its schema)."""
+    return Registration.objects.none()
+
+
 @replica_reads
 def cleaning_event_get(*, caller: Caller, registration_id: int) -> Registration | None:
     """One cleaning event, or None when it does not exist, is no cleaning event, or the
