@@ -1,6 +1,10 @@
 """The operators' console (Django admin), one module per subject; importing this package
 registers every screen."""
 
-from registrations.admin import history, registrations
+from django.contrib import admin
 
-__all__ = ["history", "registrations"]
+from registrations.admin import clients, history, reference, registrations
+
+admin.site.index_template = "admin/presence_index.html"
+
+__all__ = ["clients", "history", "reference", "registrations"]

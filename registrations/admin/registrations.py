@@ -1,4 +1,5 @@
-"""The operators' console for registrations, clients and reference registers.
+"""The operators' console: the registrations list, its actions and the correction of a cleaning
+event; the person search and legal-hold actions the register screens share.
 
 Every action calls a service and is logged twice: in the registration's history (actor
 `operator:<username>`, channel ADMIN) where the service writes one, and in Django's admin
@@ -19,7 +20,7 @@ from django.db.models import F, Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, register_converter, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
@@ -28,52 +29,24 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from history.selectors import history_for_registration
-from registrations.admin.guards import GuardedAdmin, PersonKeyConverter, with_person_keys
+from registrations.admin.guards import GuardedAdmin
 from registrations.domain.authorisation import Caller
 from registrations.domain.exceptions import ItemError
 from registrations.domain.identifiers import normalise_niss
 from registrations.domain.limits import MAX_BATCH
-from registrations.domain.reference_changes import ReferenceKeys
 from registrations.domain.remarks import REMARKS
-from registrations.domain.vocabulary import CancellationReason, Channel, CleaningEventType, ClientRole, Sector
+from registrations.domain.vocabulary import CancellationReason, Channel, CleaningEventType, Sector
 from registrations.models import (
-    Client,
-    ClientMandate,
-    DeclarationOfWorks,
-    DeclarationParty,
-    DimonaPeriod,
-    Enterprise,
-    EnterpriseFounder,
-    LimosaDeclaration,
-    Person,
     Registration,
-    SelfEmployedPeriod,
-)
-from registrations.registers.declarations import declaration_sync_builder
-from registrations.services.clients import (
-    ClientRegistrationError,
-    certificate_fingerprint,
-    check_public_key,
-    check_rate_limit,
-    client_register,
-    client_revoke_certificate,
-    client_revoke_public_key,
-    client_rotate_certificate,
-    client_rotate_public_key,
-    client_update,
 )
 from registrations.services.corrections import CorrectionError, CorrectionInput, registration_correct_cleaning
 from registrations.services.presences import CancelInput, registration_cancel_batch
-from registrations.services.retention import declaration_set_legal_hold, registrations_set_legal_hold
-from registrations.services.revalidation import reference_changed
+from registrations.services.retention import registrations_set_legal_hold
 from registrations.validation.run import registration_revalidate
 
 M = TypeVar("M", bound=Model)
 # An action on more rows than this is refused: select fewer (or filter) and repeat.
 MAX_ACTION_ROWS = 1000
-
-admin.site.index_template = "admin/presence_index.html"
-register_converter(PersonKeyConverter, "person_key")
 
 
 class ReadOnlyAdminMixin:
@@ -87,33 +60,6 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-
-class RevalidatingAdmin(GuardedAdmin[M], Generic[M]):
-    """A reference register screen: every save or delete revalidates what it can affect."""
-
-    def revalidation_keys(self, obj: M) -> ReferenceKeys:
-        raise NotImplementedError
-
-    def save_model(self, request: HttpRequest, obj: M, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        reference_changed(self.revalidation_keys(obj))
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)  # founders, parties
-        reference_changed(self.revalidation_keys(form.instance))
-
-    def delete_model(self, request: HttpRequest, obj: M) -> None:
-        keys = self.revalidation_keys(obj)
-        super().delete_model(request, obj)
-        reference_changed(keys)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[M]) -> None:
-        keys = ReferenceKeys()
-        for obj in queryset:
-            keys.update(self.revalidation_keys(obj))
-        super().delete_queryset(request, queryset)
-        reference_changed(keys)
 
 
 def _operator(request: HttpRequest) -> Caller:
@@ -513,214 +459,3 @@ class RegistrationAdmin(ReadOnlyAdminMixin, LegalHoldActionsMixin[Registration],
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/registrations/registration/correct.html", context)
-
-
-class ClientMandateInline(admin.TabularInline[ClientMandate, Client]):
-    model = ClientMandate
-    extra = 0
-
-
-class ClientAdminForm(forms.ModelForm[Client]):
-    """Checks the certificate, key and rate limit with the services' own checks."""
-
-    class Meta:
-        model = Client
-        fields = ["name", "enterprise_number", "role", "certificate_pem", "public_key_pem", "is_active", "rate_limit"]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        checks = (
-            ("certificate_pem", certificate_fingerprint),
-            ("public_key_pem", check_public_key),
-            ("rate_limit", check_rate_limit),
-        )
-        for name, check in checks:
-            if data.get(name):
-                try:
-                    check(data[name])
-                except ClientRegistrationError as exc:
-                    self.add_error(name, str(exc))
-        return data
-
-
-class ClientKeysForm(forms.Form):
-    certificate_pem = forms.CharField(label=_("new certificate (PEM)"), required=False, widget=forms.Textarea)
-    revoke_certificate = forms.BooleanField(label=_("revoke the certificate"), required=False)
-    public_key_pem = forms.CharField(label=_("new public key (PEM)"), required=False, widget=forms.Textarea)
-    revoke_public_key = forms.BooleanField(label=_("revoke the public key"), required=False)
-
-
-@admin.register(Client)
-class ClientAdmin(GuardedAdmin[Client]):
-    form = ClientAdminForm
-    list_display = ("name", "id", "role", "enterprise_number", "is_active", "rate_limit", "last_used_at")
-    list_filter = ("role", "is_active")
-    search_fields = ("name", "=enterprise_number", "=id")
-    inlines = [ClientMandateInline]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Client | None = None) -> tuple[str, ...]:
-        always = ("id", "certificate_fingerprint", "created_at", "last_used_at")
-        if obj is None:
-            return always
-        # Keys change only through the rotate/revoke screen (services keep the fingerprint).
-        return (*always, "enterprise_number", "role", "certificate_pem", "public_key_pem", "keys_link")
-
-    @admin.display(description=_("keys"))
-    def keys_link(self, client: Client) -> SafeString:
-        url = reverse("admin:registrations_client_keys", args=[client.pk])
-        return format_html('<a class="button" href="{}">{}</a>', url, _("Rotate or revoke the certificate or key"))
-
-    def save_model(self, request: HttpRequest, obj: Client, form: Any, change: bool) -> None:
-        data = form.cleaned_data
-        if change:
-            client_update(client=obj, name=data["name"], is_active=data["is_active"], rate_limit=data["rate_limit"])
-            return
-        created = client_register(
-            name=data["name"],
-            enterprise_number=data["enterprise_number"],
-            role=ClientRole(data["role"]),
-            certificate_pem=data.get("certificate_pem", ""),
-            public_key_pem=data.get("public_key_pem", ""),
-            rate_limit=data.get("rate_limit", ""),
-        )
-        # The inlines (mandates) were bound to `obj`: make it the saved client.
-        obj.pk, obj.certificate_fingerprint = created.pk, created.certificate_fingerprint
-        obj._state.adding, obj._state.db = False, created._state.db
-
-    def get_urls(self) -> list[URLPattern]:
-        keys = self.admin_site.admin_view(self.keys_view)
-        return [path("<uuid:object_id>/keys/", keys, name="registrations_client_keys"), *super().get_urls()]
-
-    def keys_view(self, request: HttpRequest, object_id: Any) -> HttpResponse:
-        """Rotate or revoke the client's certificate (SOAP) or public key (REST)."""
-        if not request.user.has_perm("registrations.manage_client_keys"):
-            raise PermissionDenied
-        client = get_object_or_404(Client, pk=object_id)
-        form = ClientKeysForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                done = _apply_keys(client, form.cleaned_data)
-            except ClientRegistrationError as exc:
-                form.add_error(None, str(exc))
-            else:
-                self.log_change(request, client, "; ".join(done) or "keys unchanged")
-                self.message_user(request, "; ".join(done) or _("Nothing changed."))
-                return HttpResponseRedirect(reverse("admin:registrations_client_change", args=[client.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Keys of %(name)s") % {"name": client.name},
-            "form": form,
-            "client": client,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/registrations/client/keys.html", context)
-
-
-def _apply_keys(client: Client, data: dict[str, Any]) -> list[str]:
-    """Calls the rotate/revoke services the form asked for; returns what was done."""
-    done = []
-    if data["revoke_certificate"]:
-        client_revoke_certificate(client=client)
-        done.append("certificate revoked")
-    elif data["certificate_pem"]:
-        client_rotate_certificate(client=client, certificate_pem=data["certificate_pem"].strip() + "\n")
-        done.append("certificate rotated")
-    if data["revoke_public_key"]:
-        client_revoke_public_key(client=client)
-        done.append("public key revoked")
-    elif data["public_key_pem"]:
-        client_rotate_public_key(client=client, public_key_pem=data["public_key_pem"].strip() + "\n")
-        done.append("public key rotated")
-    return done
-
-
-@admin.register(Person)
-class PersonAdmin(PersonSearchMixin[Person], RevalidatingAdmin[Person]):
-    list_display = ("niss", "family_name", "given_name", "birth_date")
-    search_fields = ("family_name",)  # a NISS: the person search (never in a URL)
-    show_full_result_count = False
-
-    def get_urls(self) -> list[URLPattern]:
-        # The primary key is the NISS: the pages of a person are addressed by its opaque
-        # key instead (PersonKeyConverter), for Django's own links and redirects as well.
-        return with_person_keys(super().get_urls())
-
-    def revalidation_keys(self, obj: Person) -> ReferenceKeys:
-        return ReferenceKeys(nisses={obj.niss})
-
-
-class EnterpriseFounderInline(admin.TabularInline[EnterpriseFounder, Enterprise]):
-    model = EnterpriseFounder
-    extra = 0
-
-
-@admin.register(Enterprise)
-class EnterpriseAdmin(RevalidatingAdmin[Enterprise]):
-    list_display = ("enterprise_number", "name", "active_from", "active_to", "natural_person")
-    list_filter = ("natural_person",)
-    search_fields = ("=enterprise_number", "name")
-    inlines = [EnterpriseFounderInline]
-    show_full_result_count = False
-
-    def revalidation_keys(self, obj: Enterprise) -> ReferenceKeys:
-        return ReferenceKeys(enterprises={obj.enterprise_number})
-
-
-@admin.register(SelfEmployedPeriod)
-class SelfEmployedPeriodAdmin(PersonSearchMixin[SelfEmployedPeriod], RevalidatingAdmin[SelfEmployedPeriod]):
-    list_display = ("niss", "start", "end")
-    show_full_result_count = False
-
-    def revalidation_keys(self, obj: SelfEmployedPeriod) -> ReferenceKeys:
-        return ReferenceKeys(nisses={obj.niss})
-
-
-@admin.register(DimonaPeriod)
-class DimonaPeriodAdmin(PersonSearchMixin[DimonaPeriod], RevalidatingAdmin[DimonaPeriod]):
-    list_display = ("employer", "niss", "start", "end", "worker_type", "user_company")
-    list_filter = ("worker_type",)
-    search_fields = ("=employer", "=user_company")
-    show_full_result_count = False
-
-    def revalidation_keys(self, obj: DimonaPeriod) -> ReferenceKeys:
-        return ReferenceKeys(nisses={obj.niss})
-
-
-@admin.register(LimosaDeclaration)
-class LimosaDeclarationAdmin(PersonSearchMixin[LimosaDeclaration], RevalidatingAdmin[LimosaDeclaration]):
-    list_display = ("limosa_id", "niss", "foreign_employer_vat", "belgian_client", "start", "end")
-    search_fields = ("=limosa_id", "=belgian_client")
-    show_full_result_count = False
-
-    def revalidation_keys(self, obj: LimosaDeclaration) -> ReferenceKeys:
-        return ReferenceKeys(limosa_ids={obj.limosa_id}, nisses={obj.niss} - {""})
-
-
-class DeclarationPartyInline(admin.TabularInline[DeclarationParty, DeclarationOfWorks]):
-    model = DeclarationParty
-    extra = 0
-
-
-@admin.register(DeclarationOfWorks)
-class DeclarationOfWorksAdmin(LegalHoldActionsMixin[DeclarationOfWorks], RevalidatingAdmin[DeclarationOfWorks]):
-    list_display = ("number", "sector", "amount", "start_date", "end_date", "builder", "post_code", "legal_hold")
-    list_filter = ("sector", "legal_hold")
-    search_fields = ("=number", "=builder", "post_code")
-    inlines = [DeclarationPartyInline]
-    show_full_result_count = False
-    readonly_fields = ("legal_hold",)  # set by the actions below, through a service
-    actions = ["hold_selected", "release_selected"]
-
-    def revalidation_keys(self, obj: DeclarationOfWorks) -> ReferenceKeys:
-        return ReferenceKeys(workplaces={obj.number})
-
-    def _set_hold(self, request: HttpRequest, queryset: QuerySet[DeclarationOfWorks], *, hold: bool) -> None:
-        declarations = list(queryset)
-        declaration_set_legal_hold(numbers=[d.number for d in declarations], hold=hold)
-        for declaration in declarations:
-            self.log_change(request, declaration, "legal hold placed" if hold else "legal hold lifted")
-        self.message_user(request, _("%(n)d workplace(s) changed.") % {"n": len(declarations)})
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        declaration_sync_builder(form.instance)  # revalidation runs after commit, so sees this
