@@ -43,10 +43,11 @@ run: install ## start the service on the embedded default (SQLite, in-process ta
 test: install ## run the whole suite: embedded default, then PostgreSQL + Redis
 	BIN=$(BIN) scripts/test.sh
 
-lint: install ## ruff (lint + format check) and mypy
+lint: install ## ruff (lint + format check), mypy, and the import contracts (import-linter: the layers of docs/architecture.md)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports --no-logo
 
 typecheck: install ## mypy only
 	$(BIN)/mypy .

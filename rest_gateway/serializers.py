@@ -13,10 +13,10 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
+from registrations.domain.limits import MAX_BATCH
 from registrations.domain.remarks import REMARKS
 from registrations.domain.vocabulary import CancellationReason
 
-MAX_ITEMS = 200
 REMARK_CODES = [REMARKS[number].rest_code for number in sorted(REMARKS)]
 
 
@@ -163,7 +163,7 @@ class PresenceRegistrationIn(StrictSerializer):
 
 
 class RegisterInBulkIn(StrictSerializer):
-    items = serializers.ListField(child=PresenceRegistrationIn(), min_length=1, max_length=MAX_ITEMS)
+    items = serializers.ListField(child=PresenceRegistrationIn(), min_length=1, max_length=MAX_BATCH)
 
 
 class CancelItemIn(StrictSerializer):
@@ -172,7 +172,7 @@ class CancelItemIn(StrictSerializer):
 
 
 class CancelInBulkIn(StrictSerializer):
-    items = serializers.ListField(child=CancelItemIn(), min_length=1, max_length=MAX_ITEMS)
+    items = serializers.ListField(child=CancelItemIn(), min_length=1, max_length=MAX_BATCH)
 
 
 class PeriodIn(StrictSerializer):

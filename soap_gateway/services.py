@@ -24,6 +24,7 @@ from registrations.domain.exceptions import (
     NotAuthorisedError,
     RegistrationError,
 )
+from registrations.domain.limits import MAX_BATCH
 from registrations.domain.remarks import REMARKS
 from registrations.domain.vocabulary import Channel, Sector, Status
 from registrations.selectors.registrations import SearchCriteria, SortKey, registration_get, registration_search
@@ -244,9 +245,9 @@ class GatewayService(ServiceBase):  # type: ignore[misc]  # Spyne has no type in
 
 class PresenceRegistrationService(GatewayService):
     @rpc(
-        t.PresenceRegistrationSubmitType.customize(min_occurs=1, max_occurs=200, nillable=False),
+        t.PresenceRegistrationSubmitType.customize(min_occurs=1, max_occurs=MAX_BATCH, nillable=False),
         _in_message_name="RegisterPresencesRequest",
-        _returns=t.RegisterPresenceRegistrationResponse.customize(min_occurs=1, max_occurs=200, nillable=False),
+        _returns=t.RegisterPresenceRegistrationResponse.customize(min_occurs=1, max_occurs=MAX_BATCH, nillable=False),
         _out_message_name="RegisterPresencesResponse",
         _out_variable_name="PresenceRegistrationResponse",
     )
@@ -268,9 +269,9 @@ class PresenceRegistrationService(GatewayService):
         ]
 
     @rpc(
-        t.CancelPresenceRequestType.customize(min_occurs=1, max_occurs=200, nillable=False),
+        t.CancelPresenceRequestType.customize(min_occurs=1, max_occurs=MAX_BATCH, nillable=False),
         _in_message_name="CancelPresencesRequest",
-        _returns=t.CancelPresenceRegistrationResponse.customize(min_occurs=1, max_occurs=200, nillable=False),
+        _returns=t.CancelPresenceRegistrationResponse.customize(min_occurs=1, max_occurs=MAX_BATCH, nillable=False),
         _out_message_name="CancelPresencesResponse",
         _out_variable_name="CancelPresenceResponse",
     )
