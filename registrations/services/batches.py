@@ -22,7 +22,6 @@ from registrations.domain.vocabulary import Channel, Status
 from registrations.models import Registration
 
 __all__ = [
-    "MAX_BATCH",
     "ItemResult",
     "admit_each",
     "check_batch_size",

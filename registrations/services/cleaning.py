@@ -43,7 +43,6 @@ from registrations.models import Registration
 from registrations.registers.addresses import normalise_addresses
 from registrations.selectors.registrations import CLEANING_EVENT, SENT_FOR_EMPLOYER
 from registrations.services.batches import (
-    MAX_BATCH,
     ItemResult,
     admit_each,
     record_created,
@@ -59,7 +58,7 @@ _BELGIUM_LATITUDE = (49.4, 51.6)
 _BELGIUM_LONGITUDE = (2.4, 6.5)
 _SIX_DECIMALS = Decimal("0.000001")
 
-__all__ = ["MAX_BATCH", "CleaningInput", "registration_submit_cleaning_batch"]
+__all__ = ["CleaningInput", "registration_submit_cleaning_batch"]
 
 
 @dataclass(frozen=True)
