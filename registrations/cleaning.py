@@ -23,7 +23,6 @@ or by an operator.
 import hashlib
 import logging
 import math
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +40,12 @@ from registrations.activities import ACTIVITIES
 from registrations.addresses import normalise_addresses
 from registrations.authz import SENT_FOR_EMPLOYER, Caller, speaks_for_employer
 from registrations.exceptions import ItemError, ItemErrorCode
-from registrations.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
+from registrations.identifiers import (
+    normalise_enterprise_number,
+    normalise_foreign_vat_number,
+    normalise_niss,
+    normalise_workplace_id,
+)
 from registrations.models import (
     Channel,
     CleaningEventType,
@@ -64,7 +68,6 @@ from registrations.services import (
 
 LATE_AFTER = timedelta(minutes=10)
 EARLY_BEFORE = timedelta(minutes=2)
-_FOREIGN_VAT = re.compile(r"(?!BE)[A-Z]{2}[A-Z0-9]{2,30}", re.ASCII)
 # A generous box around Belgium: catches (0, 0), swapped latitude/longitude and typos.
 _BELGIUM_LATITUDE = (49.4, 51.6)
 _BELGIUM_LONGITUDE = (2.4, 6.5)
@@ -179,10 +182,8 @@ def _employer(item: CleaningInput) -> tuple[str, str] | ItemError:
     if item.enterprise_number is not None:
         checked = normalise_enterprise_number(item.enterprise_number)
         return checked if isinstance(checked, ItemError) else (checked, "")
-    vat = (item.foreign_vat_number or "").strip().upper()
-    if not _FOREIGN_VAT.fullmatch(vat):
-        return ItemError(ItemErrorCode.EMPLOYER_INVALID)
-    return ("", vat)
+    vat = normalise_foreign_vat_number(item.foreign_vat_number or "")
+    return vat if isinstance(vat, ItemError) else ("", vat)
 
 
 def _coordinates(item: CleaningInput) -> tuple[Decimal | None, Decimal | None] | ItemError:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from registrations.authz import Caller
 from registrations.cleaning import cleaning_worker_names
+from registrations.lifecycle import validity_of
 from registrations.models import Channel, Registration, Sector, Status
 from registrations.performances import event_dates, pair_events
 from registrations.rules.base import REMARKS
@@ -20,7 +21,6 @@ from registrations.selectors import registrations_visible_to
 from registrations.services import registrations_consulted
 
 MAX_ROWS = 5000
-_VALIDITY = {Status.REGISTERED: "pending", Status.VALIDATED: "valid", Status.FAILED: "invalid"}
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def _row(registration: Registration, names: dict[str, tuple[str, str]], since: d
         family_name=family,
         employer=registration.enterprise_number or registration.foreign_vat_number,
         status=Status(registration.status).label,
-        validity=_VALIDITY.get(Status(registration.status), "pending"),
+        validity=validity_of(registration).value,
         remarks=registration.remarks,
         on_site_since=since,
     )
