@@ -10,30 +10,28 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, NotFound, PermissionDenied
-from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from history.events import EventType
-from history.selectors import history_for_registration
 from registrations.domain.authorisation import Caller
 from registrations.domain.exceptions import InvalidSearchError, NotAuthorisedError
-from registrations.domain.vocabulary import Channel, Status
+from registrations.domain.remarks import REMARKS
+from registrations.domain.vocabulary import Channel, CleaningEventType
 from registrations.selectors.addresses import DEFAULT_RADIUS_M, InvalidCoordinates, addresses_near
+from registrations.selectors.lifecycle import PresenceStatus, Validity
 from registrations.selectors.performances import PerformanceQuery, performances_for
 from registrations.selectors.registrations import (
     SearchCriteria,
     SortKey,
     cleaning_event_get,
-    cleaning_events_visible_to,
-    no_registrations,
     registration_search,
+    registration_window,
 )
+from registrations.selectors.timeline import registration_timeline
 from registrations.services.cleaning import CleaningInput, registration_submit_cleaning_batch
 from registrations.services.presences import CancelInput, registration_cancel_batch, registrations_consulted
 from rest_gateway import presenters
@@ -41,12 +39,9 @@ from rest_gateway import serializers as s
 from rest_gateway.auth import CONSULT, REGISTER, Principal
 from rest_gateway.errors import InputValidationError
 from rest_gateway.filters import (
-    FILTER_SCHEMA_PARAMETERS,
     PAGE_PARAMETERS,
     PAGE_SCHEMA_PARAMETERS,
-    STATUS_FILTER,
-    PresenceRegistrationFilter,
-    StrictFilterBackend,
+    PageRequest,
     page_out,
     page_request,
     reject_bad_parameters,
@@ -85,12 +80,11 @@ PerformancePage = _page_schema("PerformancePage", s.PerformanceOut)
 class GatewayApi(APIView):
     required_scopes: ClassVar[dict[str, frozenset[str]]] = {}
     query_parameters: ClassVar[tuple[str, ...]] = ()
-    query_checked_by_filters: ClassVar[bool] = False  # StrictFilterBackend checks them instead
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         implemented = (request.method or "").upper() in self.allowed_methods
-        if implemented and not self.query_checked_by_filters:  # not implemented: 405 first
+        if implemented:  # not implemented: 405 first
             errors = reject_bad_parameters(request, self.query_parameters)
             if errors:
                 raise InputValidationError(errors, location="query")
@@ -195,37 +189,8 @@ class PresenceRegistrationHistoryApi(GatewayApi):
         inspection only."""
         registration = _visible_cleaning(self.caller, id, "getPresenceRegistrationHistory")
         self.consulted([registration])
-        events = history_for_registration(registration_id=registration.pk)
-        if not self.caller.sees_everything:
-            events = [event for event in events if event.event_type != EventType.CONSULTED]
-        return Response({"items": [presenters.history_event_out(event) for event in events]})
-
-
-class PresenceRegistrationListApi(GatewayApi, GenericAPIView["Registration"]):
-    required_scopes = {"GET": CONSULT}
-    filter_backends = [StrictFilterBackend]
-    filterset_class = PresenceRegistrationFilter
-
-    query_checked_by_filters = True
-
-    def get_queryset(self) -> QuerySet["Registration"]:
-        if getattr(self, "swagger_fake_view", False):
-            return no_registrations()
-        return cleaning_events_visible_to(self.caller)
-
-    @extend_schema(
-        operation_id="listPresenceRegistrations",
-        parameters=[*FILTER_SCHEMA_PARAMETERS, *PAGE_SCHEMA_PARAMETERS],
-        responses={200: PresenceRegistrationPage},
-        summary="Search by query parameters (never by NISS: use POST search)",
-    )
-    def get(self, request: Request) -> Response:
-        queryset = StrictFilterBackend().filter_queryset(request, self.get_queryset(), self)
-        paging = page_request(request)
-        total = queryset.count()
-        page = list(queryset.order_by("id")[paging.first_row : paging.first_row + paging.page_size])
-        self.consulted(page)
-        return Response(page_out(request, presenters.registrations_out(page, self.caller), paging, total))
+        timeline = registration_timeline(caller=self.caller, registration_id=registration.pk)
+        return Response({"items": [presenters.history_event_out(entry) for entry in timeline]})
 
 
 _SORT_KEYS = {
@@ -236,21 +201,113 @@ _SORT_KEYS = {
     "contractualRelationshipReference": SortKey.PLACE_OF_WORK,
     "employer": SortKey.COMPANY_ID,
 }
-_VALIDITY_STATUSES = {"pending": {"registered"}, "valid": {"validated"}, "invalid": {"failed"}}
+_REMARK_NUMBERS = {remark.rest_code: number for number, remark in REMARKS.items()}
+# Where the core's search errors point, in each form of the search.
+_CRITERION_NAMES = {
+    "body": {
+        "INSS": "criteria.ssin",
+        "CompanyID": "criteria.employer.enterpriseNumber",
+        "VatNumber": "criteria.employer.foreignVatNumber",
+        "RegistrationPeriod": "criteria.registrationDate",
+    },
+    "query": {
+        "CompanyID": "enterpriseNumber",
+        "VatNumber": "foreignVatNumber",
+        "RegistrationPeriod": "registrationDateTo",
+    },
+}
 
 
-def _statuses(criteria: dict[str, Any]) -> set[str] | None:
-    """The stored statuses matching `status` and `validity` (None: no filter)."""
-    wanted: set[str] | None = None
-    if criteria.get("status"):
-        wanted = {str(status) for name in criteria["status"] for status in STATUS_FILTER[name]}
-    if criteria.get("validity"):
-        by_validity = {status for name in criteria["validity"] for status in _VALIDITY_STATUSES[name]}
-        wanted = by_validity if wanted is None else wanted & by_validity
-    return wanted
+def _search_criteria(criteria: dict[str, Any]) -> SearchCriteria:
+    """The body's criteria (already checked for structure) as the core's. Raises
+    InvalidSearchError for a window that ends before it starts."""
+    period, employer = criteria["registrationDate"], criteria.get("employer", {})
+    window = registration_window(period["startDate"], period["endDate"])
+    return SearchCriteria(
+        periods=[window.days],
+        moments=window.moments,
+        niss=criteria.get("ssin"),
+        enterprise_number=employer.get("enterpriseNumber"),
+        foreign_vat_number=employer.get("foreignVatNumber"),
+        workplace_id=criteria.get("contractualRelationshipReference"),
+        client_reference=criteria.get("customReference"),
+        event_types=[CleaningEventType(kind.upper()) for kind in criteria.get("type", [])],
+        channels=[Channel(channel) for channel in criteria.get("channel", [])],
+        activities=list(criteria.get("activity", [])),
+        presence_statuses=[PresenceStatus(status) for status in criteria.get("status", [])],
+        validities=[Validity(validity) for validity in criteria.get("validity", [])],
+        remarks=[_REMARK_NUMBERS[code] for code in criteria.get("remarks", [])],
+        cleaning_events_only=True,
+    )
 
 
-class SearchApi(GatewayApi):
+def _query_as_body(query: dict[str, Any]) -> dict[str, Any]:
+    """The GET parameters in the shape of the body's criteria: one search, two spellings."""
+    criteria: dict[str, Any] = {
+        "registrationDate": {"startDate": query["registrationDateFrom"], "endDate": query["registrationDateTo"]}
+    }
+    employer = {name: query[name] for name in ("enterpriseNumber", "foreignVatNumber") if name in query}
+    if employer:
+        criteria["employer"] = employer
+    for name in ("contractualRelationshipReference", "customReference"):
+        if name in query:
+            criteria[name] = query[name]
+    for name in ("type", "channel", "activity", "status", "validity"):
+        if name in query:
+            criteria[name] = [query[name]]
+    remark = query.get("remarks", query.get("remark"))
+    if remark is not None:
+        criteria["remarks"] = [remark]
+    return criteria
+
+
+def _search_error(exc: InvalidSearchError, location: str) -> InputValidationError:
+    name = _CRITERION_NAMES[location].get(exc.field, "criteria" if location == "body" else "")
+    code = "invalid_period" if exc.field == "RegistrationPeriod" else "invalid_input"
+    detail = [ErrorDetail(exc.message.split(": ", 1)[-1], code=code)]
+    return InputValidationError({name: detail} if name else detail, location)
+
+
+# Both searches: the same criteria for the same core selector, paged the same way.
+class _SearchBase(GatewayApi):
+    def search_page(
+        self, criteria: dict[str, Any], sort: dict[str, Any], paging: PageRequest, location: str
+    ) -> Response:
+        try:
+            found = registration_search(
+                caller=self.caller,
+                criteria=_search_criteria(criteria),
+                first_row=paging.first_row,
+                fetch_size=paging.page_size,
+                sort=_SORT_KEYS[sort.get("field", "id")],
+                descending=sort.get("order") == "desc",
+            )
+        except InvalidSearchError as exc:
+            raise _search_error(exc, location) from exc
+        self.consulted(found.registrations)
+        items = presenters.registrations_out(found.registrations, self.caller)
+        return Response(page_out(self.request, items, paging, found.total))
+
+
+class PresenceRegistrationListApi(_SearchBase):
+    required_scopes = {"GET": CONSULT}
+    query_parameters = (*s.PresenceRegistrationQueryIn().fields, *PAGE_PARAMETERS)
+
+    @extend_schema(
+        operation_id="listPresenceRegistrations",
+        parameters=[s.PresenceRegistrationQueryIn, *PAGE_SCHEMA_PARAMETERS],
+        responses={200: PresenceRegistrationPage},
+        summary="Search by query parameters (never by NISS: use POST search)",
+    )
+    def get(self, request: Request) -> Response:
+        params = {name: value for name, value in request.query_params.items() if name not in PAGE_PARAMETERS}
+        serializer = s.PresenceRegistrationQueryIn(data=params)
+        if not serializer.is_valid():
+            raise InputValidationError(serializer.errors, location="query")
+        return self.search_page(_query_as_body(dict(serializer.validated_data)), {}, page_request(request), "query")
+
+
+class SearchApi(_SearchBase):
     required_scopes = {"POST": CONSULT}
     query_parameters = PAGE_PARAMETERS
 
@@ -264,40 +321,7 @@ class SearchApi(GatewayApi):
     def post(self, request: Request) -> Response:
         paging = page_request(request)
         body = self.body(s.SearchIn)
-        criteria, sort = body["criteria"], body.get("sort", {})
-        statuses = _statuses(criteria)
-        if statuses == set():
-            return Response(page_out(request, [], paging, 0))
-        period = criteria["registrationDate"]
-        search = SearchCriteria(
-            periods=[(period["startDate"], period["endDate"])],
-            niss=criteria.get("ssin"),
-            enterprise_number=criteria.get("employer", {}).get("enterpriseNumber"),
-            workplace_id=criteria.get("contractualRelationshipReference"),
-            statuses=[Status(status) for status in sorted(statuses or [])],
-            remarks=[int(code.removeprefix("CAW_")) for code in criteria.get("remarks", [])],
-            cleaning_events_only=True,
-        )
-        try:
-            found = registration_search(
-                caller=self.caller,
-                criteria=search,
-                first_row=paging.first_row,
-                fetch_size=paging.page_size,
-                sort=_SORT_KEYS[sort.get("field", "id")],
-                descending=sort.get("order") == "desc",
-            )
-        except InvalidSearchError as exc:
-            raise _search_error(exc) from exc
-        self.consulted(found.registrations)
-        items = presenters.registrations_out(found.registrations, self.caller)
-        return Response(page_out(request, items, paging, found.total))
-
-
-def _search_error(exc: InvalidSearchError) -> InputValidationError:
-    names = {"INSS": "criteria.ssin", "CompanyID": "criteria.employer.enterpriseNumber"}
-    name = names.get(exc.field, "criteria")
-    return InputValidationError({name: [ErrorDetail(exc.message.split(": ", 1)[-1], code="invalid_input")]})
+        return self.search_page(body["criteria"], body.get("sort", {}), paging, "body")
 
 
 class CancelInBulkApi(GatewayApi):

@@ -1,105 +1,28 @@
-"""Query parameters: strict camelCase django-filter filters and Belgif paging.
+"""Query parameters: strict checks shared by every operation, and Belgif paging.
 
-Strict: an unknown, repeated or empty parameter is a 400 (django-filter would silently
-ignore it). No NISS filter: a NISS never travels in a URL (spec §9); search by person is
+Strict: an unknown, repeated or empty parameter is a 400 (`reject_bad_parameters`); the
+values themselves are read by each operation's serializer (serializers.py). No NISS
+parameter anywhere: a NISS never travels in a URL (spec §9); search by person is
 `POST /presenceRegistrations/search`.
 """
 
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import django_filters
-from django.db.models import F, Q, QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.request import Request
 
-from registrations.domain.identifiers import normalise_enterprise_number
-from registrations.domain.remarks import REMARKS
-from registrations.domain.vocabulary import Status
 from rest_gateway.errors import InputValidationError
-
-if TYPE_CHECKING:
-    from registrations.models import Registration
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
 
-STATUS_FILTER = {
-    "registered": [Status.REGISTERED, Status.VALIDATED, Status.FAILED],
-    "cancelled": [Status.CANCELLED],
-}
-VALIDITY_FILTER = {
-    "pending": Q(validated_at__isnull=True),
-    "valid": Q(validated_at__isnull=False, remark_mask=0),
-    "invalid": Q(validated_at__isnull=False) & ~Q(remark_mask=0),
-}
-REMARK_CODES = [REMARKS[number].rest_code for number in sorted(REMARKS)]
-
 
 def _error(message: str, code: str = "invalid") -> list[ErrorDetail]:
     return [ErrorDetail(message, code=code)]
-
-
-class PresenceRegistrationFilter(django_filters.FilterSet):  # type: ignore[misc]
-    """Attribute name = query parameter name (camelCase)."""
-
-    registrationDateFrom = django_filters.DateFilter(
-        field_name="registration_date", lookup_expr="gte", required=True, help_text="first day (Brussels)"
-    )
-    registrationDateTo = django_filters.DateFilter(
-        field_name="registration_date", lookup_expr="lte", required=True, help_text="last day (Brussels)"
-    )
-    enterpriseNumber = django_filters.CharFilter(method="filter_enterprise", max_length=20)
-    contractualRelationshipReference = django_filters.CharFilter(field_name="workplace_id", max_length=20)
-    customReference = django_filters.CharFilter(field_name="client_reference", max_length=64)
-    type = django_filters.ChoiceFilter(method="filter_type", choices=[("in", "in"), ("out", "out")])
-    status = django_filters.ChoiceFilter(method="filter_status", choices=[(key, key) for key in STATUS_FILTER])
-    validity = django_filters.ChoiceFilter(method="filter_validity", choices=[(key, key) for key in VALIDITY_FILTER])
-    remark = django_filters.ChoiceFilter(method="filter_remark", choices=[(code, code) for code in REMARK_CODES])
-
-    class Meta:
-        # No model: every filter names its field, and the queryset comes from the core's
-        # selector (the view's get_queryset), so the gateway never touches the model class.
-        fields: list[str] = []
-
-    def filter_enterprise(self, queryset: QuerySet["Registration"], name: str, value: str) -> QuerySet["Registration"]:
-        number = normalise_enterprise_number(value)
-        if not isinstance(number, str):
-            raise InputValidationError({"enterpriseNumber": _error(number.description)}, location="query")
-        return queryset.filter(enterprise_number=number)
-
-    def filter_type(self, queryset: QuerySet["Registration"], name: str, value: str) -> QuerySet["Registration"]:
-        return queryset.filter(event_type=value.upper())
-
-    def filter_status(self, queryset: QuerySet["Registration"], name: str, value: str) -> QuerySet["Registration"]:
-        return queryset.filter(status__in=STATUS_FILTER[value])
-
-    def filter_validity(self, queryset: QuerySet["Registration"], name: str, value: str) -> QuerySet["Registration"]:
-        return queryset.filter(VALIDITY_FILTER[value])
-
-    def filter_remark(self, queryset: QuerySet["Registration"], name: str, value: str) -> QuerySet["Registration"]:
-        bit = 1 << (int(value.removeprefix("CAW_")) - 1)
-        return queryset.alias(matched=F("remark_mask").bitand(bit)).exclude(matched=0)
-
-
-FILTER_SCHEMA_PARAMETERS = [
-    OpenApiParameter("registrationDateFrom", date, OpenApiParameter.QUERY, required=True, description="first day"),
-    OpenApiParameter("registrationDateTo", date, OpenApiParameter.QUERY, required=True, description="last day"),
-    OpenApiParameter("enterpriseNumber", str, OpenApiParameter.QUERY, description="the employer"),
-    OpenApiParameter(
-        "contractualRelationshipReference", str, OpenApiParameter.QUERY, description="Declaration of Works"
-    ),
-    OpenApiParameter("customReference", str, OpenApiParameter.QUERY),
-    OpenApiParameter("type", str, OpenApiParameter.QUERY, enum=["in", "out"]),
-    OpenApiParameter("status", str, OpenApiParameter.QUERY, enum=list(STATUS_FILTER)),
-    OpenApiParameter("validity", str, OpenApiParameter.QUERY, enum=list(VALIDITY_FILTER)),
-    OpenApiParameter("remark", str, OpenApiParameter.QUERY, enum=REMARK_CODES),
-]
 
 
 def reject_bad_parameters(request: Request, known: Iterable[str]) -> dict[str, list[ErrorDetail]]:
@@ -115,22 +38,6 @@ def reject_bad_parameters(request: Request, known: Iterable[str]) -> dict[str, l
         elif values[0] == "":
             errors[name] = _error("must not be empty", "blank")
     return errors
-
-
-class StrictFilterBackend(DjangoFilterBackend):  # type: ignore[misc]
-    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
-        filterset = self.get_filterset(request, queryset, view)
-        if filterset is None:
-            return queryset
-        known = set(filterset.filters) | set(PAGE_PARAMETERS)
-        errors: dict[str, Any] = reject_bad_parameters(request, known)
-        if not filterset.is_valid():
-            for field, messages in filterset.errors.items():
-                code = "required" if any("required" in str(m) for m in messages) else "invalid"
-                errors.setdefault(field, [ErrorDetail(str(m), code=code) for m in messages])
-        if errors:
-            raise InputValidationError(errors, location="query")
-        return filterset.qs  # type: ignore[no-any-return]
 
 
 # --- paging ---------------------------------------------------------------------------------

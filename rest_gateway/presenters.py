@@ -10,16 +10,15 @@ from registrations.domain.activities import ACTIVITIES
 from registrations.domain.authorisation import Caller
 from registrations.domain.exceptions import ItemError
 from registrations.domain.remarks import REMARKS
-from registrations.domain.vocabulary import Status
 from registrations.selectors.addresses import NearbyAddress
+from registrations.selectors.lifecycle import StatusAt, validity_of
 from registrations.selectors.performances import Performance, Period
+from registrations.selectors.registrations import presence_statuses
+from registrations.selectors.timeline import TimelineEntry
 from registrations.selectors.worker_names import worker_names_shown
 
 if TYPE_CHECKING:
-    from history.models import HistoryEvent
     from registrations.models import Registration
-
-_STATUS_BY_LABEL = {status.label: status for status in Status}
 
 
 def remark_entry(number: int) -> dict[str, Any]:
@@ -39,13 +38,6 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else timezone.localtime(moment).isoformat()
 
 
-def validity(registration: "Registration") -> str:
-    """pending until validated, then valid (no remark) or invalid; kept after cancellation."""
-    if registration.validated_at is None:
-        return "pending"
-    return "valid" if registration.remark_mask == 0 else "invalid"
-
-
 def _employer(enterprise_number: str, foreign_vat_number: str) -> dict[str, str]:
     if enterprise_number:
         return {"enterpriseNumber": enterprise_number}
@@ -61,13 +53,9 @@ def _place_of_work(registration: "Registration") -> dict[str, Any] | None:
     return None
 
 
-def _status(registration: "Registration") -> dict[str, Any]:
-    if registration.status == Status.CANCELLED:
-        return {"code": "cancelled", "date": _iso(registration.cancelled_at or registration.created_at)}
-    return {"code": "registered", "date": _iso(registration.created_at)}
-
-
-def registration_out(registration: "Registration", names: Mapping[int, tuple[str, str]]) -> dict[str, Any]:
+def registration_out(
+    registration: "Registration", names: Mapping[int, tuple[str, str]], status: StatusAt
+) -> dict[str, Any]:
     """`names`: the worker names the caller may read, by registration id (others: null)."""
     name = names.get(registration.pk)
     return {
@@ -82,8 +70,8 @@ def registration_out(registration: "Registration", names: Mapping[int, tuple[str
         "activity": registration.activity or None,
         "channel": registration.channel,
         "customReference": registration.client_reference or None,
-        "status": _status(registration),
-        "validity": validity(registration),
+        "status": {"code": status.code.value, "date": _iso(status.date)},
+        "validity": validity_of(registration).value,
         "remarks": [remark_entry(number) for number in registration.remarks if number in REMARKS],
     }
 
@@ -91,31 +79,30 @@ def registration_out(registration: "Registration", names: Mapping[int, tuple[str
 def registrations_out(registrations: Sequence["Registration"], caller: Caller) -> list[dict[str, Any]]:
     """Many registrations, with the worker names the caller may read (a fixed number of queries)."""
     names = worker_names_shown(caller=caller, registrations=registrations)
-    return [registration_out(registration, names) for registration in registrations]
+    statuses = presence_statuses(registrations=registrations)
+    return [registration_out(registration, names, statuses[registration.pk]) for registration in registrations]
 
 
 def errors_out(errors: Iterable[ItemError]) -> list[dict[str, Any]]:
     return [{"errorCode": int(error.code), "errorDescription": error.description} for error in errors]
 
 
-def history_event_out(event: "HistoryEvent") -> dict[str, Any]:
+def history_event_out(entry: TimelineEntry) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "sequence": event.seq,
-        "type": event.event_type,
-        "occurredAt": _iso(event.occurred_at),
-        "actor": event.actor,
-        "channel": event.channel,
+        "sequence": entry.sequence,
+        "type": entry.event_type,
+        "occurredAt": _iso(entry.occurred_at),
+        "actor": entry.actor,
+        "channel": entry.channel,
     }
-    data = event.data if isinstance(event.data, dict) else {}
-    status = _STATUS_BY_LABEL.get(str(data.get("status")))
-    if status is not None:
-        out["status"] = "cancelled" if status == Status.CANCELLED else "registered"
-        if status in (Status.VALIDATED, Status.FAILED):
-            out["validity"] = "valid" if status == Status.VALIDATED else "invalid"
-    if isinstance(data.get("remarks"), list):
-        out["remarks"] = [REMARKS[n].rest_code for n in data["remarks"] if n in REMARKS]
-    if data.get("reason"):
-        out["reason"] = str(data["reason"])
+    if entry.status is not None:
+        out["status"] = entry.status.value
+    if entry.validity is not None:
+        out["validity"] = entry.validity.value
+    if entry.remarks is not None:
+        out["remarks"] = [REMARKS[number].rest_code for number in entry.remarks]
+    if entry.reason:
+        out["reason"] = entry.reason
     return out
 
 

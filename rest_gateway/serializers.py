@@ -6,18 +6,30 @@ real-time window, the IN/OUT state) are the core's and come back per item in `er
 Output serializers describe the answers for the OpenAPI schema; `presenters` builds them.
 """
 
+import re
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
+from registrations.domain.activities import ACTIVITIES
 from registrations.domain.limits import MAX_BATCH
 from registrations.domain.remarks import REMARKS
-from registrations.domain.vocabulary import CancellationReason
+from registrations.domain.vocabulary import CancellationReason, Channel
+from registrations.selectors.lifecycle import PresenceStatus, Validity
 
 REMARK_CODES = [REMARKS[number].rest_code for number in sorted(REMARKS)]
+# The values a search criterion takes, spelled as a registration shows them.
+EVENT_TYPES = ["in", "out"]
+CHANNELS = list(Channel.values)
+ACTIVITY_CODES = list(ACTIVITIES)
+STATUSES = [status.value for status in PresenceStatus]
+VALIDITIES = [validity.value for validity in Validity]
+_PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
 class StrictSerializer(serializers.Serializer[Any]):
@@ -82,6 +94,43 @@ class OffsetDateTimeField(serializers.DateTimeField):
         if parsed is not None and parsed.tzinfo is None:
             self.fail("offset")
         return super().to_internal_value(value)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
+        "example": "2027-04-01T00:00:00+02:00",
+    }
+)
+class DateOrMomentField(serializers.Field):  # type: ignore[type-arg]
+    """A plain date (YYYY-MM-DD) or an RFC 3339 date-time with its offset, kept as sent: the
+    core decides what each means in a window (`registrations.selectors.registration_window`)."""
+
+    default_error_messages = {
+        "invalid": "must be a date (YYYY-MM-DD) or a date-time with its offset (YYYY-MM-DDThh:mm:ss+hh:mm)",
+        "offset": "a date-time must carry its offset (Z or +hh:mm): without it the moment is ambiguous",
+    }
+
+    def to_internal_value(self, data: Any) -> date | datetime:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if _PLAIN_DATE.fullmatch(data):
+            try:
+                return date.fromisoformat(data)
+            except ValueError:
+                self.fail("invalid")
+        try:
+            moment = parse_datetime(data)
+        except ValueError:
+            moment = None
+        if moment is None:
+            self.fail("invalid")
+        if moment.tzinfo is None:
+            self.fail("offset")
+        return moment
+
+    def to_representation(self, value: date | datetime) -> str:
+        return value.isoformat()
 
 
 class StrictChoiceField(serializers.ChoiceField):
@@ -176,35 +225,67 @@ class CancelInBulkIn(StrictSerializer):
 
 
 class PeriodIn(StrictSerializer):
-    startDate = StrictDateField()
-    endDate = StrictDateField()
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs["startDate"] > attrs["endDate"]:
-            raise ValidationError(
-                {"non_field_errors": [ErrorDetail("startDate is after endDate", code="invalid_period")]}
-            )
-        return attrs
+    startDate = DateOrMomentField(help_text="a date (whole days, Brussels) or a date-time with its offset")
+    endDate = DateOrMomentField(help_text="inclusive; a date is its last instant in Brussels")
 
 
 class SearchEmployerIn(StrictSerializer):
-    enterpriseNumber = StrictCharField(max_length=20)
+    enterpriseNumber = StrictCharField(required=False, max_length=20, help_text="10 digits, 0 or 1 first")
+    foreignVatNumber = StrictCharField(required=False, max_length=40, help_text="e.g. NL123456789B01")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _exactly_one(attrs, ("enterpriseNumber", "foreignVatNumber"))
+        return attrs
+
+
+def _any_of(choices: list[str], what: str) -> serializers.ListField:
+    """A criterion naming codes: it matches a registration with any of them."""
+    return serializers.ListField(
+        child=StrictChoiceField(choices=choices), required=False, max_length=len(choices), help_text=f"any of {what}"
+    )
 
 
 class SearchCriteriaIn(StrictSerializer):
+    """Every property of a registration as GET shows it, with the same names and values.
+    Identifiers and references take one value; codes take a list and match any of them."""
+
     registrationDate = PeriodIn()
     ssin = StrictCharField(required=False, max_length=20)
     employer = SearchEmployerIn(required=False)
     contractualRelationshipReference = StrictCharField(required=False, max_length=20)
-    status = serializers.ListField(
-        child=StrictChoiceField(choices=["registered", "cancelled"]), required=False, max_length=2
-    )
-    validity = serializers.ListField(
-        child=StrictChoiceField(choices=["pending", "valid", "invalid"]), required=False, max_length=3
-    )
-    remarks = serializers.ListField(
-        child=StrictChoiceField(choices=REMARK_CODES), required=False, max_length=len(REMARK_CODES)
-    )
+    customReference = StrictCharField(required=False, max_length=64)
+    type = _any_of(EVENT_TYPES, "in, out")
+    channel = _any_of(CHANNELS, "the channels")
+    activity = _any_of(ACTIVITY_CODES, "the activity codes (refData/activities)")
+    status = _any_of(STATUSES, "registered, edited, cancelled")
+    validity = _any_of(VALIDITIES, "pending, valid, invalid")
+    remarks = _any_of(REMARK_CODES, "the remark codes (refData/remarks)")
+
+
+class PresenceRegistrationQueryIn(StrictSerializer):
+    """The query parameters of `GET /presenceRegistrations`: the criteria of the search by
+    body, one value each, except the person (a NISS never goes in a URL)."""
+
+    registrationDateFrom = DateOrMomentField(help_text="a date (whole days, Brussels) or a date-time with its offset")
+    registrationDateTo = DateOrMomentField(help_text="inclusive; a date is its last instant in Brussels")
+    enterpriseNumber = StrictCharField(required=False, max_length=20, help_text="the employer")
+    foreignVatNumber = StrictCharField(required=False, max_length=40, help_text="a foreign employer")
+    contractualRelationshipReference = StrictCharField(required=False, max_length=20, help_text="Declaration of Works")
+    customReference = StrictCharField(required=False, max_length=64)
+    type = StrictChoiceField(choices=EVENT_TYPES, required=False)
+    channel = StrictChoiceField(choices=CHANNELS, required=False)
+    activity = StrictChoiceField(choices=ACTIVITY_CODES, required=False)
+    status = StrictChoiceField(choices=STATUSES, required=False)
+    validity = StrictChoiceField(choices=VALIDITIES, required=False)
+    remarks = StrictChoiceField(choices=REMARK_CODES, required=False)
+    remark = StrictChoiceField(choices=REMARK_CODES, required=False, help_text="the former name of remarks")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        for first, second in (("enterpriseNumber", "foreignVatNumber"), ("remarks", "remark")):
+            if first in attrs and second in attrs:
+                message = f"give {first} or {second}, not both"
+                raise ValidationError({second: [ErrorDetail(message, code="exactly_one")]})
+        return attrs
 
 
 SORT_FIELDS = ["id", "registrationDate", "creationDate", "status", "contractualRelationshipReference", "employer"]
@@ -282,7 +363,7 @@ class PlaceOfWorkOut(serializers.Serializer[Any]):
 
 
 class StatusOut(serializers.Serializer[Any]):
-    code = serializers.ChoiceField(choices=["registered", "edited", "cancelled"])
+    code = serializers.ChoiceField(choices=STATUSES)
     date = serializers.DateTimeField()
 
 
@@ -299,7 +380,7 @@ class PresenceRegistrationOut(serializers.Serializer[Any]):
     channel = serializers.CharField()
     customReference = serializers.CharField(allow_null=True)
     status = StatusOut()
-    validity = serializers.ChoiceField(choices=["pending", "valid", "invalid"])
+    validity = serializers.ChoiceField(choices=VALIDITIES)
     remarks = CatalogueEntryOut(many=True)
 
 

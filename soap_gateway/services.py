@@ -15,7 +15,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from spyne import Fault, ServiceBase, rpc
 
-from history.selectors import history_for_registration
+from history.events import EventType
 from registrations.domain.authorisation import Caller
 from registrations.domain.exceptions import (
     BatchSizeError,
@@ -28,6 +28,7 @@ from registrations.domain.limits import MAX_BATCH
 from registrations.domain.remarks import REMARKS
 from registrations.domain.vocabulary import Channel, Sector, Status
 from registrations.selectors.registrations import SearchCriteria, SortKey, registration_get, registration_search
+from registrations.selectors.timeline import registration_timeline
 from registrations.services.presences import (
     CancelInput,
     PresenceInput,
@@ -55,12 +56,6 @@ _SUBMITTED_FIELDS = (
     "WorkPlaceId",
     "ClientPresenceRegistrationReference",
 )
-_HISTORY_STATUS_EVENTS = {
-    "registration.created",
-    "registration.validated",
-    "registration.revalidated",
-    "registration.cancelled",
-}
 
 
 # --- requests -> core -----------------------------------------------------------------------
@@ -167,26 +162,26 @@ def last_validation(registration: "Registration") -> t.ValidationType:
     )
 
 
-def validation_history(registration_id: int) -> t.ValidationHistoryType | None:
+def validation_history(caller: Caller, registration_id: int) -> t.ValidationHistoryType | None:
     """One Validation per change of status or remarks, oldest first (spec §3.1); None when
     there is none (the contract's list needs at least one)."""
-    validations = []
-    for event in history_for_registration(registration_id=registration_id):
-        if event.event_type not in _HISTORY_STATUS_EVENTS:
-            continue
-        created = event.event_type == "registration.created"
-        validations.append(
-            t.ValidationType(
-                Status=event.data.get("status", str(Status.REGISTERED.label)),
-                ValidationDate=None if created else event.occurred_at,
-                RemarkList=_remark_list(event.data.get("remarks") or []),
-            )
+    validations = [
+        t.ValidationType(
+            Status=str(entry.stored_status.label),
+            ValidationDate=None if entry.event_type == EventType.CREATED else entry.occurred_at,
+            RemarkList=_remark_list(entry.remarks or ()),
         )
+        for entry in registration_timeline(caller=caller, registration_id=registration_id)
+        if entry.stored_status is not None
+    ]
     return t.ValidationHistoryType(Validation=validations) if validations else None
 
 
-def presence_registration(registration: "Registration", *, with_history: bool = False) -> t.PresenceRegistrationType:
-    """A registration as the contract shows it; its ValidationHistory only when asked (get)."""
+def presence_registration(
+    registration: "Registration", *, history_for: Caller | None = None
+) -> t.PresenceRegistrationType:
+    """A registration as the contract shows it; its ValidationHistory only when asked (get,
+    with the caller reading it)."""
     sender = None
     if registration.sender_id or registration.sender_enterprise_number:
         sender = t.SenderType(
@@ -204,7 +199,7 @@ def presence_registration(registration: "Registration", *, with_history: bool = 
         CreationDate=registration.created_at,
         Channel=registration.channel,
         LastValidation=last_validation(registration),
-        ValidationHistory=validation_history(registration.pk) if with_history else None,
+        ValidationHistory=validation_history(history_for, registration.pk) if history_for else None,
         Sender=sender,
     )
 
@@ -339,7 +334,7 @@ class PresenceRegistrationService(GatewayService):
         found = None
         if registration is not None:
             registrations_consulted(caller=caller, registrations=[registration], channel=Channel.WS)
-            found = presence_registration(registration, with_history=True)
+            found = presence_registration(registration, history_for=caller)
         return t.GetPresenceRegistrationResponseType(
             GetPresenceRegistrationRequest=request,
             GetPresenceRegistrationType=t.GetPresenceRegistrationType(PresenceRegistrationType=found),

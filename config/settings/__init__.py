@@ -65,7 +65,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "django_filters",
     "drf_spectacular",
     "registrations",
     "history",
@@ -271,7 +270,6 @@ CELERY_TIMEZONE = "UTC"
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -307,7 +305,6 @@ REST_FRAMEWORK.update(
         "DEFAULT_AUTHENTICATION_CLASSES": ["rest_gateway.auth.BearerTokenAuthentication"],
         "DEFAULT_PERMISSION_CLASSES": ["rest_gateway.auth.ScopePermission"],
         "DEFAULT_THROTTLE_CLASSES": ["rest_gateway.throttling.ClientRateThrottle"],
-        "DEFAULT_FILTER_BACKENDS": ["rest_gateway.filters.StrictFilterBackend"],
         "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
         "DEFAULT_PARSER_CLASSES": ["rest_gateway.parsers.IJsonParser"],
         "EXCEPTION_HANDLER": "rest_gateway.exception_handler.exception_handler",
@@ -325,6 +322,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX_TRIM": True,
     "SERVERS": [{"url": "/REST/presenceRegistration/v1"}],
     "SERVE_INCLUDE_SCHEMA": False,
+    # A registration's status and the search criterion take the same codes: one enum.
+    "ENUM_NAME_OVERRIDES": {"PresenceStatusEnum": "rest_gateway.serializers.STATUSES"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "rest_gateway.schema.add_problem_responses",

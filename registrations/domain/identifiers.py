@@ -16,6 +16,7 @@ _ASCII_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 _SEPARATORS = re.compile(r"[.\- ]")
 _WORKPLACE_ID = re.compile(r"[A-HJ-NP-Z0-9]{13}", re.ASCII)
 _LIMOSA_ID = re.compile(r"[0-9]{1,32}", re.ASCII)
+_FOREIGN_VAT = re.compile(r"(?!BE)[A-Z]{2}[A-Z0-9]{2,30}", re.ASCII)
 
 
 def normalise_niss(raw: str) -> str | ItemError:
@@ -66,4 +67,13 @@ def normalise_limosa_id(raw: str) -> str | ItemError:
     value = raw.strip()
     if not _LIMOSA_ID.fullmatch(value):
         return ItemError(ItemErrorCode.PERSON_ID_INVALID, "LimosaId is not a well-formed Limosa declaration id")
+    return value
+
+
+def normalise_foreign_vat_number(raw: str) -> str | ItemError:
+    """A foreign VAT number: country code and 2 to 30 letters or digits, not Belgian (BE),
+    in capitals without surrounding whitespace. Otherwise error 17."""
+    value = raw.strip().upper()
+    if not _FOREIGN_VAT.fullmatch(value):
+        return ItemError(ItemErrorCode.EMPLOYER_INVALID)
     return value

@@ -149,6 +149,13 @@ class Registration(models.Model):
                 name="reg_waiting_validation",
                 condition=Q(status="registered"),
             ),
+            # A registration is `edited` when a correction points to it (lifecycle.py): a
+            # look-up per row of a search, on the few rows that are corrections.
+            models.Index(
+                fields=["corrects_id"],
+                name="reg_corrects",
+                condition=Q(corrects_id__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

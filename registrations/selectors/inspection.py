@@ -15,12 +15,12 @@ from registrations.domain.authorisation import Caller
 from registrations.domain.remarks import REMARKS
 from registrations.domain.vocabulary import Sector, Status
 from registrations.models import Registration
+from registrations.selectors.lifecycle import validity_of
 from registrations.selectors.performances import event_dates, pair_events
 from registrations.selectors.registrations import registrations_visible_to
 from registrations.selectors.worker_names import cleaning_worker_names
 
 MAX_ROWS = 5000
-_VALIDITY = {Status.REGISTERED: "pending", Status.VALIDATED: "valid", Status.FAILED: "invalid"}
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def _row(registration: Registration, names: dict[str, tuple[str, str]], since: d
         family_name=family,
         employer=registration.enterprise_number or registration.foreign_vat_number,
         status=Status(registration.status).label,
-        validity=_VALIDITY.get(Status(registration.status), "pending"),
+        validity=validity_of(registration).value,
         remarks=registration.remarks,
         on_site_since=since,
     )

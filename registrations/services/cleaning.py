@@ -22,7 +22,6 @@ or by an operator.
 
 import hashlib
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -37,7 +36,12 @@ from django.utils import timezone
 from registrations.domain.activities import ACTIVITIES
 from registrations.domain.authorisation import Caller, speaks_for_employer
 from registrations.domain.exceptions import ItemError, ItemErrorCode
-from registrations.domain.identifiers import normalise_enterprise_number, normalise_niss, normalise_workplace_id
+from registrations.domain.identifiers import (
+    normalise_enterprise_number,
+    normalise_foreign_vat_number,
+    normalise_niss,
+    normalise_workplace_id,
+)
 from registrations.domain.vocabulary import Channel, CleaningEventType, Sector, Status
 from registrations.models import Registration
 from registrations.registers.addresses import normalise_addresses
@@ -52,7 +56,6 @@ from registrations.services.batches import (
 
 LATE_AFTER = timedelta(minutes=10)
 EARLY_BEFORE = timedelta(minutes=2)
-_FOREIGN_VAT = re.compile(r"(?!BE)[A-Z]{2}[A-Z0-9]{2,30}", re.ASCII)
 # A generous box around Belgium: catches (0, 0), swapped latitude/longitude and typos.
 _BELGIUM_LATITUDE = (49.4, 51.6)
 _BELGIUM_LONGITUDE = (2.4, 6.5)
@@ -160,10 +163,8 @@ def _employer(item: CleaningInput) -> tuple[str, str] | ItemError:
     if item.enterprise_number is not None:
         checked = normalise_enterprise_number(item.enterprise_number)
         return checked if isinstance(checked, ItemError) else (checked, "")
-    vat = (item.foreign_vat_number or "").strip().upper()
-    if not _FOREIGN_VAT.fullmatch(vat):
-        return ItemError(ItemErrorCode.EMPLOYER_INVALID)
-    return ("", vat)
+    vat = normalise_foreign_vat_number(item.foreign_vat_number or "")
+    return vat if isinstance(vat, ItemError) else ("", vat)
 
 
 def _coordinates(item: CleaningInput) -> tuple[Decimal | None, Decimal | None] | ItemError:

@@ -69,6 +69,22 @@ def test_the_list_operation_describes_every_filter_and_no_niss():
     assert "ssin" not in names
 
 
+CRITERIA = {"type", "contractualRelationshipReference", "customReference", "channel", "activity", "validity", "status"}
+
+
+def test_every_property_of_a_registration_is_a_documented_criterion_of_both_searches():
+    listed = {p["name"]: p["schema"] for p in SCHEMA["paths"]["/presenceRegistrations"]["get"]["parameters"]}
+    assert CRITERIA | {"enterpriseNumber", "foreignVatNumber", "remarks"} <= set(listed)
+    body = SCHEMA["paths"]["/presenceRegistrations/search"]["post"]["requestBody"]["content"]["application/json"]
+    search = SCHEMA["components"]["schemas"][body["schema"]["$ref"].rsplit("/", 1)[-1]]
+    criteria = SCHEMA["components"]["schemas"][search["properties"]["criteria"]["$ref"].rsplit("/", 1)[-1]]
+    assert CRITERIA | {"ssin", "employer", "remarks", "registrationDate"} <= set(criteria["properties"])
+    status_enum = SCHEMA["components"]["schemas"]["PresenceStatusEnum"]["enum"]
+    assert status_enum == ["registered", "edited", "cancelled"]
+    window = [option["format"] for option in listed["registrationDateFrom"]["oneOf"]]
+    assert window == ["date", "date-time"]
+
+
 def _names(node):
     if isinstance(node, dict):
         for key, value in node.get("properties", {}).items():

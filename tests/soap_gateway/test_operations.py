@@ -7,8 +7,13 @@ import pytest
 import zeep
 from django.utils import timezone
 
+from registrations.domain.authorisation import Caller
 from registrations.domain.remarks import REMARKS
 from registrations.models import Registration
+from registrations.services.cleaning import CleaningInput, registration_submit_cleaning_batch
+from registrations.services.corrections import CorrectionInput, registration_correct_cleaning
+from registrations.services.presences import CancelInput, registration_cancel_batch
+from registrations.validation.run import registration_validate_batch
 from tests.factories import make_declaration, make_enterprise_number, make_niss, make_workplace_id
 from tests.soap_gateway.conftest import read_fault
 
@@ -194,6 +199,40 @@ def test_get_returns_the_registration_with_its_validation_history(
     assert texts == [REMARKS[number].text for number in stored.remarks][:10]
     assert found.Sender.SenderId == str(client_a.id)
     assert found.Sender.SenderCompanyId == int(client_a.enterprise_number)
+
+
+def test_the_validation_history_lists_status_changes_only_in_the_contracts_labels(zeep_as, credentials_a, client_a):
+    """A correction supersedes a registration for REST (`edited`); the SOAP contract has no
+    such status, so its ValidationHistory shows the stored statuses alone, as always."""
+    employer = Caller.for_client(client_a)
+    [result] = registration_submit_cleaning_batch(
+        items=[
+            CleaningInput(
+                event_type="IN",
+                event_at=timezone.now() - timedelta(minutes=5),
+                niss=make_niss(),
+                workplace_id=make_workplace_id(),
+                enterprise_number=client_a.enterprise_number,
+            )
+        ],
+        caller=employer,
+    )
+    registration_id = result.registration.pk
+    registration_validate_batch(registration_ids=[registration_id])
+    registration_correct_cleaning(
+        correction=CorrectionInput(registration_id, "OUT", timezone.now() - timedelta(minutes=1), "forgot"),
+        caller=Caller.for_operator("cor"),
+    )
+    registration_cancel_batch(items=[CancelInput(registration_id, "PLANNING")], caller=employer, channel="REST")
+    service = zeep_as(credentials_a)
+    answer = service.getPresenceRegistration(GetPresenceRegistrationRequest={"PresenceRegistrationId": registration_id})
+    found = answer.GetPresenceRegistrationType.PresenceRegistrationType
+    history = found.ValidationHistory.Validation
+    assert [v.Status for v in history] == ["SUCCESSFULLY REGISTERED", "FAILED", "SUCCESSFULLY CANCELLED"]
+    assert history[0].ValidationDate is None
+    assert history[2].ValidationDate == Registration.objects.get(pk=registration_id).cancelled_at
+    assert history[1].RemarkList is not None
+    assert found.LastValidation.Status == "SUCCESSFULLY CANCELLED"
 
 
 def test_get_of_an_unknown_id_answers_the_empty_element(zeep_as, credentials_a, client_a):
