@@ -32,6 +32,7 @@ from tests.soap_gateway.conftest import (
     action,
     assert_valid_response,
     envelope,
+    fault_of,
     register_item,
     register_request,
     sign,
@@ -66,6 +67,8 @@ SOAP_STATUSES = {
     "SUCCESSFULLY CANCELLED": ("cancelled", None),
 }
 SOAP_NOT_CANCELLED = ("SUCCESSFULLY REGISTERED", "VALIDATED", "FAILED")
+SOAP_CRITERIA = {"INSS": "niss", "CompanyID": "employer", "WorkPlaceId": "workplace"}
+SOAP_SORT_KEYS = {"employer": "COMPANY ID", "workplace": "PLACE OF WORK"}
 CLEANING_SECTOR = 4  # what REST reads: the SOAP search asks for it explicitly
 
 
@@ -121,6 +124,14 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Refused:
+    """A search refused as a whole: the neutral name of the criterion and the reason given."""
+
+    criterion: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class CancelAnswer:
     """One cancel item: `code` None when cancelled; `errors` the (code, description) list."""
 
@@ -138,6 +149,14 @@ class Criteria:
     status: str | None = None
     validity: str | None = None
     remarks: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sort:
+    """A sort key ("employer" or "workplace"), descending or not; ties go by id the same way."""
+
+    key: str
+    descending: bool = False
 
 
 def window() -> tuple[date, date]:
@@ -170,12 +189,15 @@ class SoapGateway:
         self.http = http
         self.party = party
 
-    def call(self, operation: str, body: str) -> etree._Element:
-        """The operation's answer element, after checking HTTP 200 and the contract's XSD."""
+    def post(self, operation: str, body: str) -> Any:
         signed = sign(envelope(body), TimestampedSignature(self.party.credentials))
-        response = self.http.generic(
+        return self.http.generic(
             "POST", ENDPOINT, data=signed, content_type="text/xml; charset=utf-8", HTTP_SOAPACTION=action(operation)
         )
+
+    def call(self, operation: str, body: str) -> etree._Element:
+        """The operation's answer element, after checking HTTP 200 and the contract's XSD."""
+        response = self.post(operation, body)
         assert response.status_code == 200, response.content[:500]
         (answer,) = assert_valid_response(response.content).find(f"{{{SOAP_ENV}}}Body")
         return answer
@@ -242,7 +264,9 @@ class SoapGateway:
         others only exist for a not-cancelled registration (its status label)."""
         return criteria.validity in (None, "invalid") or criteria.status == "registered"
 
-    def search(self, criteria: Criteria, *, page: int = 1, page_size: int = 50) -> Page:
+    def search(
+        self, criteria: Criteria, *, page: int = 1, page_size: int = 50, sort: Sort | None = None
+    ) -> Page | Refused:
         assert self.supports(criteria), criteria
         start, end = window()
         parts = []
@@ -267,13 +291,24 @@ class SoapGateway:
         )
         parts.append(f"<t:Sector>{CLEANING_SECTOR}</t:Sector>")
         paging = f"<t:FirstRow>{(page - 1) * page_size}</t:FirstRow><t:FetchSize>{page_size}</t:FetchSize>"
+        sorting = ""
+        if sort is not None:
+            direction = "DESCENDING" if sort.descending else "ASCENDING"
+            sorting = (
+                f"<t:SortingProperties><t:SortDirection>{direction}</t:SortDirection>"
+                f"<t:SortCriteria>{SOAP_SORT_KEYS[sort.key]}</t:SortCriteria></t:SortingProperties>"
+            )
         body = (
             "<pr:SearchPresencesRequest><pr:SearchPresenceRequest>"
             f"<t:SearchPresenceRegistrationCriteria>{''.join(parts)}</t:SearchPresenceRegistrationCriteria>"
-            f"<t:PaginationProperties>{paging}</t:PaginationProperties>"
+            f"<t:PaginationProperties>{paging}</t:PaginationProperties>{sorting}"
             "</pr:SearchPresenceRequest></pr:SearchPresencesRequest>"
         )
-        listing = self.call("searchPresences", body).find(f".//{_t('PresenceRegistrationList')}")
+        response = self.post("searchPresences", body)
+        if response.status_code != 200:
+            return _soap_refusal(response.content)
+        (answer,) = assert_valid_response(response.content).find(f"{{{SOAP_ENV}}}Body")
+        listing = answer.find(f".//{_t('PresenceRegistrationList')}")
         assert listing is not None
         ids = [int(r.findtext(_t("PresenceRegistrationId")) or 0) for r in listing.findall(_t("PresenceRegistration"))]
         return Page(int(listing.findtext(_t("PresenceRegistrationResultCount")) or -1), tuple(ids))
@@ -299,6 +334,14 @@ class SoapGateway:
         return answers
 
 
+def _soap_refusal(content: bytes) -> Refused:
+    """A search SOAP cannot run is the fault SOA-03007 whose message is "<element>: <reason>"."""
+    fault = fault_of(content)
+    assert fault.code == "SOA-03007", fault
+    element, reason = fault.message.split(": ", 1)
+    return Refused(SOAP_CRITERIA[element], reason)
+
+
 def _soap_statuses(criteria: Criteria) -> list[str]:
     if criteria.status == "cancelled":
         return ["SUCCESSFULLY CANCELLED"]
@@ -312,6 +355,15 @@ def _soap_statuses(criteria: Criteria) -> list[str]:
 
 NOT_FOUND = "urn:problem-type:belgif:resourceNotFound"
 MISSING_SCOPE = "urn:problem-type:belgif:missingScope"
+BAD_REQUEST = "urn:problem-type:belgif:badRequest"
+REST_CRITERIA = {
+    "criteria.ssin": "niss",
+    "criteria.employer.enterpriseNumber": "employer",
+    "enterpriseNumber": "employer",
+    "criteria.contractualRelationshipReference": "workplace",
+    "contractualRelationshipReference": "workplace",
+}
+REST_SORT_KEYS = {"employer": "employer", "workplace": "contractualRelationshipReference"}
 
 
 def _rest_remarks(codes: list[Any]) -> tuple[int, ...]:
@@ -392,16 +444,24 @@ class RestGateway:
         """GET has no NISS (it never travels in a URL) and one `remark` at most."""
         return self.route == "post" or (criteria.niss is None and len(criteria.remarks) <= 1)
 
-    def search(self, criteria: Criteria, *, page: int = 1, page_size: int = 50) -> Page:
+    def search(
+        self, criteria: Criteria, *, page: int = 1, page_size: int = 50, sort: Sort | None = None
+    ) -> Page | Refused:
         assert self.supports(criteria), criteria
+        assert sort is None or self.route == "post", "GET sorts by id only"
         start, end = window()
         paging = f"page={page}&pageSize={page_size}"
         if self.route == "post":
-            response = self.api.post(f"/presenceRegistrations/search?{paging}", {"criteria": _post_criteria(criteria)})
+            body: dict[str, Any] = {"criteria": _post_criteria(criteria)}
+            if sort is not None:
+                body["sort"] = {"field": REST_SORT_KEYS[sort.key], "order": "desc" if sort.descending else "asc"}
+            response = self.api.post(f"/presenceRegistrations/search?{paging}", body)
         else:
             params = {"registrationDateFrom": start.isoformat(), "registrationDateTo": end.isoformat()}
             params |= {"page": str(page), "pageSize": str(page_size)} | _get_criteria(criteria)
             response = self.api.get("/presenceRegistrations", params)
+        if response.status_code == 400:
+            return _rest_refusal(response.json())
         assert response.status_code == 200, response.content[:500]
         found = response.json()
         return Page(found["total"], tuple(item["id"] for item in found["items"]))
@@ -424,6 +484,13 @@ class RestGateway:
             )
             answers.append(CancelAnswer(errors[0][0], errors))
         return answers
+
+
+def _rest_refusal(problem: dict[str, Any]) -> Refused:
+    """A search REST cannot run is a badRequest problem with one issue naming the input."""
+    assert problem["type"] == BAD_REQUEST, problem
+    (issue,) = problem["issues"]
+    return Refused(REST_CRITERIA[issue["name"]], issue["detail"])
 
 
 def _post_criteria(criteria: Criteria) -> dict[str, Any]:

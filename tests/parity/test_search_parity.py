@@ -20,8 +20,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from history.models import HistoryEvent
+from registrations.models import Registration
+from tests.factories import make_enterprise_number, make_niss
 from tests.parity.conftest import CLEANING, World
-from tests.parity.gateways import SEARCH_ROUTES, Criteria, Page
+from tests.parity.gateways import SEARCH_ROUTES, Criteria, Page, Refused, Sort
 
 pytestmark = pytest.mark.django_db
 
@@ -105,5 +108,39 @@ def test_the_same_criteria_find_the_same_registrations(world, case, route):
 def test_pages_hold_the_same_ids_and_the_same_total(world, route):
     everything = world.ids_of(*CLEANING)
     search = world.gateway(route, "inspection")
-    pages = [search.search(Criteria(), page=page, page_size=3) for page in (1, 2, 3)]
-    assert pages == [Page(len(everything), everything[start : start + 3]) for start in (0, 3, 6)]
+    pages = [search.search(Criteria(), page=page, page_size=3) for page in (1, 2, 3, 4)]
+    assert pages == [Page(len(everything), everything[start : start + 3]) for start in (0, 3, 6, 9)]
+
+
+@pytest.mark.parametrize("route", ["soap", "rest"])  # GET sorts by id only
+@pytest.mark.parametrize(
+    "sort",
+    [Sort("employer"), Sort("employer", descending=True), Sort("workplace"), Sort("workplace", descending=True)],
+    ids=["employer", "employer-desc", "workplace", "workplace-desc"],
+)
+def test_the_same_sort_gives_the_same_order(world, route, sort):
+    field = {"employer": "enterprise_number", "workplace": "workplace_id"}[sort.key]
+    stored = Registration.objects.filter(pk__in=world.ids_of(*CLEANING))
+    expected = tuple(pk for _, pk in sorted(((getattr(r, field), r.pk) for r in stored), reverse=sort.descending))
+    assert world.gateway(route, "inspection").search(Criteria(), sort=sort) == Page(len(expected), expected)
+
+
+def _wrong_check(number: str) -> str:
+    """The same number with its two check digits off by one."""
+    return number[:-2] + f"{(int(number[-2:]) + 1) % 100:02d}"
+
+
+@pytest.mark.parametrize(
+    ("criterion", "route"),
+    [("niss", "soap"), ("niss", "rest"), ("employer", "soap"), ("employer", "rest"), ("employer", "rest-get")],
+)
+def test_a_criterion_failing_its_check_is_refused_by_name(world, criterion, route):
+    bad = _wrong_check(make_niss() if criterion == "niss" else make_enterprise_number())
+    before = HistoryEvent.objects.count()
+    answer = world.gateway(route, "inspection").search(Criteria(**{criterion: bad}))
+    assert isinstance(answer, Refused)
+    assert answer.criterion == criterion
+    assert answer.reason
+    assert bad not in answer.reason  # a NISS never travels back in an error
+    assert str(int(bad)) not in answer.reason
+    assert HistoryEvent.objects.count() == before  # nothing read, nothing logged
