@@ -361,17 +361,22 @@ class _Finder:
 
     # --- REST items ----------------------------------------------------------------------
 
-    def _cleaning_people(self) -> dict[str, Iterator[str]]:
-        """Per cleaning site of ours, the employees not checked in there now, one per use:
-        a person's IN/OUT state must be known for the steps to hold."""
-        people: dict[str, Iterator[str]] = {}
+    def _cleaning_people(self) -> Iterator[str]:
+        """Our employees not checked in on any cleaning site of ours, each for one use: a
+        person's IN/OUT state must be known for the steps to hold, and two events of one
+        person of the same type in the same minute are a duplicate (remark 14) even on two
+        sites."""
         for role in (DeclarationParty.Role.BUILDER, DeclarationParty.Role.SUBCONTRACTOR):
             site = self._sites(Sector.CLEANING, role=role).first()
             if site:
-                closed = [niss for niss in self._employees(self.e) if not self._checked_in(niss, site.number)]
-                people[role] = iter(closed)
                 self.cleaning_sites[role] = site
-        return people
+        return iter(
+            [
+                niss
+                for niss in self._employees(self.e)
+                if not any(self._checked_in(niss, site.number) for site in self.cleaning_sites.values())
+            ]
+        )
 
     def _checked_in(self, niss: str, site: str) -> bool:
         last = (
@@ -394,12 +399,12 @@ class _Finder:
         }
         return item | other
 
-    def _clean_cleaning(self, people: dict[str, Iterator[str]]) -> Iterator[Combination]:
+    def _clean_cleaning(self, people: Iterator[str]) -> Iterator[Combination]:
         clean = Expect("registered")
         for role, count in ((DeclarationParty.Role.BUILDER, 3), (DeclarationParty.Role.SUBCONTRACTOR, 1)):
             site: DeclarationOfWorks | None = self.cleaning_sites.get(role)
             for index in range(count):
-                niss = next(people.get(role, iter(())), None)
+                niss = next(people, None)
                 if site is None or niss is None:
                     break
                 how = (
@@ -417,7 +422,7 @@ class _Finder:
 
     # --- remarks -------------------------------------------------------------------------
 
-    def _remarks(self, cleaning: dict[str, Iterator[str]]) -> Iterator[tuple[int, Combination]]:
+    def _remarks(self, cleaning: Iterator[str]) -> Iterator[tuple[int, Combination]]:
         x = self._partner(self.site, natural_person=False, active_to__isnull=True)
         for number, item, extra in self._remark_items(x):
             if item is None:
@@ -430,7 +435,7 @@ class _Finder:
                 ),
             )
         site: DeclarationOfWorks | None = self.cleaning_sites.get(DeclarationParty.Role.BUILDER)
-        niss = next(cleaning.get(DeclarationParty.Role.BUILDER, iter(())), None)
+        niss = next(cleaning, None)
         if site is not None and niss is not None and site.latitude is not None and site.longitude is not None:
             far = (site.latitude + OUTSIDE_RADIUS_DEGREES, site.longitude)
             steps = (
@@ -596,9 +601,9 @@ class _Finder:
                 Expect("refused", errors=(code,)),
             )
 
-    def _rest_errors(self, cleaning: dict[str, Iterator[str]]) -> Iterator[Combination]:
+    def _rest_errors(self, cleaning: Iterator[str]) -> Iterator[Combination]:
         site: DeclarationOfWorks | None = self.cleaning_sites.get(DeclarationParty.Role.BUILDER)
-        people = cleaning.get(DeclarationParty.Role.BUILDER, iter(()))
+        people = cleaning
         refused_at_admission = next(people, None)
         if site is None or refused_at_admission is None:
             return
