@@ -686,7 +686,7 @@ class _Finder:
                 "postCode": address.post_code,
                 "streetName": address.street_name_nl or address.street_name_fr or address.street_name_de,
                 "houseNumber": address.house_number,
-                "distanceMeters": nearest[0].distance_m,
+                "distanceMeters": round(nearest[0].distance_m),
             },
             "outsideRadius": {
                 "latitude": float(site.latitude + OUTSIDE_RADIUS_DEGREES),
