@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import requests
@@ -177,7 +178,7 @@ def data_scenarios(kit: Kit) -> Iterator[Scenario]:
         return
     for section in ("clean", "remarks", "admissionErrors"):
         for combination in kit.data.get(section, []):
-            yield Scenario(section, combination["key"], lambda c=combination: run_combination(kit, c))
+            yield Scenario(section, combination["key"], partial(run_combination, kit, combination))
 
 
 def _skip(reason: str) -> Callable[[], Check]:
@@ -480,5 +481,5 @@ def catalogue(kit: Kit) -> list[Scenario]:
         ("rest-errors", "too many token requests", rest_too_many_token_requests),
     ]
     scenarios = list(data_scenarios(kit))
-    scenarios += [Scenario(group, name, lambda run=run: run(kit)) for group, name, run in fixed]
+    scenarios += [Scenario(group, name, partial(run, kit)) for group, name, run in fixed]
     return scenarios

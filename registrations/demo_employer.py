@@ -37,20 +37,21 @@ _SITES = {  # (post code, municipality, street, latitude, longitude)
 _FIRST = ["Amina", "Bram", "Charlotte", "Dries", "Emma", "Farid", "Greet", "Hugo", "Ines", "Jonas", "Kaat", "Louis"]
 _FAMILY = ["Verbeke", "Desmet", "Claeys", "Lemaire", "Van Damme", "Hermans", "Segers", "Michiels", "Leclercq"]
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+SECTIONS = ("persons", "enterprises", "selfEmployed", "dimonas", "declarationsOfWorks")
 
 
 @dataclass
 class ClientEmployerWorld:
     """Reference data to import with the demo world, and presences an operator registers."""
 
-    data: dict[str, list[dict[str, Any]]] = field(
-        default_factory=lambda: (
-            {"persons": [], "enterprises": [], "selfEmployed": [], "dimonas": []} | {"declarationsOfWorks": []}
-        )
-    )
+    data: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: _empty_sections())
     # (niss, employer, workplace, days from today) registered by an operator after the demo's
     # own registrations: the same presence sent by the client later carries remark 14.
     operator_presences: list[tuple[str, str, str, int]] = field(default_factory=list)
+
+
+def _empty_sections() -> dict[str, list[dict[str, Any]]]:
+    return {section: [] for section in SECTIONS}
 
 
 class _Numbers:

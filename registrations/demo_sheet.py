@@ -23,6 +23,7 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -30,6 +31,7 @@ from stdnum.be import bis, ssn
 
 from registrations.addresses import addresses_near
 from registrations.authz import Caller
+from registrations.demo import demo_dir
 from registrations.models import (
     Client,
     ClientRole,
@@ -145,12 +147,26 @@ class ClientSheet:
         }
 
 
+def demo_clients() -> list[tuple[Client, str]]:
+    """The demo clients: those whose id `seed_demo` (or `create_demo_client`) wrote to
+    DEMO_CREDENTIALS_DIR, with the base name of their files there; enterprise clients first."""
+    files = {path.read_text().strip(): path.name.removesuffix(".client-id") for path in demo_dir().glob("*.client-id")}
+    clients = Client.objects.filter(is_active=True, id__in=[i for i in files if _is_uuid(i)]).order_by("role", "name")
+    return [(client, files[str(client.id)]) for client in clients]
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 def demo_sheet() -> list[ClientSheet]:
-    """The sheet of every active demo client (see seed_demo), enterprise clients first."""
-    clients = Client.objects.filter(is_active=True).order_by("role", "name")
+    """The sheet of every active demo client."""
     sheets = []
-    for client in clients:
-        files = "enterprise" if client.role == ClientRole.ENTERPRISE else str(client.role)
+    for client, files in demo_clients():
         sheet = ClientSheet(
             name=client.name,
             role=str(client.role),
@@ -657,8 +673,8 @@ class _Finder:
         builder_sites = DeclarationParty.objects.filter(
             enterprise_number=self.e, role=DeclarationParty.Role.BUILDER
         ).values("declaration_id")
-        not_ours = soap_rows.filter(workplace_id__in=builder_sites).exclude(enterprise_number=self.e)
-        not_ours = not_ours.exclude(sender=self.client).first()
+        others = soap_rows.filter(workplace_id__in=builder_sites).exclude(enterprise_number=self.e)
+        not_ours = others.exclude(sender=self.client).first()
         if not_ours:
             yield Cancellation(
                 1, "another employer's registration on your site: you see it, may not cancel it", not_ours.id

@@ -26,7 +26,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(sheet_json(sheets), indent=2, ensure_ascii=False))
             return
         if not sheets:
-            self.stdout.write("No active client: load the demo with `manage.py seed_demo` first.")
+            self.stdout.write("No demo client in DEMO_CREDENTIALS_DIR: load the demo with `manage.py seed_demo` first.")
             return
         self.stdout.write(_DATE_RULES)
         for sheet in sheets:
@@ -62,9 +62,11 @@ def _client_lines(sheet: ClientSheet) -> list[str]:
         lines.append(f"  not available in this database: remarks {', '.join(map(str, sheet.missing_remarks))}")
     lines += ["", "--- Cancellation (ids in `demo_sheet --json`)"]
     lines += [f"  code {c.code}: {c.title}" for c in sheet.cancellations]
-    absent = sorted({1, 7, 9} - {c.code for c in sheet.cancellations})
-    if absent:
-        lines.append(f"  not available in this database: codes {', '.join(map(str, absent))}")
+    shown = {c.code for c in sheet.cancellations}
+    if 1 not in shown or 7 not in shown:
+        lines.append(f"  not available in this database: codes {', '.join(str(c) for c in (1, 7) if c not in shown)}")
+    if 9 not in shown:
+        lines.append("  code 9 (one of yours dated before today): none yet; the demo's own qualify from the next day")
     lines += _site_lines(sheet.cleaning_site)
     return lines
 
