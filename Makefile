@@ -9,7 +9,7 @@ BENCH ?= full
 CHAOS ?= full
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck format migrations-check worker beat serve bench chaos ci
+.PHONY: help install run test lint typecheck format migrations-check worker beat serve bench chaos examples ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -28,6 +28,14 @@ NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
 
 $(NODE_STAMP): $(NODE_CLIENT)/package-lock.json
 	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund
+	touch $@
+
+# The Node.js example (examples/node), installed from its lock file for `make examples`.
+EXAMPLES_NODE := examples/node
+EXAMPLES_NODE_STAMP := $(EXAMPLES_NODE)/node_modules/.installed
+
+$(EXAMPLES_NODE_STAMP): $(EXAMPLES_NODE)/package-lock.json
+	cd $(EXAMPLES_NODE) && npm ci --no-audit --no-fund
 	touch $@
 
 install: $(STAMP) $(if $(shell command -v npm),$(NODE_STAMP)) ## create .venv and install the pinned dependencies; with npm on PATH also the node-soap test client (npm ci, needs the npm registry)
@@ -68,6 +76,9 @@ beat: install ## the Celery beat scheduler: run exactly one per deployment
 serve: install ## production on one machine: migrate, then gunicorn, a Celery worker, one beat; needs DATABASE_URL, CELERY_BROKER_URL, DJANGO_SECRET_KEY, NISS_HASH_KEY (docs/deploy.md)
 	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
 
+examples: install $(if $(shell command -v npm),$(EXAMPLES_NODE_STAMP)) ## run every example (examples/) and the conformance kit against a throw-away demo server (scripts/run_examples.sh)
+	BIN=$(BIN) scripts/run_examples.sh
+
 bench: install ## every benchmark, one table; a full run that passes rewrites docs/performance.md (BENCH=short: CI's quick run, docs left alone)
 	scripts/services.sh
 	$(BIN)/python bench/run_all.py $(if $(filter short,$(BENCH)),--short,)
@@ -76,4 +87,4 @@ chaos: install ## scripted faults under load; fails on a lost or duplicated regi
 	scripts/services.sh
 	$(BIN)/python chaos/run.py $(if $(filter short,$(CHAOS)),--short,)
 
-ci: lint migrations-check test ## lint, migrations-check, test; .ci/run also installs and starts the services, runs scripts/check_deploy.py before the tests and short bench and chaos runs after
+ci: lint migrations-check test examples ## lint, migrations-check, test, examples; .ci/run also installs and starts the services, runs scripts/check_deploy.py before the tests and short bench and chaos runs after

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "history",
     "soap_gateway",
     "rest_gateway",
+    "conformance",
     "axes",
     "csp",
 ]

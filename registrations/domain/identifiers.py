@@ -77,3 +77,8 @@ def normalise_foreign_vat_number(raw: str) -> str | ItemError:
     if not _FOREIGN_VAT.fullmatch(value):
         return ItemError(ItemErrorCode.EMPLOYER_INVALID)
     return value
+
+
+def is_bis(niss: str) -> bool:
+    """BIS numbers (people not in the National Register) add 20 or 40 to the birth month."""
+    return len(niss) == 11 and int(niss[2:4]) >= 20

@@ -28,6 +28,7 @@ from registrations.registers.addresses import municipality_for
 from registrations.registers.reference_import import reference_import
 from registrations.selectors.clients import caller_for_client
 from registrations.services.clients import client_register
+from registrations.services.demo_employer import client_employer_world
 from registrations.services.presences import PresenceInput, registration_submit_batch
 
 FIRST_NAMES = [
@@ -395,6 +396,22 @@ def seed_demo(*, seed: int = 20261126) -> dict[str, Any]:
     report = reference_import(world.data)
     addresses = import_addresses(text_stream(demo_addresses_csv(world, rng)))
     builder = world.data["declarationsOfWorks"][0]["builder"]
+    # The client's own enterprise as a real employer, from generators of its own: the world
+    # above, and the registrations below, stay exactly as they were.
+    employer = client_employer_world(
+        builder,
+        rng=random.Random(seed + 1),  # noqa: S311 - demo data, not secrets
+        taken_niss=[person["niss"] for person in world.data["persons"]],
+        taken_enterprises=[enterprise["enterpriseNumber"] for enterprise in world.data["enterprises"]],
+    )
+    report.counts.update(
+        (section, report.counts.get(section, 0) + count)
+        for section, count in reference_import(employer.data).counts.items()
+    )
+    employer_sites = DemoWorld(data=employer.data)
+    addresses.imported += import_addresses(
+        text_stream(demo_addresses_csv(employer_sites, random.Random(seed + 2)))  # noqa: S311 - demo data
+    ).imported
     enterprise_client = create_demo_client("Demo Bouw NV (integrator)", builder, ClientRole.ENTERPRISE, "enterprise")
     inspection = create_demo_client("Demo Inspection", "0000000097", ClientRole.INSPECTION, "inspection")
     caller = caller_for_client(enterprise_client)
@@ -407,6 +424,20 @@ def seed_demo(*, seed: int = 20261126) -> dict[str, Any]:
             PresenceInput(
                 workplace_id=duplicate.workplace_id, niss=duplicate.niss, enterprise_number=duplicate.enterprise_number
             )
+        ],
+        caller=Caller.for_operator("demo"),
+        channel=Channel.ADMIN,
+    )
+    today = timezone.localdate()
+    registration_submit_batch(
+        items=[
+            PresenceInput(
+                workplace_id=workplace,
+                niss=niss,
+                enterprise_number=company,
+                registration_date=today + datetime.timedelta(days=days),
+            )
+            for niss, company, workplace, days in employer.operator_presences
         ],
         caller=Caller.for_operator("demo"),
         channel=Channel.ADMIN,

@@ -15,6 +15,7 @@ from uuid import UUID
 from django.db.models import Q
 
 from registrations.domain.authorisation import speaks_for_employer
+from registrations.domain.identifiers import is_bis
 from registrations.domain.periods import Dimona, Period, covered
 from registrations.domain.vocabulary import Status
 from registrations.models import (
@@ -48,11 +49,6 @@ class DeclarationFacts(NamedTuple):
 class LimosaFacts(NamedTuple):
     niss: str
     period: Period
-
-
-def is_bis(niss: str) -> bool:
-    """BIS numbers (people not in the National Register) add 20 or 40 to the birth month."""
-    return len(niss) == 11 and int(niss[2:4]) >= 20
 
 
 _IDENTITY_FIELDS = (

@@ -10,6 +10,7 @@ from django.utils import timezone
 from registrations.domain.authorisation import Caller
 from registrations.domain.remarks import REMARKS
 from registrations.models import Registration
+from registrations.selectors.clients import caller_for_client
 from registrations.services.cleaning import CleaningInput, registration_submit_cleaning_batch
 from registrations.services.corrections import CorrectionInput, registration_correct_cleaning
 from registrations.services.presences import CancelInput, registration_cancel_batch
@@ -204,7 +205,7 @@ def test_get_returns_the_registration_with_its_validation_history(
 def test_the_validation_history_lists_status_changes_only_in_the_contracts_labels(zeep_as, credentials_a, client_a):
     """A correction supersedes a registration for REST (`edited`); the SOAP contract has no
     such status, so its ValidationHistory shows the stored statuses alone, as always."""
-    employer = Caller.for_client(client_a)
+    employer = caller_for_client(client_a)
     [result] = registration_submit_cleaning_batch(
         items=[
             CleaningInput(

@@ -11,12 +11,13 @@ from datetime import date
 from decimal import Decimal
 from typing import ClassVar
 
+from registrations.domain.identifiers import is_bis
 from registrations.domain.periods import covered
 from registrations.domain.remarks import REMARKS, Remark
 from registrations.domain.vocabulary import Sector
 from registrations.models import Registration
 from registrations.registers.addresses import distance_m
-from registrations.validation.facts import ReferenceFacts, is_bis
+from registrations.validation.facts import ReferenceFacts
 from registrations.validation.rules.base import ALL_SECTORS
 
 # Construction sites are subject above these amounts excl. VAT [public].
