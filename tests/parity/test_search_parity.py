@@ -9,10 +9,10 @@ remark; SOAP has no validity, so "invalid" is "has any of the 17 remarks", and "
 "pending" exist there only for a not-cancelled registration (its status label).
 
 A cancelled registration keeps the validity of its last validation (REST GET …/{id} shows it
-so; issue 13 defines validity once, in the core): searched by validity, it is found by every
-search. Until that fix is merged, REST POST search turns a validity into a status and misses
-the cancelled ones, so the cases "invalid", "pending", "cancelled and invalid" and "cancelled
-and pending" fail for "rest" (POST) on purpose, while GET already finds them.
+so; validity is defined once, in the core, registrations/selectors/lifecycle.py): searched by
+validity, it is found by every search. REST POST search once turned a validity into a stored
+status and missed the cancelled ones ("invalid", "pending", "cancelled and invalid",
+"cancelled and pending" below guard that).
 """
 
 from collections.abc import Callable
@@ -58,7 +58,7 @@ CASES = [
     Case(
         "not cancelled", lambda w: Criteria(status="registered"), ("valid", "invalid", "pending", "by_sender", "other")
     ),
-    # A cancelled registration keeps its validity (these four fail for "rest" until the fix).
+    # A cancelled registration keeps its validity (POST search once missed these four).
     Case("invalid", lambda w: Criteria(validity="invalid"), ("invalid", "invalid_cancelled", "by_sender", "other")),
     Case("pending", lambda w: Criteria(validity="pending"), ("pending", "pending_cancelled"), NOT_SOAP),
     Case("cancelled and invalid", lambda w: Criteria(status="cancelled", validity="invalid"), ("invalid_cancelled",)),
