@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ErrorDetail, NotFound, PermissionDenied
+from rest_framework.exceptions import ErrorDetail, NotAuthenticated, NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -92,7 +92,8 @@ class GatewayApi(APIView):
     @property
     def caller(self) -> Caller:
         principal = self.request.auth
-        assert isinstance(principal, Principal)
+        if not isinstance(principal, Principal):  # defence in depth: never reach the core unauthenticated
+            raise NotAuthenticated()
         return principal.caller
 
     def consulted(self, registrations: Sequence["Registration"]) -> None:
