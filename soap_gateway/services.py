@@ -124,14 +124,22 @@ def error_list(errors: Iterable[ItemError]) -> t.RequestErrorType:
     )
 
 
-def _submitted_echo(registration: "Registration") -> dict[str, Any]:
+def _submitted_echo(
+    registration: "Registration", item: t.PresenceRegistrationSubmitType | None = None
+) -> dict[str, Any]:
     """One branch of the Submitted/ConsultSubmitted choice: the SOAP item exactly as sent,
-    or, for a registration that did not come through SOAP, its consult form."""
+    or, for a registration that did not come through SOAP, its consult form.
+
+    `item` is the request item that has just created the registration: echoed as parsed. A
+    registration read later (or answered to a resend) echoes what its own sender stored;
+    its date is the registration's, which admission took from that item."""
+    if item is not None:
+        return {"PresenceRegistrationSubmitted": item}
     sent = registration.submitted or {}
     if registration.channel == Channel.WS and "WorkPlaceId" in sent:
-        values = dict(sent)
+        values = {name: sent[name] for name in _SUBMITTED_FIELDS if name in sent}
         if "RegistrationDate" in values:
-            values["RegistrationDate"] = date.fromisoformat(values["RegistrationDate"])
+            values["RegistrationDate"] = registration.registration_date
         return {"PresenceRegistrationSubmitted": t.PresenceRegistrationSubmitType(**values)}
     return {
         "PresenceRegistrationConsultSubmitted": t.PresenceRegistrationConsultSubmitType(
@@ -178,10 +186,13 @@ def validation_history(caller: Caller, registration_id: int) -> t.ValidationHist
 
 
 def presence_registration(
-    registration: "Registration", *, history_for: Caller | None = None
+    registration: "Registration",
+    *,
+    history_for: Caller | None = None,
+    created_from: t.PresenceRegistrationSubmitType | None = None,
 ) -> t.PresenceRegistrationType:
     """A registration as the contract shows it; its ValidationHistory only when asked (get,
-    with the caller reading it)."""
+    with the caller reading it); `created_from`: the request item that has just created it."""
     sender = None
     if registration.sender_id or registration.sender_enterprise_number:
         sender = t.SenderType(
@@ -192,7 +203,7 @@ def presence_registration(
             SenderUserType=registration.sender_role or None,
         )
     return t.PresenceRegistrationType(
-        **_submitted_echo(registration),
+        **_submitted_echo(registration, created_from),
         Sector=registration.sector,
         INSS=registration.niss or None,
         PresenceRegistrationId=registration.pk,
@@ -253,7 +264,11 @@ class PresenceRegistrationService(GatewayService):
             items=[presence_input(item) for item in items], caller=_caller(ctx), channel=Channel.WS
         )
         return [
-            t.RegisterPresenceRegistrationResponse(PresenceRegistration=presence_registration(result.registration))
+            t.RegisterPresenceRegistrationResponse(
+                PresenceRegistration=presence_registration(
+                    result.registration, created_from=None if result.replayed else item
+                )
+            )
             if result.registration is not None and not result.errors
             else t.RegisterPresenceRegistrationResponse(
                 PresenceRegistrationError=t.RegisterPresenceRegistrationErrorType(
