@@ -467,31 +467,35 @@ class _CatalogueApi(GatewayApi):
         raise NotFound
 
 
-class RemarksApi(_CatalogueApi):
+class _Remarks(_CatalogueApi):
     def entries(self) -> Iterable[dict[str, Any]]:
         return presenters.remark_catalogue()
 
+
+class RemarksApi(_Remarks):
     @extend_schema(operation_id="listRemarks", responses={200: s.CatalogueOut})
     def get(self, request: Request) -> Response:
         return self.list_or_one(None)
 
 
-class RemarkApi(RemarksApi):
+class RemarkApi(_Remarks):
     @extend_schema(operation_id="getRemark", responses={200: s.CatalogueEntryOut})
-    def get(self, request: Request, code: str) -> Response:  # type: ignore[override]
+    def get(self, request: Request, code: str) -> Response:
         return self.list_or_one(code)
 
 
-class ActivitiesApi(_CatalogueApi):
+class _Activities(_CatalogueApi):
     def entries(self) -> Iterable[dict[str, Any]]:
         return presenters.activity_catalogue()
 
+
+class ActivitiesApi(_Activities):
     @extend_schema(operation_id="listActivities", responses={200: s.CatalogueOut})
     def get(self, request: Request) -> Response:
         return self.list_or_one(None)
 
 
-class ActivityApi(ActivitiesApi):
+class ActivityApi(_Activities):
     @extend_schema(operation_id="getActivity", responses={200: s.CatalogueEntryOut})
-    def get(self, request: Request, code: str) -> Response:  # type: ignore[override]
+    def get(self, request: Request, code: str) -> Response:
         return self.list_or_one(code)

@@ -250,14 +250,17 @@ class GatewayService(ServiceBase):  # type: ignore[misc]  # Spyne has no type in
 
 
 class PresenceRegistrationService(GatewayService):
-    @rpc(
+    @rpc(  # type: ignore[untyped-decorator]  # Spyne has no type information; the body is checked
         t.PresenceRegistrationSubmitType.customize(min_occurs=1, max_occurs=MAX_BATCH, nillable=False),
         _in_message_name="RegisterPresencesRequest",
         _returns=t.RegisterPresenceRegistrationResponse.customize(min_occurs=1, max_occurs=MAX_BATCH, nillable=False),
         _out_message_name="RegisterPresencesResponse",
         _out_variable_name="PresenceRegistrationResponse",
     )
-    def registerPresences(ctx, PresenceRegistrationRequest):  # type: ignore[no-untyped-def]  # noqa: N802, N803, N805
+    def registerPresences(  # noqa: N802
+        ctx: Any,  # noqa: N805
+        PresenceRegistrationRequest: list[t.PresenceRegistrationSubmitType],  # noqa: N803
+    ) -> list[t.RegisterPresenceRegistrationResponse]:
         """Register 1..200 presences; one response per item, in order."""
         items = PresenceRegistrationRequest
         results = registration_submit_batch(
@@ -278,14 +281,17 @@ class PresenceRegistrationService(GatewayService):
             for item, result in zip(items, results, strict=True)
         ]
 
-    @rpc(
+    @rpc(  # type: ignore[untyped-decorator]  # Spyne has no type information; the body is checked
         t.CancelPresenceRequestType.customize(min_occurs=1, max_occurs=MAX_BATCH, nillable=False),
         _in_message_name="CancelPresencesRequest",
         _returns=t.CancelPresenceRegistrationResponse.customize(min_occurs=1, max_occurs=MAX_BATCH, nillable=False),
         _out_message_name="CancelPresencesResponse",
         _out_variable_name="CancelPresenceResponse",
     )
-    def cancelPresences(ctx, CancelPresenceRequest):  # type: ignore[no-untyped-def]  # noqa: N802, N803, N805
+    def cancelPresences(  # noqa: N802
+        ctx: Any,  # noqa: N805
+        CancelPresenceRequest: list[t.CancelPresenceRequestType],  # noqa: N803
+    ) -> list[t.CancelPresenceRegistrationResponse]:
         """Cancel 1..200 registrations; the cancelled registration or the request with its errors."""
         items = CancelPresenceRequest
         results = registration_cancel_batch(
@@ -304,7 +310,7 @@ class PresenceRegistrationService(GatewayService):
             for item, result in zip(items, results, strict=True)
         ]
 
-    @rpc(
+    @rpc(  # type: ignore[untyped-decorator]  # Spyne has no type information; the body is checked
         t.SearchPresencesRequestType.customize(min_occurs=1, nillable=False),
         _in_message_name="SearchPresencesRequest",
         _in_arg_names={"request": "SearchPresenceRequest"},
@@ -312,7 +318,7 @@ class PresenceRegistrationService(GatewayService):
         _out_message_name="SearchPresencesResponse",
         _out_variable_name="SearchPresencesResponseType",
     )
-    def searchPresences(ctx, request):  # type: ignore[no-untyped-def]  # noqa: N802, N805
+    def searchPresences(ctx: Any, request: t.SearchPresencesRequestType) -> t.SearchPresencesResponseType:  # noqa: N802, N805
         """A page (default 50, at most 500) of what the caller may see, with the total count."""
         caller = _caller(ctx)
         paging = request.PaginationProperties
@@ -334,7 +340,7 @@ class PresenceRegistrationService(GatewayService):
             ),
         )
 
-    @rpc(
+    @rpc(  # type: ignore[untyped-decorator]  # Spyne has no type information; the body is checked
         t.GetPresenceRegistrationRequestType.customize(min_occurs=1, nillable=False),
         _in_message_name="GetPresenceRegistrationRequest",
         _in_arg_names={"request": "GetPresenceRegistrationRequest"},
@@ -342,7 +348,10 @@ class PresenceRegistrationService(GatewayService):
         _out_message_name="GetPresenceRegistrationResponse",
         _out_variable_name="GetPresenceRegistrationResponseType",
     )
-    def getPresenceRegistration(ctx, request):  # type: ignore[no-untyped-def]  # noqa: N802, N805
+    def getPresenceRegistration(  # noqa: N802
+        ctx: Any,  # noqa: N805
+        request: t.GetPresenceRegistrationRequestType,
+    ) -> t.GetPresenceRegistrationResponseType:
         """One registration with its ValidationHistory; unknown or invisible: the empty element."""
         caller = _caller(ctx)
         registration = registration_get(caller=caller, registration_id=request.PresenceRegistrationId)
