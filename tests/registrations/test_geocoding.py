@@ -25,6 +25,7 @@ from registrations.validation.run import registration_validate_batch
 from tests.conftest import free_port, use_broker
 from tests.factories import caller_for, make_client, make_declaration, make_niss, presence
 from tests.registrations.test_addresses import WETSTRAAT, best_csv, best_row
+from tests.registrations.test_validation_handoff import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -203,15 +204,6 @@ def test_a_lost_geocoding_hand_off_is_handed_over_again_by_the_sweep(geocoder, b
     assert len(geocoder.calls) == 1
 
 
-def _wait_until(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_an_address_lost_while_redis_was_down_is_found_by_a_real_worker_once_it_returns(
@@ -229,7 +221,7 @@ def test_an_address_lost_while_redis_was_down_is_found_by_a_real_worker_once_it_
     _age(registration, 61)
     assert tasks.requeue_unplaced_registrations() == 1  # what beat runs with the validation sweeper
 
-    assert _wait_until(lambda: Registration.objects.get(pk=registration.pk).place_address is not None)
+    assert wait_until(lambda: Registration.objects.get(pk=registration.pk).place_address is not None)
     assert Registration.objects.get(pk=registration.pk).place_address["source"] == "geocoder"
     assert len(geocoder.calls) == 1
 
