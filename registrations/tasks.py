@@ -122,7 +122,8 @@ def revalidate_registrations(registration_ids: list[int]) -> int:
 
 
 def enqueue_revalidation(registration_ids: Sequence[int]) -> bool:
-    """Queue one revalidation task; never raises (the periodic sweep covers a lost one)."""
+    """Queue one revalidation task; a broker failure is logged, not raised (the periodic sweep
+    covers a lost one). Any other error is a bug and propagates."""
     try:
         revalidate_registrations.delay(list(registration_ids))
     except BROKER_ERRORS:
@@ -144,8 +145,8 @@ def revalidate_recent_failures() -> int:
 
 
 def enqueue_validation(registration_ids: Sequence[int]) -> bool:
-    """Queue one validation task; never raises. False when the broker could not be reached,
-    in which case the sweeper will queue the registrations again."""
+    """Queue one validation task. A broker failure is logged, not raised: False, and the
+    sweeper will queue the registrations again. Any other error is a bug and propagates."""
     try:
         validate_registrations.delay(list(registration_ids))
     except BROKER_ERRORS:
