@@ -21,6 +21,16 @@ from typing import Any
 RESULTS = Path(os.environ.get("BENCH_RESULTS_DIR") or Path(__file__).resolve().parent / "results")
 
 
+class BenchmarkError(RuntimeError):
+    """The measured work did not do what it is measured for: its figure would mean nothing."""
+
+
+def require(condition: bool, detail: object) -> None:
+    """Fails the run unless `condition` holds; unlike `assert`, it also runs under `python -O`."""
+    if not condition:
+        raise BenchmarkError(detail)
+
+
 def median_seconds(run: Callable[[], Any], repetitions: int) -> float:
     """The median wall time of `repetitions` calls of `run`."""
     durations = []

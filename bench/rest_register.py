@@ -48,7 +48,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from bench.report import result, write
+from bench.report import require, result, write
 from config import urls as project_urls
 from config.celery import app as celery_app
 from registrations.models import Client, ClientRole
@@ -181,7 +181,7 @@ def setup() -> tuple[HttpClient, Client, dict[str, Any]]:
         data=token_form(assertion(key, str(client.pk), aud=audience)),
         content_type="application/x-www-form-urlencoded",
     )
-    assert response.status_code == 200, response.content
+    require(response.status_code == 200, response.content)
     return http, client, {"HTTP_AUTHORIZATION": f"Bearer {response.json()['access_token']}"}
 
 
@@ -196,12 +196,13 @@ def main() -> None:
 
     def register(items: list[dict[str, Any]]) -> None:
         response = http.post(API, data=json.dumps({"items": items}), content_type="application/json", **auth)
-        assert response.status_code == 200, response.content[:300]
+        require(response.status_code == 200, response.content[:300])
         refused = [item for item in response.json()["items"] if "createdPresenceRegistration" not in item]
-        assert not refused, refused[:3]
+        require(not refused, refused[:3])
 
     def floor_single(item: dict[str, Any]) -> None:
-        assert http.post("/bench/floor", data=json.dumps(item), content_type="application/json").status_code == 200
+        floor_response = http.post("/bench/floor", data=json.dumps(item), content_type="application/json")
+        require(floor_response.status_code == 200, floor_response.content[:300])
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {TABLE}")
 

@@ -43,6 +43,7 @@ from django.test import Client as HttpClient
 from lxml import etree
 
 from bench import stack
+from bench.report import require
 from config.celery import app as celery_app
 from registrations import tasks as core_tasks
 from registrations.services import batches as core_batches
@@ -228,8 +229,8 @@ def main() -> None:
         start = time.perf_counter()
         response = http.post("/PresenceRegistration/v1", data=data, content_type="text/xml", HTTP_SOAPACTION=action)
         elapsed = time.perf_counter() - start
-        assert response.status_code == 200, response.content[:500]
-        assert response.content.count(b"PresenceRegistrationId>") == 2 * ITEMS
+        require(response.status_code == 200, response.content[:500])
+        require(response.content.count(b"PresenceRegistrationId>") == 2 * ITEMS, response.content[:500])
         floor_elapsed = floor_once(data, str(client.id), client.enterprise_number)
         reference = spyne_reference(data)
         if index >= arguments.warmup:

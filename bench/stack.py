@@ -122,7 +122,8 @@ class Process:
 
     @property
     def pid(self) -> int:
-        assert self.popen is not None
+        if self.popen is None:
+            raise RuntimeError(f"{self.name} is not started")
         return self.popen.pid
 
     def running(self) -> bool:

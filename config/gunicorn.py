@@ -4,7 +4,7 @@ request lines with their query strings, are redacted like every other log line (
 import os
 from typing import Any
 
-from gunicorn import glogging  # type: ignore[import-untyped]
+from gunicorn import glogging
 
 from config.logging import Redacted
 
@@ -12,7 +12,7 @@ from config.logging import Redacted
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
-class RedactingLogger(glogging.Logger):  # type: ignore[misc]
+class RedactingLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn has no type information
     """gunicorn's own logger, every handler it sets up (console, files, syslog) redacted."""
 
     def setup(self, cfg: Any) -> None:

@@ -1,6 +1,6 @@
 """Append-only history (spec §3.2): one event per fact, hash-chained per registration."""
 
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +15,12 @@ class HistoryIsAppendOnlyError(Exception):
         super().__init__("history events are append-only: they cannot be changed or deleted")
 
 
-class HistoryEventQuerySet(models.QuerySet["HistoryEvent"]):
+_Row = TypeVar("_Row", bound=models.Model)
+
+
+class AppendOnlyQuerySet(models.QuerySet[_Row]):
+    """Refuses bulk updates and deletes (a database trigger refuses them below the ORM too)."""
+
     def update(self, **kwargs: Any) -> NoReturn:
         raise HistoryIsAppendOnlyError
 
@@ -23,7 +28,26 @@ class HistoryEventQuerySet(models.QuerySet["HistoryEvent"]):
         raise HistoryIsAppendOnlyError
 
 
-class HistoryEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    """A row that is inserted once and never changed or deleted through the ORM."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise HistoryIsAppendOnlyError
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise HistoryIsAppendOnlyError
+
+
+class HistoryEventQuerySet(AppendOnlyQuerySet["HistoryEvent"]):
+    pass
+
+
+class HistoryEvent(AppendOnlyModel):
     """A fact about a registration, written in the same transaction as the change.
 
     `hash` covers the event and `prev_hash` (the hash of the registration's previous event),
@@ -56,24 +80,12 @@ class HistoryEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.event_type} #{self.seq} of registration {self.registration_id}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise HistoryIsAppendOnlyError
-        super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise HistoryIsAppendOnlyError
+class PurgeRecordQuerySet(AppendOnlyQuerySet["PurgeRecord"]):
+    pass
 
 
-class PurgeRecordQuerySet(models.QuerySet["PurgeRecord"]):
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise HistoryIsAppendOnlyError
-
-    def delete(self) -> NoReturn:
-        raise HistoryIsAppendOnlyError
-
-
-class PurgeRecord(models.Model):
+class PurgeRecord(AppendOnlyModel):
     """One run of the retention purge (registrations/services/retention.py): what left, and why.
 
     The purged registrations' own history is gone with them, so this append-only log is the
@@ -97,11 +109,3 @@ class PurgeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"purge of {self.performed_at:%Y-%m-%d %H:%M} (before {self.cutoff})"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise HistoryIsAppendOnlyError
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise HistoryIsAppendOnlyError

@@ -3,7 +3,9 @@
 The outbox guarantee: a registration is committed in SUCCESSFULLY REGISTERED before its task
 is published. If the publish fails (Redis down) or the task is lost (Redis restarted empty,
 worker killed), the periodic sweeper finds the registration still waiting and queues it again.
-Validation itself is idempotent, so a registration queued twice is validated once.
+Validation itself is idempotent, so a registration queued twice is validated once. The
+external geocoder's hand-off is swept the same way: coordinates still without an address
+after a delay are handed to it again.
 """
 
 import logging
@@ -14,18 +16,25 @@ from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from registrations.domain.limits import MAX_BATCH
 from registrations.domain.vocabulary import Status
 from registrations.models import Registration
-from registrations.registers.geocoding import geocode_externally, resolve_places
+from registrations.registers.geocoding import geocode_externally, registrations_awaiting_address, resolve_places
 from registrations.services.retention import registrations_purge_expired
 from registrations.validation.affected import recent_failures
-from registrations.validation.run import registration_revalidate, registration_validate_batch
+from registrations.validation.run import registration_revalidate, registration_validate_waiting
 
 logger = logging.getLogger(__name__)
 
 MAX_BATCHES_PER_SWEEP = 500
+# What `.delay()` raises when the broker fails, measured with this configuration (the fast
+# publish retry policy of config/settings): connection refused, a Redis stopped under a pooled
+# connection, one that accepts and never answers, and one out of memory all arrive as kombu's
+# OperationalError, redis-py's own error as its cause. Anything else (a TypeError from a
+# task's signature) is a bug, and propagates.
+BROKER_ERRORS: tuple[type[Exception], ...] = (BrokerOperationalError,)
 
 
 @shared_task(
@@ -36,29 +45,69 @@ MAX_BATCHES_PER_SWEEP = 500
     max_retries=10,
 )
 def validate_registrations(registration_ids: list[int]) -> int:
-    validated = registration_validate_batch(registration_ids=registration_ids)
-    _resolve_places(registration_ids)
-    return validated
+    validated = registration_validate_waiting(registration_ids=registration_ids)
+    _resolve_places(registration_ids, validated)
+    return len(validated)
 
 
-def _resolve_places(registration_ids: list[int]) -> None:
-    """After validation, off the request path: the address of each event's coordinates."""
-    with_coordinates = Registration.objects.filter(
-        pk__in=registration_ids, latitude__isnull=False, place_address__isnull=True
-    )
-    unresolved = resolve_places(with_coordinates.only("id", "latitude", "longitude", "place_address"))
+def _resolve_places(registration_ids: list[int], validated: list[Registration]) -> None:
+    """After validation, off the request path: the address of each event's coordinates.
+
+    Decided from the rows validation has just loaded, so a batch without coordinates (SOAP
+    presences never carry any) costs no query. Only the ids validation left alone (validated
+    by an earlier delivery of this task, or cancelled) are looked up, so a task redelivered
+    after a crash between the two steps still places them.
+    """
+    unplaced = [r for r in validated if r.latitude is not None and r.place_address is None]
+    left_alone = set(registration_ids) - {r.pk for r in validated}
+    if left_alone:
+        unplaced += Registration.objects.filter(
+            pk__in=left_alone, latitude__isnull=False, place_address__isnull=True
+        ).only("id", "latitude", "longitude", "place_address")
+    unresolved = resolve_places(unplaced)
     if settings.GEOCODER_URL:
         for registration_id in unresolved:
-            try:
-                geocode_registration.delay(registration_id)
-            except Exception:  # the broker is down: the address stays empty, nothing else suffers
-                logger.warning("geocoding hand-off failed for registration %d", registration_id, exc_info=True)
+            if not enqueue_geocoding(registration_id):
+                break  # the broker is down: the geocoding sweep hands the rest over later
+
+
+def enqueue_geocoding(registration_id: int) -> bool:
+    """Hand one registration to the external geocoder; False when the broker could not be
+    reached (the address stays empty until the geocoding sweep hands it over again)."""
+    try:
+        geocode_registration.delay(registration_id)
+    except BROKER_ERRORS:
+        logger.warning("geocoding hand-off failed for registration %d", registration_id, exc_info=True)
+        return False
+    return True
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError, ValueError), retry_backoff=True, max_retries=5)
 def geocode_registration(registration_id: int) -> bool:
     """Ask the external geocoder; a timeout or error is retried later, never felt by a client."""
     return geocode_externally(registration_id)
+
+
+@shared_task
+def requeue_unplaced_registrations() -> int:
+    """The geocoding sweep: registrations whose coordinates still have no address
+    `GEOCODING_REQUEUE_AFTER_SECONDS` after their creation (a lost hand-off, a geocoder that
+    stayed down through every retry) are handed to the external geocoder again, at most
+    `MAX_BATCH` a sweep, oldest first. Only with an external geocoder: without one, the
+    register's answer is final. Asking twice stores one address (`geocode_externally` only
+    fills an empty one). Returns how many were handed over.
+    """
+    if not settings.GEOCODER_URL:
+        return 0
+    cutoff = timezone.now() - timedelta(seconds=settings.GEOCODING_REQUEUE_AFTER_SECONDS)
+    queued = 0
+    for registration_id in registrations_awaiting_address(created_before=cutoff, limit=MAX_BATCH):
+        if not enqueue_geocoding(registration_id):
+            break  # the broker is down: the next sweep tries again
+        queued += 1
+    if queued:
+        logger.info("geocoding sweep handed %d registrations to the geocoder again", queued)
+    return queued
 
 
 @shared_task(
@@ -73,10 +122,11 @@ def revalidate_registrations(registration_ids: list[int]) -> int:
 
 
 def enqueue_revalidation(registration_ids: Sequence[int]) -> bool:
-    """Queue one revalidation task; never raises (the periodic sweep covers a lost one)."""
+    """Queue one revalidation task; a broker failure is logged, not raised (the periodic sweep
+    covers a lost one). Any other error is a bug and propagates."""
     try:
         revalidate_registrations.delay(list(registration_ids))
-    except Exception:  # any broker failure is handled the same way
+    except BROKER_ERRORS:
         logger.warning("revalidation hand-off failed for %d registrations", len(registration_ids), exc_info=True)
         return False
     return True
@@ -95,11 +145,11 @@ def revalidate_recent_failures() -> int:
 
 
 def enqueue_validation(registration_ids: Sequence[int]) -> bool:
-    """Queue one validation task; never raises. False when the broker could not be reached,
-    in which case the sweeper will queue the registrations again."""
+    """Queue one validation task. A broker failure is logged, not raised: False, and the
+    sweeper will queue the registrations again. Any other error is a bug and propagates."""
     try:
         validate_registrations.delay(list(registration_ids))
-    except Exception:
+    except BROKER_ERRORS:
         logger.warning(
             "validation hand-off failed for %d registrations; the sweeper will queue them again",
             len(registration_ids),

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ErrorDetail, NotFound, PermissionDenied
+from rest_framework.exceptions import ErrorDetail, NotAuthenticated, NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -92,7 +92,8 @@ class GatewayApi(APIView):
     @property
     def caller(self) -> Caller:
         principal = self.request.auth
-        assert isinstance(principal, Principal)
+        if not isinstance(principal, Principal):  # defence in depth: never reach the core unauthenticated
+            raise NotAuthenticated()
         return principal.caller
 
     def consulted(self, registrations: Sequence["Registration"]) -> None:
@@ -466,31 +467,35 @@ class _CatalogueApi(GatewayApi):
         raise NotFound
 
 
-class RemarksApi(_CatalogueApi):
+class _Remarks(_CatalogueApi):
     def entries(self) -> Iterable[dict[str, Any]]:
         return presenters.remark_catalogue()
 
+
+class RemarksApi(_Remarks):
     @extend_schema(operation_id="listRemarks", responses={200: s.CatalogueOut})
     def get(self, request: Request) -> Response:
         return self.list_or_one(None)
 
 
-class RemarkApi(RemarksApi):
+class RemarkApi(_Remarks):
     @extend_schema(operation_id="getRemark", responses={200: s.CatalogueEntryOut})
-    def get(self, request: Request, code: str) -> Response:  # type: ignore[override]
+    def get(self, request: Request, code: str) -> Response:
         return self.list_or_one(code)
 
 
-class ActivitiesApi(_CatalogueApi):
+class _Activities(_CatalogueApi):
     def entries(self) -> Iterable[dict[str, Any]]:
         return presenters.activity_catalogue()
 
+
+class ActivitiesApi(_Activities):
     @extend_schema(operation_id="listActivities", responses={200: s.CatalogueOut})
     def get(self, request: Request) -> Response:
         return self.list_or_one(None)
 
 
-class ActivityApi(ActivitiesApi):
+class ActivityApi(_Activities):
     @extend_schema(operation_id="getActivity", responses={200: s.CatalogueEntryOut})
-    def get(self, request: Request, code: str) -> Response:  # type: ignore[override]
+    def get(self, request: Request, code: str) -> Response:
         return self.list_or_one(code)

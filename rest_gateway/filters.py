@@ -77,12 +77,10 @@ def page_request(request: Request) -> PageRequest:
     """`page` (from 1) and `pageSize` (1..500) from the query; raises InputValidationError."""
     page = _positive(request, "page", 1, 10_000_000)
     size = _positive(request, "pageSize", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    if isinstance(page, int) and isinstance(size, int):
+        return PageRequest(page, size)
     errors = {name: value for name, value in (("page", page), ("pageSize", size)) if isinstance(value, list)}
-    if errors:
-        raise InputValidationError(errors, location="query")
-    assert isinstance(page, int)
-    assert isinstance(size, int)
-    return PageRequest(page, size)
+    raise InputValidationError(errors, location="query")
 
 
 def page_out(request: Request, items: list[Any], paging: PageRequest, total: int) -> dict[str, Any]:

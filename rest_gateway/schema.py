@@ -11,7 +11,8 @@ from rest_gateway.errors import ALL_PROBLEM_TYPES, ISSUE, ISSUE_EXT, ISSUE_TYPES
 TOKEN_URL = "/REST/oauth/v5/token"  # noqa: S105 - a URL, not a secret
 
 
-class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+# drf-spectacular registers each extension in its untyped __init_subclass__.
+class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]  # see above
     target_class = "rest_gateway.auth.BearerTokenAuthentication"
     name = "oauth2"
 

@@ -102,7 +102,7 @@ class OffsetDateTimeField(serializers.DateTimeField):
         "example": "2027-04-01T00:00:00+02:00",
     }
 )
-class DateOrMomentField(serializers.Field):  # type: ignore[type-arg]
+class DateOrMomentField(serializers.Field[date | datetime, str, str, Any]):
     """A plain date (YYYY-MM-DD) or an RFC 3339 date-time with its offset, kept as sent: the
     core decides what each means in a window (`registrations.selectors.registration_window`)."""
 

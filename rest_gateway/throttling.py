@@ -37,7 +37,7 @@ class ClientRateThrottle(SimpleRateThrottle):
         self.num_requests, self.duration = self.parse_rate(self.rate)
 
     @property
-    def cache(self) -> BaseCache:  # type: ignore[override]
+    def cache(self) -> BaseCache:  # type: ignore[override]  # DRF's is a class attribute; ours follows a setting
         return caches[settings.REST_THROTTLE_CACHE]
 
     def get_rate(self) -> str | None:

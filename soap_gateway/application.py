@@ -197,7 +197,7 @@ class ContractSoap11(Soap11):  # type: ignore[misc]  # Spyne has no type informa
         self.event_manager.fire_event("after_deserialize", ctx)
 
 
-class ContractOutSoap11(Soap11):  # type: ignore[misc]
+class ContractOutSoap11(Soap11):  # type: ignore[misc]  # Spyne has no type information
     """Soap11 output: responses written straight into lxml (xmlio), faults by Spyne without
     the empty <faultactor/> it always writes."""
 
@@ -218,7 +218,7 @@ class ContractOutSoap11(Soap11):  # type: ignore[misc]
         return self._fault_to_parent_impl(ctx, cls, inst, parent, ns, subelts)
 
 
-class ContractDjangoServer(DjangoServer):  # type: ignore[misc]
+class ContractDjangoServer(DjangoServer):  # type: ignore[misc]  # Spyne has no type information
     """A response that cannot be written becomes a provider fault in the platform's shape;
     a call over the client's rate limit is answered 429 with Retry-After."""
 

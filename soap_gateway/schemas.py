@@ -8,6 +8,7 @@ request Body is validated against `protocol_schema()` before Spyne sees it.
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -34,7 +35,7 @@ _SOAP_ADDRESS = "{http://schemas.xmlsoap.org/wsdl/soap/}address"
 class _LocalXmlXsd(etree.Resolver):  # type: ignore[misc]  # lxml has no type information
     """Maps the W3C xml.xsd to our stand-in: schemas never touch the network."""
 
-    def resolve(self, system_url, public_id, context):  # type: ignore[no-untyped-def]
+    def resolve(self, system_url: str, public_id: str | None, context: Any) -> Any:
         if system_url == XML_XSD_URL:
             return self.resolve_filename(str(LOCAL_XML_XSD), context)
         return None

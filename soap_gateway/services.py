@@ -124,14 +124,22 @@ def error_list(errors: Iterable[ItemError]) -> t.RequestErrorType:
     )
 
 
-def _submitted_echo(registration: "Registration") -> dict[str, Any]:
+def _submitted_echo(
+    registration: "Registration", item: t.PresenceRegistrationSubmitType | None = None
+) -> dict[str, Any]:
     """One branch of the Submitted/ConsultSubmitted choice: the SOAP item exactly as sent,
-    or, for a registration that did not come through SOAP, its consult form."""
+    or, for a registration that did not come through SOAP, its consult form.
+
+    `item` is the request item that has just created the registration: echoed as parsed. A
+    registration read later (or answered to a resend) echoes what its own sender stored;
+    its date is the registration's, which admission took from that item."""
+    if item is not None:
+        return {"PresenceRegistrationSubmitted": item}
     sent = registration.submitted or {}
     if registration.channel == Channel.WS and "WorkPlaceId" in sent:
-        values = dict(sent)
+        values = {name: sent[name] for name in _SUBMITTED_FIELDS if name in sent}
         if "RegistrationDate" in values:
-            values["RegistrationDate"] = date.fromisoformat(values["RegistrationDate"])
+            values["RegistrationDate"] = registration.registration_date
         return {"PresenceRegistrationSubmitted": t.PresenceRegistrationSubmitType(**values)}
     return {
         "PresenceRegistrationConsultSubmitted": t.PresenceRegistrationConsultSubmitType(
@@ -178,10 +186,13 @@ def validation_history(caller: Caller, registration_id: int) -> t.ValidationHist
 
 
 def presence_registration(
-    registration: "Registration", *, history_for: Caller | None = None
+    registration: "Registration",
+    *,
+    history_for: Caller | None = None,
+    created_from: t.PresenceRegistrationSubmitType | None = None,
 ) -> t.PresenceRegistrationType:
     """A registration as the contract shows it; its ValidationHistory only when asked (get,
-    with the caller reading it)."""
+    with the caller reading it); `created_from`: the request item that has just created it."""
     sender = None
     if registration.sender_id or registration.sender_enterprise_number:
         sender = t.SenderType(
@@ -192,7 +203,7 @@ def presence_registration(
             SenderUserType=registration.sender_role or None,
         )
     return t.PresenceRegistrationType(
-        **_submitted_echo(registration),
+        **_submitted_echo(registration, created_from),
         Sector=registration.sector,
         INSS=registration.niss or None,
         PresenceRegistrationId=registration.pk,
@@ -239,21 +250,28 @@ class GatewayService(ServiceBase):  # type: ignore[misc]  # Spyne has no type in
 
 
 class PresenceRegistrationService(GatewayService):
-    @rpc(
+    @rpc(  # type: ignore[untyped-decorator]  # Spyne has no type information; the body is checked
         t.PresenceRegistrationSubmitType.customize(min_occurs=1, max_occurs=MAX_BATCH, nillable=False),
         _in_message_name="RegisterPresencesRequest",
         _returns=t.RegisterPresenceRegistrationResponse.customize(min_occurs=1, max_occurs=MAX_BATCH, nillable=False),
         _out_message_name="RegisterPresencesResponse",
         _out_variable_name="PresenceRegistrationResponse",
     )
-    def registerPresences(ctx, PresenceRegistrationRequest):  # type: ignore[no-untyped-def]  # noqa: N802, N803, N805
+    def registerPresences(  # noqa: N802
+        ctx: Any,  # noqa: N805
+        PresenceRegistrationRequest: list[t.PresenceRegistrationSubmitType],  # noqa: N803
+    ) -> list[t.RegisterPresenceRegistrationResponse]:
         """Register 1..200 presences; one response per item, in order."""
         items = PresenceRegistrationRequest
         results = registration_submit_batch(
             items=[presence_input(item) for item in items], caller=_caller(ctx), channel=Channel.WS
         )
         return [
-            t.RegisterPresenceRegistrationResponse(PresenceRegistration=presence_registration(result.registration))
+            t.RegisterPresenceRegistrationResponse(
+                PresenceRegistration=presence_registration(
+                    result.registration, created_from=None if result.replayed else item
+                )
+            )
             if result.registration is not None and not result.errors
             else t.RegisterPresenceRegistrationResponse(
                 PresenceRegistrationError=t.RegisterPresenceRegistrationErrorType(
@@ -263,14 +281,17 @@ class PresenceRegistrationService(GatewayService):
             for item, result in zip(items, results, strict=True)
         ]
 
-    @rpc(
+    @rpc(  # type: ignore[untyped-decorator]  # Spyne has no type information; the body is checked
         t.CancelPresenceRequestType.customize(min_occurs=1, max_occurs=MAX_BATCH, nillable=False),
         _in_message_name="CancelPresencesRequest",
         _returns=t.CancelPresenceRegistrationResponse.customize(min_occurs=1, max_occurs=MAX_BATCH, nillable=False),
         _out_message_name="CancelPresencesResponse",
         _out_variable_name="CancelPresenceResponse",
     )
-    def cancelPresences(ctx, CancelPresenceRequest):  # type: ignore[no-untyped-def]  # noqa: N802, N803, N805
+    def cancelPresences(  # noqa: N802
+        ctx: Any,  # noqa: N805
+        CancelPresenceRequest: list[t.CancelPresenceRequestType],  # noqa: N803
+    ) -> list[t.CancelPresenceRegistrationResponse]:
         """Cancel 1..200 registrations; the cancelled registration or the request with its errors."""
         items = CancelPresenceRequest
         results = registration_cancel_batch(
@@ -289,7 +310,7 @@ class PresenceRegistrationService(GatewayService):
             for item, result in zip(items, results, strict=True)
         ]
 
-    @rpc(
+    @rpc(  # type: ignore[untyped-decorator]  # Spyne has no type information; the body is checked
         t.SearchPresencesRequestType.customize(min_occurs=1, nillable=False),
         _in_message_name="SearchPresencesRequest",
         _in_arg_names={"request": "SearchPresenceRequest"},
@@ -297,7 +318,7 @@ class PresenceRegistrationService(GatewayService):
         _out_message_name="SearchPresencesResponse",
         _out_variable_name="SearchPresencesResponseType",
     )
-    def searchPresences(ctx, request):  # type: ignore[no-untyped-def]  # noqa: N802, N805
+    def searchPresences(ctx: Any, request: t.SearchPresencesRequestType) -> t.SearchPresencesResponseType:  # noqa: N802, N805
         """A page (default 50, at most 500) of what the caller may see, with the total count."""
         caller = _caller(ctx)
         paging = request.PaginationProperties
@@ -319,7 +340,7 @@ class PresenceRegistrationService(GatewayService):
             ),
         )
 
-    @rpc(
+    @rpc(  # type: ignore[untyped-decorator]  # Spyne has no type information; the body is checked
         t.GetPresenceRegistrationRequestType.customize(min_occurs=1, nillable=False),
         _in_message_name="GetPresenceRegistrationRequest",
         _in_arg_names={"request": "GetPresenceRegistrationRequest"},
@@ -327,7 +348,10 @@ class PresenceRegistrationService(GatewayService):
         _out_message_name="GetPresenceRegistrationResponse",
         _out_variable_name="GetPresenceRegistrationResponseType",
     )
-    def getPresenceRegistration(ctx, request):  # type: ignore[no-untyped-def]  # noqa: N802, N805
+    def getPresenceRegistration(  # noqa: N802
+        ctx: Any,  # noqa: N805
+        request: t.GetPresenceRegistrationRequestType,
+    ) -> t.GetPresenceRegistrationResponseType:
         """One registration with its ValidationHistory; unknown or invisible: the empty element."""
         caller = _caller(ctx)
         registration = registration_get(caller=caller, registration_id=request.PresenceRegistrationId)

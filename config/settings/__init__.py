@@ -214,6 +214,10 @@ DEMO_CREDENTIALS_DIR = Path(env_str("DEMO_CREDENTIALS_DIR") or BASE_DIR / "var" 
 # {"address": {...}, "distanceMeters": n}. Empty = the register only.
 GEOCODER_URL = env_url("GEOCODER_URL", ("http", "https"))
 GEOCODER_TIMEOUT_SECONDS = env_int("GEOCODER_TIMEOUT_SECONDS", 3, minimum=1)
+# Coordinates still without an address this long after their registration was created (a lost
+# hand-off, a geocoder down through every retry) are handed to the geocoder again by the
+# geocoding sweep, which runs with the validation sweeper.
+GEOCODING_REQUEUE_AFTER_SECONDS = env_int("GEOCODING_REQUEUE_AFTER_SECONDS", 900, minimum=1)
 
 # --- Privacy: NISS numbers are logged only as a keyed hash (spec §9) -----------------------
 # Production requires its own key, so the log tokens survive a rotation of the secret key.
@@ -260,6 +264,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BEAT_SCHEDULE = {
     "requeue-waiting-validations": {
         "task": "registrations.tasks.requeue_waiting_validations",
+        "schedule": float(VALIDATION_SWEEP_INTERVAL_SECONDS),
+    },
+    "requeue-unplaced-registrations": {
+        "task": "registrations.tasks.requeue_unplaced_registrations",
         "schedule": float(VALIDATION_SWEEP_INTERVAL_SECONDS),
     },
     "revalidate-recent-failures": {

@@ -26,7 +26,7 @@ class ClientKeyedThrottle(SimpleRateThrottle):
     client_id: UUID
 
     @property
-    def cache(self) -> BaseCache:  # type: ignore[override]
+    def cache(self) -> BaseCache:  # type: ignore[override]  # DRF's is a class attribute; ours follows a setting
         return caches[settings.REST_THROTTLE_CACHE]
 
     def get_cache_key(self, request: Any, view: Any) -> str:
@@ -43,7 +43,7 @@ def wait_seconds(throttle: ClientKeyedThrottle, what: str) -> int | None:
     """
     try:
         # DRF's algorithm needs neither the request nor the view: the key is the client's.
-        if throttle.allow_request(request=None, view=None):  # type: ignore[arg-type]
+        if throttle.allow_request(request=None, view=None):  # type: ignore[arg-type]  # unused: see above
             return None
     except RedisError as exc:
         logger.warning("%s rate limit not checked, the counters are unreachable: %s", what, type(exc).__name__)

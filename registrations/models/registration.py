@@ -102,7 +102,8 @@ class Registration(models.Model):
     latitude = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     # The nearest known address of the coordinates, filled after admission by the worker
-    # (registrations.registers.geocoding): {"address": {...}, "distanceMeters": n, "source": "register"}.
+    # (registrations.registers.geocoding): {"address": {...}, "distanceMeters": n, "source": "register"},
+    # or {"address": None, "source": "geocoder"} when the external geocoder knows no address there.
     place_address = models.JSONField(_("address of the coordinates"), null=True, blank=True)
 
     # Identifies "the same presence" for one sender: a resend is answered with the
@@ -148,6 +149,12 @@ class Registration(models.Model):
                 fields=["created_at"],
                 name="reg_waiting_validation",
                 condition=Q(status="registered"),
+            ),
+            # The geocoding sweep looks only at coordinates still without an address.
+            models.Index(
+                fields=["created_at"],
+                name="reg_awaiting_address",
+                condition=Q(latitude__isnull=False, place_address__isnull=True),
             ),
             # A registration is `edited` when a correction points to it (lifecycle.py): a
             # look-up per row of a search, on the few rows that are corrections.

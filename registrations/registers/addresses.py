@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 import belgica
 from django.db import connection
@@ -151,7 +152,8 @@ class Municipality:
 
 def municipalities_for_post_code(post_code: str) -> list[Municipality]:
     return [
-        Municipality(str(record["id"]), dict(record["name"]))  # type: ignore[call-overload]
+        # belgica gives a municipality's names as a dict by language (it has no type information).
+        Municipality(str(record["id"]), dict(cast(dict[str, str], record["name"])))
         for record in _postal_index().get(post_code.strip(), [])
     ]
 

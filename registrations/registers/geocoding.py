@@ -11,11 +11,13 @@ import logging
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 
+from registrations.domain.vocabulary import Status
 from registrations.models import Registration
 from registrations.registers.addresses import addresses_near
 
@@ -23,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 24 * 3600
 _NOTHING: dict[str, Any] = {}  # cached "no address near here"
+# Stored when the external geocoder answers that it knows no address at the coordinates.
+NO_ADDRESS: dict[str, Any] = {"address": None, "source": "geocoder"}
 
 
 def _cache_key(latitude: float, longitude: float) -> str:
@@ -81,7 +85,21 @@ def geocode_externally(registration_id: int) -> bool:
     with urllib.request.urlopen(url, timeout=settings.GEOCODER_TIMEOUT_SECONDS) as response:  # noqa: S310
         answer = json.load(response)
     address = answer.get("address") if isinstance(answer, dict) else None
+    if address is None and isinstance(answer, dict):
+        # The geocoder knows no address here: recorded, so the geocoding sweep never asks again.
+        Registration.objects.filter(pk=registration_id, place_address__isnull=True).update(place_address=NO_ADDRESS)
+        return False
     if not isinstance(address, dict):
         return False
     place = {"address": address, "distanceMeters": answer.get("distanceMeters"), "source": "geocoder"}
     return bool(Registration.objects.filter(pk=registration_id, place_address__isnull=True).update(place_address=place))
+
+
+def registrations_awaiting_address(*, created_before: datetime, limit: int) -> list[int]:
+    """Ids of validated registrations whose coordinates have no address yet, created before
+    `created_before`, oldest first: what the geocoding sweep hands to the geocoder again.
+    (Registrations still waiting for validation get their register look-up from it.)"""
+    awaiting = Registration.objects.filter(
+        latitude__isnull=False, place_address__isnull=True, created_at__lt=created_before
+    ).exclude(status=Status.REGISTERED)
+    return list(awaiting.order_by("created_at", "id").values_list("id", flat=True)[:limit])

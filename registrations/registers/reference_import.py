@@ -473,7 +473,7 @@ def _write(section: str, entries: list[_Parsed]) -> None:
     for model, rows in by_model.items():
         if model in _UPSERT:
             unique_fields, update_fields = _UPSERT[model]
-            model.objects.bulk_create(  # type: ignore[attr-defined]
+            model._default_manager.bulk_create(
                 rows,
                 update_conflicts=True,
                 unique_fields=unique_fields,
@@ -481,4 +481,4 @@ def _write(section: str, entries: list[_Parsed]) -> None:
                 batch_size=1000,
             )
         else:  # founders and parties: replaced above, inserted fresh
-            model.objects.bulk_create(rows, batch_size=1000)  # type: ignore[attr-defined]
+            model._default_manager.bulk_create(rows, batch_size=1000)

@@ -41,8 +41,8 @@ class CorrectionInput:
     note: str
 
 
-def _check(original: Registration | None, correction: CorrectionInput, now: datetime) -> None:
-    """Raises CorrectionError unless the correction may be recorded."""
+def _checked(original: Registration | None, correction: CorrectionInput, now: datetime) -> Registration:
+    """The registration to correct; raises CorrectionError unless the correction may be recorded."""
     if original is None or original.sector != Sector.CLEANING:
         raise CorrectionError("only cleaning events can be corrected")
     if original.status == Status.CANCELLED:
@@ -58,6 +58,7 @@ def _check(original: Registration | None, correction: CorrectionInput, now: date
         raise CorrectionError(f"the corrected time must be within the last {CORRECTION_DAYS} days")
     if not correction.note.strip():
         raise CorrectionError("say why the event is corrected")
+    return original
 
 
 def registration_correct_cleaning(*, correction: CorrectionInput, caller: Caller) -> Registration:
@@ -74,10 +75,9 @@ def registration_correct_cleaning(*, correction: CorrectionInput, caller: Caller
     if caller.role != CallerRole.OPERATOR:
         raise CorrectionError("only an operator corrects events")
     with transaction.atomic():
-        original = Registration.objects.select_for_update().filter(id=correction.registration_id).first()
+        found = Registration.objects.select_for_update().filter(id=correction.registration_id).first()
         now = timezone.now()
-        _check(original, correction, now)
-        assert original is not None  # checked above; narrows the type
+        original = _checked(found, correction, now)
         corrected = _new_event(original, correction, caller, now)
         _record(original, corrected, correction.note.strip(), caller, now)
     return corrected

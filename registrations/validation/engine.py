@@ -10,16 +10,13 @@ if TYPE_CHECKING:
     from registrations.models import Registration
 
 
-def evaluate(registrations: Sequence["Registration"]) -> dict[int, int]:
+def evaluate(registrations: Sequence["Registration"], facts: ReferenceFacts) -> dict[int, int]:
     """The remark mask of each registration (0 = no remark), by id.
 
-    The reference facts are loaded once for the batch (a fixed number of queries, whatever
-    the batch size); each rule then only looks at them.
+    `facts` are the batch's reference facts, loaded once by the caller (`ReferenceFacts.load`:
+    a fixed number of queries, whatever the batch size); each rule only looks at them.
     """
     masks = {registration.pk: 0 for registration in registrations}
-    if not registrations:
-        return masks
-    facts = ReferenceFacts.load(registrations)
     for rule in RULES:
         applicable = [r for r in registrations if r.sector in rule.sectors]
         if applicable:

@@ -10,8 +10,8 @@ from history.events import EventType
 from history.services import NewEvent, history_record_many
 from registrations.domain.vocabulary import Sector, Status
 from registrations.models import Registration
-from registrations.selectors.reference import workplace_sectors
 from registrations.validation.engine import evaluate
+from registrations.validation.facts import ReferenceFacts
 
 WORKER_ACTOR = "worker"
 WORKER_CHANNEL = "WORKER"  # history channel of asynchronous work
@@ -28,9 +28,17 @@ def _event_data(registration: Registration) -> dict[str, object]:
 def registration_validate_batch(*, registration_ids: Sequence[int]) -> int:
     """Validate the registrations of a batch still waiting for it; returns how many.
 
+    As `registration_validate_waiting`, which also returns the registrations themselves.
+    """
+    return len(registration_validate_waiting(registration_ids=registration_ids))
+
+
+def registration_validate_waiting(*, registration_ids: Sequence[int]) -> list[Registration]:
+    """Validate the registrations of a batch still waiting for it; returns them, validated.
+
     Sets VALIDATED (no remark) or FAILED (remarks) and writes one `registration.validated`
     event each, in one transaction. Registrations already validated or cancelled are left
-    alone, so a re-delivered or duplicated task changes nothing.
+    alone (and not returned), so a re-delivered or duplicated task changes nothing.
     """
     with transaction.atomic():
         waiting = list(
@@ -55,7 +63,7 @@ def registration_revalidate(
             .filter(id__in=registration_ids, status__in=[Status.VALIDATED, Status.FAILED])
             .order_by("id")
         )
-        return _apply(current, EventType.REVALIDATED, only_changes=True, actor=actor, channel=channel)
+        return len(_apply(current, EventType.REVALIDATED, only_changes=True, actor=actor, channel=channel))
 
 
 def _write_outcomes(registrations: list[Registration], validated_at: datetime) -> None:
@@ -79,15 +87,14 @@ def _write_outcomes(registrations: list[Registration], validated_at: datetime) -
         )
 
 
-def _follow_declared_sectors(registrations: list[Registration]) -> None:
+def _follow_declared_sectors(registrations: list[Registration], facts: ReferenceFacts) -> None:
     """Construction and meat registrations take the sector of their Declaration of Works,
-    which may have arrived after admission (one query for the batch)."""
-    presences = [r for r in registrations if r.sector in (Sector.CONSTRUCTION, Sector.MEAT)]
-    declared = workplace_sectors({r.workplace_id for r in presences})
-    for registration in presences:
-        sector = declared.get(registration.workplace_id)
-        if sector in (Sector.CONSTRUCTION, Sector.MEAT):
-            registration.sector = sector
+    which may have arrived after admission (read with the batch's facts, no query of its own)."""
+    presence_sectors = (Sector.CONSTRUCTION, Sector.MEAT)
+    for registration in registrations:
+        declaration = facts.declarations.get(registration.workplace_id)
+        if registration.sector in presence_sectors and declaration and declaration.sector in presence_sectors:
+            registration.sector = Sector(declaration.sector)
 
 
 def _apply(
@@ -97,9 +104,15 @@ def _apply(
     only_changes: bool,
     actor: str = WORKER_ACTOR,
     channel: str = WORKER_CHANNEL,
-) -> int:
-    _follow_declared_sectors(registrations)
-    masks = evaluate(registrations)
+) -> list[Registration]:
+    """Evaluates the batch and records what changed; returns the registrations it changed."""
+    if not registrations:
+        return []
+    # The facts do not depend on the sector, so one read of the Declarations of Works serves
+    # both the sector a presence follows and the rules that then apply to it.
+    facts = ReferenceFacts.load(registrations)
+    _follow_declared_sectors(registrations, facts)
+    masks = evaluate(registrations, facts)
     now = timezone.now()
     changed = []
     for registration in registrations:
@@ -124,4 +137,4 @@ def _apply(
         ],
         occurred_at=now,
     )
-    return len(changed)
+    return changed

@@ -4,6 +4,8 @@ same world with that fact corrected, which clears it."""
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from history.selectors import history_for_registration
@@ -23,7 +25,7 @@ from registrations.models import (
 )
 from registrations.services.presences import registration_submit_batch
 from registrations.validation.run import registration_revalidate, registration_validate_batch
-from tests.factories import caller_for, make_client, make_declaration, make_niss, presence
+from tests.factories import caller_for, make_client, make_declaration, make_niss, make_workplace_id, presence
 
 pytestmark = pytest.mark.django_db
 
@@ -245,3 +247,28 @@ def test_a_batch_of_200_is_validated_in_a_fixed_number_of_queries(django_assert_
     assert set(Registration.objects.filter(pk__in=ids).values_list("remark_mask", flat=True)) == {
         REMARKS[1].bit | REMARKS[15].bit
     }
+
+
+def _declaration_reads(captured):
+    table = f'"{DeclarationOfWorks._meta.db_table}"'
+    return [query["sql"] for query in captured if table in query["sql"]]
+
+
+def test_a_batch_reads_the_declarations_of_works_once_and_follows_their_sector():
+    world = World()
+    caller = world.caller
+    late = make_workplace_id()  # its declaration arrives after admission, in the meat sector
+    items = [presence(caller=caller, workplace_id=world.declaration.number) for _ in range(3)]
+    items += [presence(caller=caller, workplace_id=late), presence(caller=caller)]  # the last: never declared
+    ids = [r.registration.pk for r in registration_submit_batch(items=items, caller=caller, channel="WS")]
+    make_declaration(builder=world.employer, number=late, sector=3)
+
+    with CaptureQueriesContext(connection) as validation:
+        assert registration_validate_batch(registration_ids=ids) == 5
+    with CaptureQueriesContext(connection) as revalidation:
+        registration_revalidate(registration_ids=ids)
+
+    assert len(_declaration_reads(validation.captured_queries)) == 1
+    assert len(_declaration_reads(revalidation.captured_queries)) == 1
+    sectors = dict(Registration.objects.filter(pk__in=ids).values_list("workplace_id", "sector"))
+    assert (sectors[world.declaration.number], sectors[late], sectors[items[-1].workplace_id]) == (1, 3, 1)

@@ -1,18 +1,35 @@
 """The validation hand-off and its outbox guarantee: a Redis outage delays, never loses."""
 
+import io
+import logging
 import time
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
+from config.celery import app as celery_app
 from history.models import HistoryEvent
+from registrations import tasks
 from registrations.models import ClientRole, Registration, Status
 from registrations.services.presences import registration_submit_batch
 from registrations.tasks import requeue_waiting_validations
 from registrations.validation.run import registration_validate_batch
-from tests.conftest import use_broker
+from tests.conftest import free_port, use_broker
 from tests.factories import caller_for, make_client, presence
+
+# Each hand-off: the function a service calls, the task it publishes, and what it passes.
+HAND_OFFS = [
+    (tasks.enqueue_validation, "validate_registrations", [1, 2]),
+    (tasks.enqueue_revalidation, "revalidate_registrations", [1, 2]),
+    (tasks.enqueue_geocoding, "geocode_registration", 1),
+]
+
+
+@celery_app.task(name="tests.registrations.takes_two_arguments")
+def _takes_two_arguments(first, second):
+    """A task whose signature no hand-off matches: calling it is a programming error."""
 
 
 @pytest.fixture
@@ -96,12 +113,26 @@ def test_10000_pending_registrations_are_validated_in_a_bounded_number_of_querie
     assert HistoryEvent.objects.filter(event_type="registration.validated").count() == 10_000
 
 
+@pytest.mark.parametrize(("hand_off", "task_name", "argument"), HAND_OFFS)
+def test_a_hand_off_to_an_unreachable_broker_is_reported_not_raised(real_broker, caplog, hand_off, task_name, argument):
+    use_broker(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there: connection refused
+    with caplog.at_level(logging.WARNING, logger="registrations.tasks"):
+        assert hand_off(argument) is False
+    assert "hand-off failed" in caplog.text
+
+
+@pytest.mark.parametrize(("hand_off", "task_name", "argument"), HAND_OFFS)
+def test_a_programming_error_in_a_hand_off_propagates_instead_of_passing_for_a_broker_outage(
+    monkeypatch, caplog, hand_off, task_name, argument
+):
+    monkeypatch.setattr(tasks, task_name, _takes_two_arguments)
+    with pytest.raises(TypeError):
+        hand_off(argument)
+    assert "hand-off failed" not in caplog.text
+
+
 @pytest.mark.django_db
 def test_run_sweeps_once_validates_what_was_left_waiting(employer, settings):
-    import io
-
-    from django.core.management import call_command
-
     settings.VALIDATION_REQUEUE_AFTER_SECONDS = 60
     [result] = registration_submit_batch(items=[presence(caller=employer)], caller=employer, channel="WS")
     Registration.objects.filter(pk=result.registration.pk).update(created_at=timezone.now() - timedelta(minutes=5))

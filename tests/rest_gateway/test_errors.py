@@ -13,9 +13,11 @@ import uuid
 import pytest
 from django.core.cache import caches
 from redis.exceptions import RedisError
+from rest_framework.response import Response
 
 from config.settings import rate_limit_cache
 from registrations.models import Registration
+from rest_gateway.apis import GatewayApi
 from rest_gateway.models import AccessToken
 from tests.rest_gateway.conftest import API, Api, event, rest_client, token_for
 
@@ -67,6 +69,24 @@ def test_an_unexpected_error_is_a_bare_500_problem_logged_with_its_instance(api,
     assert "db.internal" not in response.content.decode()
     assert any(body["instance"] in record.getMessage() for record in caplog.records)
     assert not Registration.objects.exists()
+
+
+class _OpenApi(GatewayApi):
+    """An operation whose permission check was forgotten: it must still never reach the core
+    without an authenticated client."""
+
+    permission_classes = ()
+
+    def get(self, request):
+        return Response({"caller": str(self.caller)})
+
+
+def test_an_operation_reached_without_a_client_answers_401_not_500(rf):
+    response = _OpenApi.as_view()(rf.get(API + "/open", HTTP_ACCEPT="application/json"))
+    response.render()
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.data["type"] == "urn:problem-type:belgif:noAccessToken"
 
 
 def test_a_host_not_allowed_is_a_400_problem(client):

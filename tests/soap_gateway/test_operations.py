@@ -9,12 +9,15 @@ from django.utils import timezone
 
 from registrations.domain.authorisation import Caller
 from registrations.domain.remarks import REMARKS
+from registrations.domain.vocabulary import Channel
 from registrations.models import Registration
 from registrations.selectors.clients import caller_for_client
 from registrations.services.cleaning import CleaningInput, registration_submit_cleaning_batch
 from registrations.services.corrections import CorrectionInput, registration_correct_cleaning
-from registrations.services.presences import CancelInput, registration_cancel_batch
+from registrations.services.presences import CancelInput, registration_cancel_batch, registration_submit_batch
 from registrations.validation.run import registration_validate_batch
+from soap_gateway import types as t
+from soap_gateway.services import presence_input, presence_registration
 from tests.factories import make_declaration, make_enterprise_number, make_niss, make_workplace_id
 from tests.soap_gateway.conftest import read_fault
 
@@ -97,6 +100,45 @@ def test_resending_the_same_presence_answers_the_stored_registration(zeep_as, cr
     (again,) = service.registerPresences(PresenceRegistrationRequest=[item])
     assert again.PresenceRegistration.PresenceRegistrationId == first.PresenceRegistration.PresenceRegistrationId
     assert Registration.objects.count() == 1
+
+
+def test_a_resend_echoes_what_the_stored_registration_was_sent_with(zeep_as, credentials_a, client_a):
+    service = zeep_as(credentials_a)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    item = {
+        "RegistrationDate": tomorrow,
+        "INSS": make_niss(),
+        "CompanyID": int(client_a.enterprise_number),
+        "WorkPlaceId": make_workplace_id(),
+    }
+    (first,) = service.registerPresences(
+        PresenceRegistrationRequest=[{**item, "ClientPresenceRegistrationReference": "first"}]
+    )
+    (again,) = service.registerPresences(
+        PresenceRegistrationRequest=[{**item, "ClientPresenceRegistrationReference": "second"}]
+    )
+    registration_id = first.PresenceRegistration.PresenceRegistrationId
+    found = service.getPresenceRegistration(GetPresenceRegistrationRequest={"PresenceRegistrationId": registration_id})
+    for answer in (
+        first.PresenceRegistration,
+        again.PresenceRegistration,  # the stored registration answers a resend (docs/adr/0003)
+        found.GetPresenceRegistrationType.PresenceRegistrationType,
+    ):
+        submitted = answer.PresenceRegistrationSubmitted
+        assert (submitted.RegistrationDate, submitted.ClientPresenceRegistrationReference) == (tomorrow, "first")
+
+
+def test_the_answer_to_a_new_registration_echoes_the_parsed_request_item_itself(client_a):
+    caller = caller_for_client(client_a)
+    item = t.PresenceRegistrationSubmitType(
+        RegistrationDate=timezone.localdate(),
+        INSS=make_niss(),
+        CompanyID=int(client_a.enterprise_number),
+        WorkPlaceId=make_workplace_id(),
+    )
+    [result] = registration_submit_batch(items=[presence_input(item)], caller=caller, channel=Channel.WS)
+    answer = presence_registration(result.registration, created_from=item)
+    assert answer.PresenceRegistrationSubmitted is item  # no date -> string -> date round trip
 
 
 def _register(service, client, count=1, **extra):

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from registrations.tasks import (
     purge_expired_registrations,
+    requeue_unplaced_registrations,
     requeue_waiting_validations,
     revalidate_recent_failures,
 )
@@ -16,7 +17,8 @@ PURGE_EVERY_SECONDS = 86400.0  # as beat's purge-expired-registrations
 class Command(BaseCommand):
     help = (
         "Run the periodic sweeps without Celery beat (the embedded default): queue again the "
-        "registrations still waiting for validation, revalidate recent FAILED ones, and purge "
+        "registrations still waiting for validation and, with an external geocoder, those whose "
+        "coordinates still have no address; revalidate recent FAILED ones, and purge "
         "registrations past their 7-year retention once a day."
     )
 
@@ -30,6 +32,9 @@ class Command(BaseCommand):
         last_purge = -PURGE_EVERY_SECONDS  # the first pass purges
         while True:
             queued = requeue_waiting_validations()
+            unplaced = requeue_unplaced_registrations()
+            if unplaced or options["once"]:
+                self.stdout.write(f"geocoding: {unplaced} registrations without an address handed over again")
             if time.monotonic() - last_revalidation >= revalidate_every or options["once"]:
                 revalidated = revalidate_recent_failures()
                 last_revalidation = time.monotonic()
