@@ -157,7 +157,7 @@ def horizontal_bars(label: str, rows: Sequence[tuple[str, int]]) -> SafeString:
     body: list[SafeString] = []
     y = 0.0
     for name, value in rows:
-        for line in textwrap.wrap(name, per_line) or [""]:
+        for line in textwrap.wrap(name, per_line, break_on_hyphens=False) or [""]:
             y += _LINE
             body.append(_text(0, y - 4, line, css="label"))
         width = (_NARROW - 60) * value / top
