@@ -4,6 +4,7 @@ is ne", a clipped "FAILED", a stray number beside the legend)."""
 
 import functools
 import html
+import itertools
 import re
 import shutil
 import subprocess
@@ -106,7 +107,7 @@ def test_long_series_names_wrap_the_legend_instead_of_overlapping():
         rows.setdefault(y, []).append((float(x), name))
     assert len(rows) > 1  # wrapped onto a second line
     for row in rows.values():
-        for (left, name), (right, _) in zip(row, row[1:], strict=False):
+        for (left, name), (right, _) in itertools.pairwise(row):
             assert right - left >= 15 + drawn_width(name)  # the next swatch is past the name
 
 
