@@ -62,7 +62,9 @@ def texts(svg: str) -> list[tuple[float, str, str]]:
 
 
 def width_of(svg: str) -> float:
-    return float(re.search(r'viewBox="0 0 (\d+) ', svg).group(1))
+    found = re.search(r'viewBox="0 0 (\d+) ', svg)
+    assert found is not None
+    return float(found.group(1))
 
 
 def assert_inside(svg: str) -> None:
