@@ -9,6 +9,8 @@ urlpatterns = [
     path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="admin-dashboard"),
     path("admin/worker-access/", admin.site.admin_view(worker_access_view), name="admin-worker-access"),
     path("admin/", admin.site.urls),
+    # The console's language switch: Django's set_language view (POST), at /i18n/setlang/.
+    path("i18n/", include("django.conf.urls.i18n")),
     # Exactly /PresenceRegistration/v1, no trailing slash (the official soap:address).
     path("PresenceRegistration/v1", include("soap_gateway.urls")),
     path("REST/presenceRegistration/v1/", include("rest_gateway.urls")),

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class HistoryConfig(AppConfig):
     name = "history"
+    verbose_name = _("History and retention")
     default_auto_field = "django.db.models.BigAutoField"

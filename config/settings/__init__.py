@@ -99,7 +99,9 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The console's frame (admin/base_site.html: the service's name, the language switch)
+        # must win over the admin's own, whose app comes first.
+        "DIRS": [BASE_DIR / "registrations" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -5,7 +5,6 @@ the waiting queue through the partial index on registered rows, the lag on a sam
 latest validations. Nothing counts the whole table.
 """
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -14,6 +13,7 @@ from django.utils import timezone
 
 from registrations.domain.vocabulary import Sector, Status
 from registrations.models import Registration
+from registrations.selectors.remarks import remark_counts
 
 DAYS = 14
 LAG_SAMPLE = 5000
@@ -68,19 +68,9 @@ def _statuses(days: list[date]) -> dict[str, int]:
 
 
 def _remarks(days: list[date]) -> list[tuple[int, int]]:
-    """Grouped by remark set (few distinct masks), then counted per remark in Python."""
-    masks = (
-        Registration.objects.filter(registration_date__range=(days[0], days[-1]), status=Status.FAILED)
-        .values("remark_mask")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    counts: Counter[int] = Counter()
-    for row in masks:
-        for bit in range(63):
-            if row["remark_mask"] >> bit & 1:
-                counts[bit + 1] += row["n"]
-    return counts.most_common(TOP_REMARKS)
+    """The remarks of the window's FAILED registrations (grouped by remark set)."""
+    failed = Registration.objects.filter(registration_date__range=(days[0], days[-1]), status=Status.FAILED)
+    return remark_counts(failed, top=TOP_REMARKS)
 
 
 def _percentile(sorted_values: list[timedelta], share: float) -> timedelta | None:

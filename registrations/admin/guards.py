@@ -33,7 +33,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Field, Model, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, register_converter
 from django.utils.translation import gettext as _
 
 from registrations.domain.exceptions import ItemError
@@ -243,6 +243,11 @@ class PersonKeyConverter:
 
     def to_url(self, value: str) -> str:
         return person_url_key(value)
+
+
+# A person's console pages (the National Register's, the person page) are addressed by this
+# key, never by the NISS.
+register_converter(PersonKeyConverter, "person_key")
 
 
 def with_person_keys(urls: list[URLPattern]) -> list[URLPattern]:

@@ -6,10 +6,10 @@ from typing import Any, Generic, TypeVar
 from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
-from django.urls import URLPattern, register_converter
-from django.utils.translation import gettext_lazy as _
+from django.urls import URLPattern
+from django.utils.translation import ngettext
 
-from registrations.admin.guards import GuardedAdmin, PersonKeyConverter, with_person_keys
+from registrations.admin.guards import GuardedAdmin, with_person_keys
 from registrations.admin.registrations import LegalHoldActionsMixin, PersonSearchMixin
 from registrations.domain.reference_changes import ReferenceKeys
 from registrations.models import (
@@ -27,9 +27,6 @@ from registrations.services.retention import declaration_set_legal_hold
 from registrations.services.revalidation import reference_changed
 
 M = TypeVar("M", bound=Model)
-
-# A National Register person's pages are addressed by an opaque key, never by the NISS.
-register_converter(PersonKeyConverter, "person_key")
 
 
 class RevalidatingAdmin(GuardedAdmin[M], Generic[M]):
@@ -144,7 +141,11 @@ class DeclarationOfWorksAdmin(LegalHoldActionsMixin[DeclarationOfWorks], Revalid
         declaration_set_legal_hold(numbers=[d.number for d in declarations], hold=hold)
         for declaration in declarations:
             self.log_change(request, declaration, "legal hold placed" if hold else "legal hold lifted")
-        self.message_user(request, _("%(n)d workplace(s) changed.") % {"n": len(declarations)})
+        changed = len(declarations)
+        self.message_user(
+            request,
+            ngettext("%(count)d workplace changed.", "%(count)d workplaces changed.", changed) % {"count": changed},
+        )
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)

@@ -17,7 +17,7 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F, Model, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -27,18 +27,20 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from history.selectors import history_for_registration
 from registrations.admin.guards import GuardedAdmin
+from registrations.admin.labels import moment_text, reason_label, remark_text, status_code, status_label
+from registrations.admin.pages import person_page, workplace_page
+from registrations.admin.timeline import timeline_rows
 from registrations.domain.authorisation import Caller
 from registrations.domain.exceptions import ItemError
-from registrations.domain.identifiers import normalise_niss
+from registrations.domain.identifiers import normalise_niss, normalise_workplace_id
 from registrations.domain.limits import MAX_BATCH
 from registrations.domain.remarks import REMARKS
-from registrations.domain.vocabulary import CancellationReason, Channel, CleaningEventType, Sector
-from registrations.models import (
-    Registration,
-)
+from registrations.domain.vocabulary import CancellationReason, Channel, CleaningEventType, Sector, Status
+from registrations.models import Registration
+from registrations.selectors.registrations import is_cleaning_event
 from registrations.services.corrections import CorrectionError, CorrectionInput, registration_correct_cleaning
 from registrations.services.presences import CancelInput, registration_cancel_batch
 from registrations.services.retention import registrations_set_legal_hold
@@ -73,7 +75,7 @@ class RemarkFilter(admin.SimpleListFilter):
     parameter_name = "remark"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(str(number), f"{number}: {remark.en}") for number, remark in sorted(REMARKS.items())]
+        return [(str(number), remark_text(number)) for number in sorted(REMARKS)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
@@ -82,6 +84,16 @@ class RemarkFilter(admin.SimpleListFilter):
         bit = REMARKS[int(value)].bit
         filtered: QuerySet[Any] = queryset.alias(remark_bit=F("remark_mask").bitand(bit)).filter(remark_bit=bit)
         return filtered
+
+
+class StatusFilter(admin.ChoicesFieldListFilter):
+    """The status filter in the operator's words (the stored status and its parameter,
+    `status__exact`, are unchanged)."""
+
+    def choices(self, changelist: Any) -> Any:
+        words = {str(label): f"{status_label(value)} ({label})" for value, label in Status.choices}
+        for choice in super().choices(changelist):
+            yield {**choice, "display": words.get(str(choice["display"]), choice["display"])}
 
 
 PERSON_SESSION_KEY = "operators_person_filters"
@@ -221,17 +233,50 @@ class PersonSearchMixin(GuardedAdmin[M], Generic[M]):
             raise PermissionDenied
         form = PersonSearchForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            key = _remember_person(request, form.cleaned_data["niss"])
-            opts = self.model._meta
-            changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-            return HttpResponseRedirect(f"{changelist}?{urlencode({PersonFilter.parameter_name: key})}")
+            return self.person_found(request, form.cleaned_data["niss"])
         context = {
             **self.admin_site.each_context(request),
             "title": _("Find a person's registrations"),
             "form": form,
             "opts": self.model._meta,
+            "person_page_offered": self.offers_person_page,
         }
         return TemplateResponse(request, "admin/registrations/person_search.html", context)
+
+    offers_person_page = False
+
+    def person_found(self, request: HttpRequest, niss: str) -> HttpResponse:
+        """Where a valid search leads: this list, filtered by the person's session key."""
+        key = _remember_person(request, niss)
+        opts = self.model._meta
+        changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        return HttpResponseRedirect(f"{changelist}?{urlencode({PersonFilter.parameter_name: key})}")
+
+
+def _not_found(request: HttpRequest, anything: str) -> HttpResponse:
+    raise Http404
+
+
+MAIN_FIELDS = ("status_text", "remark_texts", "registration_date", "sector", "workplace_link", "person_link")
+CLEANING_FIELDS = ("cleaning_event", "event_time")
+DETAIL_FIELDS = (
+    "enterprise_number",
+    "limosa_id",
+    "foreign_vat_number",
+    "channel",
+    "sender",
+    "created_at",
+    "validated_at",
+    "cancelled_at",
+    "cancellation_reason_text",
+    "activity",
+    "latitude",
+    "longitude",
+    "place_address",
+    "client_reference",
+    "corrects_id",
+    "legal_hold",
+)
 
 
 @admin.register(Registration)
@@ -240,11 +285,13 @@ class RegistrationAdmin(ReadOnlyAdminMixin, LegalHoldActionsMixin[Registration],
         "id",
         "registration_date",
         "sector",
-        "status",
-        "remark_numbers",
+        "status_text",
+        "remark_texts",
+        "cleaning_event",
+        "event_time",
         "channel",
         "enterprise_number",
-        "workplace_id",
+        "workplace_link",
         "sender",
         "created_at",
         "legal_hold",
@@ -254,7 +301,7 @@ class RegistrationAdmin(ReadOnlyAdminMixin, LegalHoldActionsMixin[Registration],
     # only ever narrow one of those (the list is newest-first and never counted).
     list_filter = (
         "sector",
-        "status",
+        ("status", StatusFilter),
         RemarkFilter,
         "channel",
         ("sender", admin.RelatedFieldListFilter),
@@ -274,78 +321,95 @@ class RegistrationAdmin(ReadOnlyAdminMixin, LegalHoldActionsMixin[Registration],
     show_full_result_count = False
     ordering = ("-id",)
     sortable_by = ("id", "registration_date")  # the orders an index serves
-    readonly_fields = ("remark_numbers", "operator_links", "history_table")
-    fieldsets = (
-        (None, {"fields": ("status", "remark_numbers", "registration_date", "sector", "workplace_id", "niss")}),
-        (_("history"), {"fields": ("operator_links", "history_table")}),
-        (
-            _("details"),
-            {
-                "fields": (
-                    "enterprise_number",
-                    "limosa_id",
-                    "foreign_vat_number",
-                    "channel",
-                    "sender",
-                    "created_at",
-                    "validated_at",
-                    "cancelled_at",
-                    "cancellation_reason",
-                    "event_type",
-                    "event_at",
-                    "activity",
-                    "latitude",
-                    "longitude",
-                    "place_address",
-                    "client_reference",
-                    "corrects_id",
-                    "legal_hold",
-                    "submitted",
-                )
-            },
-        ),
-    )
+    readonly_fields = (*MAIN_FIELDS, *CLEANING_FIELDS, "cancellation_reason_text", "submitted_payload")
+    change_form_template = "admin/registrations/registration/change_form.html"
     actions = ["revalidate_selected", "cancel_selected", "hold_selected", "release_selected"]
+    offers_person_page = True
 
     paginator = BoundedCountPaginator
 
-    @admin.display(description=_("remarks"))
-    def remark_numbers(self, registration: Registration) -> str:
-        return ", ".join(str(number) for number in registration.remarks)
-
-    @admin.display(description=_("history"))
-    def history_table(self, registration: Registration) -> SafeString:
-        rows = [
-            (
-                event.seq,
-                timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
-                event.event_type,
-                event.actor,
-                event.channel,
-                json.dumps(event.data, ensure_ascii=False, sort_keys=True),
-            )
-            for event in history_for_registration(registration_id=registration.pk)
-        ]
-        body = format_html_join(
-            "\n", "<tr><td>{}</td><td>{}</td><td><b>{}</b></td><td>{}</td><td>{}</td><td>{}</td></tr>", rows
+    def get_fieldsets(self, request: HttpRequest, obj: Registration | None = None) -> Any:
+        """Status, remarks, where and who first (and, for a cleaning event, IN/OUT and its
+        time); the details after; the payload as submitted last, folded."""
+        main = (*MAIN_FIELDS, *CLEANING_FIELDS) if obj is not None and is_cleaning_event(obj) else MAIN_FIELDS
+        return (
+            (None, {"fields": main}),
+            (_("details"), {"fields": DETAIL_FIELDS}),
+            (_("as submitted"), {"fields": ("submitted_payload",)}),
         )
+
+    # --- how a registration reads, in the operator's language ---------------------------
+    @admin.display(description=_("status"), ordering="status")
+    def status_text(self, registration: Registration) -> SafeString:
         return format_html(
-            '<table class="history"><thead><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
-            "<th>{}</th></tr></thead><tbody>{}</tbody></table>",
-            _("when"),
-            _("event"),
-            _("actor"),
-            _("channel"),
-            _("data"),
-            body,
+            '<span class="status status-{}">{}</span> <span class="code">{}</span>',
+            registration.status,
+            status_label(registration.status),
+            status_code(registration.status),
         )
 
-    @admin.display(description=_("operator actions"))
-    def operator_links(self, registration: Registration) -> SafeString:
-        if registration.sector != Sector.CLEANING or registration.pk is None:
+    @admin.display(description=_("remarks"))
+    def remark_texts(self, registration: Registration) -> SafeString:
+        if not registration.remarks:
             return format_html("{}", "—")
-        url = reverse("admin:registrations_registration_correct", args=[registration.pk])
-        return format_html('<a class="button" href="{}">{}</a>', url, _("Correct this cleaning event"))
+        items = format_html_join("", "<li>{}</li>", ((remark_text(n),) for n in registration.remarks))
+        return format_html('<ul class="remarks">{}</ul>', items)
+
+    @admin.display(description=_("IN/OUT"))
+    def cleaning_event(self, registration: Registration) -> str:
+        return registration.event_type or "—"
+
+    @admin.display(description=_("event time"))
+    def event_time(self, registration: Registration) -> str:
+        """Brussels time; the time of day alone when it is on the registration's date."""
+        if registration.event_at is None:
+            return "—"
+        local = timezone.localtime(registration.event_at)
+        return local.strftime("%H:%M") if local.date() == registration.registration_date else moment_text(local)
+
+    @admin.display(description=_("workplace (Declaration of Works)"))
+    def workplace_link(self, registration: Registration) -> SafeString:
+        url = reverse("admin:registrations_registration_workplace", args=[registration.workplace_id])
+        return format_html('<a href="{}">{}</a>', url, registration.workplace_id)
+
+    @admin.display(description=_("person"))
+    def person_link(self, registration: Registration) -> SafeString:
+        if not registration.niss:
+            return format_html("{}", registration.limosa_id or "—")
+        url = reverse("admin:registrations_registration_person_page", args=[registration.niss])
+        return format_html('{} <a href="{}">{}</a>', registration.niss, url, _("person page"))
+
+    @admin.display(description=_("cancellation reason"))
+    def cancellation_reason_text(self, registration: Registration) -> str:
+        reason = registration.cancellation_reason
+        return f"{reason_label(reason)} ({reason})" if reason else "—"
+
+    @admin.display(description=_("as submitted"))
+    def submitted_payload(self, registration: Registration) -> SafeString:
+        payload = json.dumps(registration.submitted, ensure_ascii=False, indent=2, sort_keys=True)
+        return format_html('<details class="raw"><summary>{}</summary><pre>{}</pre></details>', _("show"), payload)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Registration | None = None,
+    ) -> HttpResponse:
+        if obj is not None:
+            context.update(
+                timeline=timeline_rows(operator=_operator(request), registration_id=obj.pk),
+                workplace_url=reverse("admin:registrations_registration_workplace", args=[obj.workplace_id]),
+                person_url=reverse("admin:registrations_registration_person_page", args=[obj.niss])
+                if obj.niss
+                else None,
+                correct_url=reverse("admin:registrations_registration_correct", args=[obj.pk])
+                if obj.sector == Sector.CLEANING and self.has_correct_permission(request)
+                else None,
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     # --- permissions of the actions (groups: migration 0006) ---------------------------
     def has_revalidate_permission(self, request: HttpRequest) -> bool:
@@ -381,10 +445,13 @@ class RegistrationAdmin(ReadOnlyAdminMixin, LegalHoldActionsMixin[Registration],
             for i in range(0, len(ids), MAX_BATCH)
         )
         self._log(request, ids, "revalidated")
-        self.message_user(
-            request,
-            _("Validation re-run on %(n)d registration(s); %(changed)d changed.") % {"n": len(ids), "changed": changed},
+        rerun = ngettext(
+            "Validation re-run on %(count)d registration.", "Validation re-run on %(count)d registrations.", len(ids)
         )
+        outcome = ngettext(
+            "%(count)d changed its status or remarks.", "%(count)d changed their status or remarks.", changed
+        )
+        self.message_user(request, f"{rerun % {'count': len(ids)}} {outcome % {'count': changed}}")
 
     @admin.action(description=_("Cancel…"), permissions=["cancel"])
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Registration]) -> HttpResponse | None:
@@ -412,9 +479,20 @@ class RegistrationAdmin(ReadOnlyAdminMixin, LegalHoldActionsMixin[Registration],
             cancelled += len(done)
         self.message_user(
             request,
-            _("%(done)d of %(n)d registration(s) cancelled (the others were already cancelled).")
-            % {"done": cancelled, "n": len(ids)},
+            ngettext("%(count)d registration cancelled.", "%(count)d registrations cancelled.", cancelled)
+            % {"count": cancelled},
         )
+        if skipped := len(ids) - cancelled:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d registration was already cancelled and stays as it was.",
+                    "%(count)d registrations were already cancelled and stay as they were.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
         return None
 
     def _set_hold(self, request: HttpRequest, queryset: QuerySet[Registration], *, hold: bool) -> None:
@@ -423,15 +501,54 @@ class RegistrationAdmin(ReadOnlyAdminMixin, LegalHoldActionsMixin[Registration],
             return
         changed = registrations_set_legal_hold(registration_ids=ids, hold=hold, caller=_operator(request))
         self._log(request, ids, "legal hold placed" if hold else "legal hold lifted")
-        self.message_user(request, _("%(n)d registration(s) changed.") % {"n": changed})
+        self.message_user(
+            request,
+            ngettext("%(count)d registration changed.", "%(count)d registrations changed.", changed)
+            % {"count": changed},
+        )
 
     # --- the correction of one cleaning event -----------------------------------------
     def get_urls(self) -> list[URLPattern]:
         correct = self.admin_site.admin_view(self.correct_view)
+        workplace = self.admin_site.admin_view(self.workplace_view)
+        person = self.admin_site.admin_view(self.person_page_view)
         return [
             path("<int:object_id>/correct/", correct, name="registrations_registration_correct"),
+            path("workplace/<str:workplace_id>/", workplace, name="registrations_registration_workplace"),
+            # The key is the NISS encrypted (guards.person_url_key): never the NISS itself.
+            path("person/<person_key:niss>/", person, name="registrations_registration_person_page"),
+            # Anything else there (a NISS, a forged key) is not found; Django's catch-all would
+            # redirect it to ".../change/", repeating it in another URL.
+            path("person/<str:anything>/", self.admin_site.admin_view(_not_found)),
             *super().get_urls(),
         ]
+
+    # --- the workplace and person pages ---------------------------------------------------
+    def workplace_view(self, request: HttpRequest, workplace_id: str) -> HttpResponse:
+        """A workplace (Declaration of Works): who is on site today, registrations by day, remarks."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        normalised = normalise_workplace_id(workplace_id)
+        if isinstance(normalised, ItemError):
+            raise Http404(normalised.description)
+        return workplace_page(request, self.admin_site, operator=_operator(request), workplace_id=normalised)
+
+    def person_page_view(self, request: HttpRequest, niss: str) -> HttpResponse:
+        """A person: National Register entry, latest registrations, remarks."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return person_page(request, self.admin_site, operator=_operator(request), niss=niss)
+
+    def person_found(self, request: HttpRequest, niss: str) -> HttpResponse:
+        """The search leads to the person's page when asked ("open"), else to the list."""
+        if request.POST.get("open") == "page":
+            return HttpResponseRedirect(reverse("admin:registrations_registration_person_page", args=[niss]))
+        return super().person_found(request, niss)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        niss = _held_persons(request).get(str(request.GET.get(PersonFilter.parameter_name)))
+        person_url = reverse("admin:registrations_registration_person_page", args=[niss]) if niss else None
+        return super().changelist_view(request, {**(extra_context or {}), "person_page_url": person_url})
 
     def correct_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """A form for one correction; POST records it through registration_correct_cleaning."""

@@ -11,12 +11,12 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from registrations.admin import charts
 from registrations.admin.dashboard import DashboardFigures, dashboard_figures
-from registrations.domain.remarks import REMARKS
+from registrations.admin.labels import duration_text, remark_text, status_label
 from registrations.domain.vocabulary import Sector, Status
 from registrations.selectors.transparency import InvalidNissError, worker_accesses
 
@@ -35,15 +35,14 @@ def _charts(figures: DashboardFigures) -> dict[str, Any]:
         (str(Sector(sector).label), [figures.per_day_and_sector[day].get(sector, 0) for day in figures.days])
         for sector in figures.sectors
     ]
-    shares = [
-        (str(Status.VALIDATED.label), figures.statuses.get(Status.VALIDATED, 0)),
-        (str(Status.FAILED.label), figures.statuses.get(Status.FAILED, 0)),
-    ]
-    remarks = [(f"{number}: {REMARKS[number].en}"[:24], count) for number, count in figures.remarks]
+    shares = [(status_label(status), figures.statuses.get(status, 0)) for status in (Status.VALIDATED, Status.FAILED)]
+    remarks = [(remark_text(number), count) for number, count in figures.remarks]
     return {
-        "per_day_chart": charts.stacked_bars(_t("Registrations per day and sector"), columns, series),
-        "share_chart": charts.share_bar(_t("Share validated / failed"), shares),
-        "remarks_chart": charts.horizontal_bars(_t("Most frequent remarks"), remarks),
+        "per_day_chart": charts.stacked_bars(gettext("Registrations per day and sector"), columns, series),
+        "share_chart": charts.share_bar(gettext("Share validated / failed"), shares),
+        "remarks_chart": charts.horizontal_bars(gettext("Most frequent remarks"), remarks),
+        "lag_p50": duration_text(figures.lag_p50),
+        "lag_p99": duration_text(figures.lag_p99),
     }
 
 

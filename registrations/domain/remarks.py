@@ -30,6 +30,15 @@ class Remark:
     def labels(self) -> dict[str, str]:
         return {"nl": self.nl, "fr": self.fr, "de": self.de, "en": self.en}
 
+    def label(self, language: str | None) -> str:
+        """The label in `language` ("nl", "fr-be", ...): one of our four, else English."""
+        return self.labels.get((language or "en").split("-")[0].lower(), self.en)
+
+
+def remarks_in_mask(mask: int) -> list[int]:
+    """The remark numbers a remark bit mask holds (bit n-1 = remark n), ascending."""
+    return [bit + 1 for bit in range(63) if mask >> bit & 1]
+
 
 REMARKS: dict[int, Remark] = {
     remark.number: remark

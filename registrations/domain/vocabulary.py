@@ -31,17 +31,17 @@ class Status(models.TextChoices):
 
 
 class CancellationReason(models.TextChoices):
-    HOLIDAY = "HOLIDAY"
-    DISEASE = "DISEASE"
-    PLANNING = "PLANNING"
-    C32A = "C32A"
+    HOLIDAY = "HOLIDAY", _("holiday")
+    DISEASE = "DISEASE", _("illness")
+    PLANNING = "PLANNING", _("change of planning")
+    C32A = "C32A", _("temporary unemployment (C3.2A)")
 
 
 class CleaningEventType(models.TextChoices):
     """Cleaning events: IN when work starts, OUT when it stops."""
 
-    IN = "IN"
-    OUT = "OUT"
+    IN = "IN", _("IN (start of work)")
+    OUT = "OUT", _("OUT (end of work)")
 
 
 class ClientRole(models.TextChoices):

@@ -4,8 +4,10 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from registrations.domain.remarks import remarks_in_mask
 from registrations.domain.vocabulary import Channel, CleaningEventType, ClientRole, Sector, Status
 
 
@@ -72,14 +74,16 @@ class Registration(models.Model):
     id = models.BigAutoField(primary_key=True)
     sector = models.PositiveSmallIntegerField(_("sector"), choices=Sector.choices)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
-    sender = models.ForeignKey(Client, on_delete=models.PROTECT, null=True, blank=True, related_name="registrations")
+    sender = models.ForeignKey(
+        Client, on_delete=models.PROTECT, null=True, blank=True, related_name="registrations", verbose_name=_("sender")
+    )
     sender_enterprise_number = models.CharField(max_length=10, blank=True)
     sender_role = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField(_("created at"))
     registration_date = models.DateField(_("registration date"))
 
     # The person: a NISS/BIS number, or a Limosa declaration id for posted workers.
-    niss = models.CharField("NISS", max_length=11, blank=True)
+    niss = models.CharField(_("NISS"), max_length=11, blank=True)
     limosa_id = models.CharField(_("Limosa id"), max_length=32, blank=True)
     # The employer: a Belgian enterprise number, or a foreign VAT number (cleaning).
     enterprise_number = models.CharField(_("employer"), max_length=10, blank=True)
@@ -93,14 +97,14 @@ class Registration(models.Model):
     remark_mask = models.BigIntegerField(_("remarks"), default=0)
     validated_at = models.DateTimeField(_("validated at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
-    cancellation_reason = models.CharField(max_length=15, blank=True)
+    cancellation_reason = models.CharField(_("cancellation reason"), max_length=15, blank=True)
 
     # Cleaning only.
-    event_type = models.CharField(max_length=3, choices=CleaningEventType.choices, blank=True)
-    event_at = models.DateTimeField(null=True, blank=True)
-    activity = models.CharField(max_length=32, blank=True)
-    latitude = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    event_type = models.CharField(_("cleaning event"), max_length=3, choices=CleaningEventType.choices, blank=True)
+    event_at = models.DateTimeField(_("event time"), null=True, blank=True)
+    activity = models.CharField(_("activity"), max_length=32, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=8, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     # The nearest known address of the coordinates, filled after admission by the worker
     # (registrations.registers.geocoding): {"address": {...}, "distanceMeters": n, "source": "register"},
     # or {"address": None, "source": "geocoder"} when the external geocoder knows no address there.
@@ -173,9 +177,9 @@ class Registration(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"registration {self.id}"
+        return gettext("registration %(id)s") % {"id": self.id}
 
     @property
     def remarks(self) -> list[int]:
         """The remark numbers (1..17), in ascending order."""
-        return [bit + 1 for bit in range(63) if self.remark_mask >> bit & 1]
+        return remarks_in_mask(self.remark_mask)

@@ -1,5 +1,6 @@
 """Client look-ups: the sender a gateway authenticated, and what it may do (spec §8)."""
 
+from collections.abc import Iterable
 from uuid import UUID
 
 from registrations.domain.authorisation import Caller, CallerRole
@@ -36,3 +37,22 @@ def client_rate_limit(*, client_id: UUID) -> str:
     (or no longer exists)."""
     own: str | None = Client.objects.filter(pk=client_id).values_list("rate_limit", flat=True).first()
     return own or ""
+
+
+CLIENT_ACTOR_PREFIX = "client:"
+
+
+def client_names(*, actors: Iterable[str]) -> dict[str, str]:
+    """The name of each client among history actors ("client:<uuid>" -> its name), in one
+    query; an actor that is no client, or a client since removed, is left out."""
+    ids: set[UUID] = set()
+    for actor in actors:
+        if actor.startswith(CLIENT_ACTOR_PREFIX):
+            try:
+                ids.add(UUID(actor.removeprefix(CLIENT_ACTOR_PREFIX)))
+            except ValueError:
+                continue
+    if not ids:
+        return {}
+    rows = Client.objects.filter(pk__in=ids).values_list("pk", "name")
+    return {f"{CLIENT_ACTOR_PREFIX}{pk}": name for pk, name in rows}

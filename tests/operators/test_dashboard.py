@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings as django_settings
@@ -102,15 +103,24 @@ def console_errors(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
 
 
-def screenshot(live_server, profile: Path, username: str, path: str, name: str) -> Path:
+def screenshot(
+    live_server, profile: Path, username: str, path: str, name: str, *, language: str = "", size: str = ""
+) -> Path:
+    """`path` as `username` sees it, in `language` if given (the language cookie), in a
+    window of `size` ("1280,1500") if given."""
     target = SCREENSHOTS / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    run = chromium(f"{live_server.url}/__browser_login__/{username}/?next={path}", profile, f"--screenshot={target}")
+    door = f"{live_server.url}/__browser_login__/{username}/?{urlencode({'next': path, 'lang': language})}"
+    window = [f"--window-size={size}"] if size else []
+    run = chromium(door, profile, *window, f"--screenshot={target}")
     assert run.returncode == 0, run.stderr[-2000:]
     assert console_errors(run.stderr) == []
     if os.environ.get("DOCS_SCREENSHOTS") == "1":
         DOCS_IMG.mkdir(parents=True, exist_ok=True)
-        shutil.copy(target, DOCS_IMG / name)
+        # 256 colours are plenty for a screen of text and flat colours, at a third of the size.
+        with Image.open(target) as image:
+            flat = image.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+            flat.save(DOCS_IMG / name, optimize=True)
     return target
 
 

@@ -16,7 +16,7 @@ from history.events import EventType
 from history.models import HistoryEvent
 from history.services import NewEvent, history_record_many
 from registrations.admin.guards import PersonIdentifierGuardMixin, niss_from_person_url_key, person_url_key
-from registrations.models import DimonaPeriod, LimosaDeclaration, Person, SelfEmployedPeriod
+from registrations.models import DimonaPeriod, LimosaDeclaration, Person, Registration, SelfEmployedPeriod
 from tests.factories import make_client, make_niss
 from tests.operators.conftest import logged_in, make_registration
 
@@ -286,3 +286,32 @@ def test_the_lists_of_users_groups_and_lockouts_refuse_lookups_their_sidebar_doe
     assert http.get(url).status_code == 200
     assert http.get(f"{url}?{lookup}").status_code == 400
     assert http.get(f"{url}?is_active__exact=1" if "user" in url else url).status_code == 200
+
+
+# --- the registration, workplace and person pages (issue 17) -------------------------------------
+def test_the_registration_workplace_and_person_pages_link_to_each_other_without_a_niss(viewer, niss):
+    http = logged_in(viewer)
+    registration = make_registration(niss=niss, workplace_id=Registration.objects.get(niss=niss).workplace_id)
+    change = http.get(reverse("admin:registrations_registration_change", args=[registration.pk]))
+    person = reverse("admin:registrations_registration_person_page", args=[niss])
+    workplace = reverse("admin:registrations_registration_workplace", args=[registration.workplace_id])
+    assert niss not in person
+    assert {person, workplace} <= set(hrefs(change))
+    for page in (change, http.get(person), http.get(workplace)):
+        assert page.status_code == 200
+        assert niss in page.content.decode()  # shown to the operator, in the page only
+        assert not [url for url in hrefs(page) if niss in url]
+
+
+def test_the_person_search_reaches_the_person_page_by_post_and_a_key(viewer, niss):
+    found = logged_in(viewer).post(f"{ADMIN}registrations/registration/person/", {"niss": niss, "open": "page"})
+    assert found.status_code == 302
+    assert niss not in found["Location"]
+    assert found["Location"] == reverse("admin:registrations_registration_person_page", args=[niss])
+
+
+@pytest.mark.parametrize("written", ["{}", "{0[0]}{0[1]}.{0[2]}{0[3]}.{0[4]}{0[5]}-{0[6]}{0[7]}{0[8]}.{0[9]}{0[10]}"])
+def test_a_person_page_with_a_niss_in_the_url_does_not_exist_nor_redirects(viewer, niss, written):
+    response = logged_in(viewer).get(f"{ADMIN}registrations/registration/person/{written.format(niss)}/")
+    assert response.status_code == 404
+    assert niss.encode() not in response.content

@@ -2,22 +2,29 @@
 and channels, read once for both gateways (and `lifecycle`'s one definition of validity and
 status, which the timeline and the current status share)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
 
 from history.events import EventType
+from history.selectors import history_for_registration
 from registrations.domain.authorisation import Caller
-from registrations.models import ClientRole, Registration, Status
+from registrations.models import ClientRole, DimonaPeriod, Enterprise, Person, Registration, Status
 from registrations.selectors.lifecycle import PresenceStatus, Validity, validity_of
 from registrations.selectors.registrations import presence_statuses
 from registrations.selectors.timeline import registration_timeline
 from registrations.services.cleaning import CleaningInput, registration_submit_cleaning_batch
 from registrations.services.corrections import CorrectionInput, registration_correct_cleaning
-from registrations.services.presences import CancelInput, registration_cancel_batch, registrations_consulted
-from registrations.validation.run import registration_validate_batch
-from tests.factories import caller_for, make_client, make_niss, make_workplace_id
+from registrations.services.presences import (
+    CancelInput,
+    registration_cancel_batch,
+    registration_submit_batch,
+    registrations_consulted,
+)
+from registrations.services.retention import registrations_set_legal_hold
+from registrations.validation.run import registration_revalidate, registration_validate_batch
+from tests.factories import caller_for, make_client, make_declaration, make_niss, make_workplace_id, presence
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +151,49 @@ def test_validity_is_kept_by_a_cancellation(employer):
     statuses = presence_statuses(registrations=[waiting, checked])
     assert {status.code for status in statuses.values()} == {PresenceStatus.CANCELLED}
     assert statuses[checked.pk].date == checked.cancelled_at
+
+
+def test_each_validation_says_which_remarks_it_added_and_which_it_cleared(employer, inspection):
+    """Validated without a Dimona (remark 1); the Dimona arrives and the employer stops being
+    active: the revalidation clears remark 1 and adds remark 16."""
+    niss = make_niss()
+    Person.objects.create(niss=niss, given_name="An", family_name="Peeters")
+    enterprise = Enterprise.objects.create(
+        enterprise_number=employer.enterprise_number, name="Bouw NV", active_from="2020-01-01"
+    )
+    declaration = make_declaration(builder=employer.enterprise_number)
+    item = presence(caller=employer, niss=niss, workplace_id=declaration.number)
+    [result] = registration_submit_batch(items=[item], caller=employer, channel="WS")
+    registration_validate_batch(registration_ids=[result.registration.pk])
+    DimonaPeriod.objects.create(
+        employer=employer.enterprise_number, niss=niss, start="2020-01-01", worker_type="employee"
+    )
+    enterprise.active_to = date(2021, 1, 1)
+    enterprise.save()
+    registration_revalidate(registration_ids=[result.registration.pk])
+    created, validated, revalidated = registration_timeline(caller=inspection, registration_id=result.registration.pk)
+    assert (created.remarks_added, created.remarks_cleared) == ((), ())
+    assert (validated.remarks, validated.remarks_added, validated.remarks_cleared) == ((1,), (1,), ())
+    assert (revalidated.remarks, revalidated.remarks_added, revalidated.remarks_cleared) == ((16,), (16,), (1,))
+
+
+def test_a_correction_names_its_registrations_both_ways_and_every_entry_keeps_its_payload(employer, inspection):
+    registration = story(employer, inspection)
+    entries = registration_timeline(caller=inspection, registration_id=registration.pk)
+    corrected = next(entry for entry in entries if entry.event_type == EventType.CORRECTED)
+    correction = Registration.objects.get(corrects_id=registration.pk)
+    assert corrected.correction == correction.pk
+    [created] = registration_timeline(caller=inspection, registration_id=correction.pk)[:1]
+    assert (created.corrects, created.cleaning_event, created.note) == (registration.pk, "OUT", "forgot the OUT")
+    assert entries[0].cleaning_event == "IN"
+    assert [dict(entry.payload) for entry in entries] == [
+        event.data for event in history_for_registration(registration_id=registration.pk)
+    ]
+
+
+def test_a_legal_hold_says_whether_it_was_placed_or_lifted(employer, inspection):
+    registration = check_in(employer)
+    for hold in (True, False):
+        registrations_set_legal_hold(registration_ids=[registration.pk], hold=hold, caller=Caller.for_operator("a"))
+    entries = registration_timeline(caller=inspection, registration_id=registration.pk)
+    assert [entry.legal_hold for entry in entries] == [None, True, False]
