@@ -38,6 +38,9 @@ MAX_BATCHES_PER_SWEEP = 500
 def validate_registrations(registration_ids: list[int]) -> int:
     validated = registration_validate_batch(registration_ids=registration_ids)
     _resolve_places(registration_ids)
+    # With the request id of the call that registered them (docs/operations.md): one grep
+    # of a client's ticket, or of a registration id, finds both ends.
+    logger.info("validated %d of %d registrations %s", validated, len(registration_ids), registration_ids)
     return validated
 
 

@@ -1,11 +1,13 @@
 """Running the rule engine and recording its outcome (asynchronous validation, spec §4.2)."""
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.observability import metrics
 from history.events import EventType
 from history.services import NewEvent, history_record_many
 from registrations.domain.vocabulary import Sector, Status
@@ -90,6 +92,25 @@ def _follow_declared_sectors(registrations: list[Registration]) -> None:
             registration.sector = sector
 
 
+def _count_verdicts(changed: list[Registration], event_type: EventType, validated_at: datetime) -> None:
+    """The verdicts, their remarks and (first validations) the lag since creation, counted
+    once the transaction that writes them commits."""
+    kind = "validated" if event_type == EventType.VALIDATED else "revalidated"
+    statuses = Counter(str(registration.status) for registration in changed)
+    remarks = Counter(remark for registration in changed for remark in registration.remarks)
+    lags = [(validated_at - r.created_at).total_seconds() for r in changed] if kind == "validated" else []
+
+    def count() -> None:
+        for status, number in statuses.items():
+            metrics.VALIDATIONS.labels(kind, status).inc(number)
+        for remark, number in remarks.items():
+            metrics.REMARKS.labels(str(remark)).inc(number)
+        for lag in lags:
+            metrics.VALIDATION_LAG.observe(lag)
+
+    transaction.on_commit(count)
+
+
 def _apply(
     registrations: list[Registration],
     event_type: EventType,
@@ -111,6 +132,7 @@ def _apply(
         registration.validated_at = now
         changed.append(registration)
     _write_outcomes(changed, now)
+    _count_verdicts(changed, event_type, now)
     history_record_many(
         [
             NewEvent(
