@@ -10,6 +10,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client as DjangoClient
 from django.utils import timezone
 
+from registrations.domain.vocabulary import Channel
 from registrations.models import ClientRole, Registration
 from registrations.services.presences import registration_submit_batch
 from tests.factories import caller_for, make_client, presence
@@ -54,9 +55,9 @@ def test_ready_answers_json_whatever_the_client_accepts(client):
     assert client.get(READY, {"format": "openmetrics"})["Content-Type"] == "application/json"
 
 
-def waiting_registration(created_minutes_ago: int) -> Registration:
+def waiting_registration(created_minutes_ago):
     caller = caller_for(make_client(ClientRole.ENTERPRISE))
-    [result] = registration_submit_batch(items=[presence(caller=caller)], caller=caller, channel="WS")
+    [result] = registration_submit_batch(items=[presence(caller=caller)], caller=caller, channel=Channel.WS)
     registration = result.registration
     # Validated in-process at once: put it back in the queue, as if no worker had taken it.
     Registration.objects.filter(pk=registration.pk).update(
