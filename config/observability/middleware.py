@@ -32,6 +32,11 @@ def outcome_of(status: int, noted: str) -> str:
     return metrics.CLIENT_ERROR if status < 500 else metrics.SERVER_ERROR
 
 
+def _url_name(request: HttpRequest) -> str:
+    match = getattr(request, "resolver_match", None)
+    return match.url_name.removeprefix("rest-") if match and match.url_name else ""
+
+
 class ObservabilityMiddleware:
     """A client's own X-Request-ID is ignored: the ticket must be unique and ours, so a proxy
     that wants it logs our answer header instead (docs/operations.md)."""
@@ -58,9 +63,8 @@ class ObservabilityMiddleware:
     def _observe(request: HttpRequest, response: HttpResponse, gateway: str, seconds: float) -> None:
         current = context.current()
         noted_operation = current.operation if current else ""
-        match = getattr(request, "resolver_match", None)
-        # REST operations are its URL names; the SOAP gateway names the operation it read.
-        operation = noted_operation or (match.url_name.removeprefix("rest-") if match and match.url_name else "unknown")
+        # The SOAP gateway names the operation it read from the Body; REST's are its URL names.
+        operation = noted_operation or (_url_name(request) if gateway == "rest" else "") or "unknown"
         outcome = outcome_of(response.status_code, current.outcome if current else "")
         metrics.REQUESTS.labels(gateway, operation, outcome).inc()
         metrics.REQUEST_DURATION.labels(gateway, operation, outcome).observe(seconds)
