@@ -5,6 +5,7 @@ request id each answer gave."""
 import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -47,7 +48,7 @@ def test_a_scrape_of_one_worker_sums_the_calls_of_all_workers(tmp_path):
     assert {line["request_id"] for line in access_lines(output, len(answers))} >= ids
 
 
-def json_lines(output) -> list[dict]:
+def json_lines(output) -> list[dict[str, Any]]:
     return [json.loads(line) for line in output.read_text().splitlines() if line.startswith("{")]
 
 
@@ -55,6 +56,6 @@ def serving_processes(output) -> set[int]:
     return {line["process"] for line in json_lines(output) if line["logger"] == "presence.requests"}
 
 
-def access_lines(output, at_least: int) -> list[dict]:
+def access_lines(output, at_least: int) -> list[dict[str, Any]]:
     lines = [line for line in json_lines(output) if line["logger"] == "gunicorn.access"]
     return lines if len(lines) >= at_least else []

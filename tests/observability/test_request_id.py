@@ -9,6 +9,7 @@ import logging.config
 import re
 import time
 import uuid
+from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
@@ -41,7 +42,7 @@ def json_log():
     logging.config.dictConfig(django_settings.LOGGING)
 
 
-def lines_of(stream: io.StringIO) -> list[dict]:
+def lines_of(stream: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stream.getvalue().splitlines()]  # one object per line, each valid
 
 
