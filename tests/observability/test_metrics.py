@@ -3,9 +3,13 @@ labels an operator queries; only Prometheus may read it; and a scrape costs the 
 queries whatever the number of registrations."""
 
 import ipaddress
+import json
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+import yaml
 from cryptography import x509
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -30,6 +34,8 @@ from tests.soap_gateway.conftest import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)  # validation runs when the call commits
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
 @pytest.fixture(autouse=True)
@@ -193,3 +199,24 @@ def test_no_token_and_no_network_means_no_one(client, settings):
     settings.METRICS_ALLOWED_NETWORKS = []
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 401
     assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 401
+
+
+def queried_metric_names() -> set[str]:
+    """Every metric of ours that the Grafana dashboard and the alert rules query."""
+    dashboard = json.loads((DEPLOY / "grafana" / "presence-registration.json").read_text())
+    expressions = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
+    expressions += [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    return set(re.findall(r"\bpresence_[a-z_]+\b", " ".join(expressions)))
+
+
+def test_the_dashboard_and_the_alerts_query_only_metrics_the_service_exposes(client, tmp_path, settings, monkeypatch):
+    soap_traffic(client, tmp_path, settings)
+    rest_traffic(client, new_key(), settings)
+    monkeypatch.setattr(collectors, "_certificate_cache", None)
+    exposed = {name for name, _ in scrape(client)}
+    if settings.CELERY_TASK_ALWAYS_EAGER:  # no broker in the embedded pass: its gauge is absent
+        exposed.add("presence_broker_queue_length")
+    queried = queried_metric_names()
+    assert len(queried) >= 15
+    assert queried - exposed == set()
