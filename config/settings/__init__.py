@@ -387,7 +387,6 @@ CACHES = {
 # --- Observability: health, metrics, the request id (config/observability/, docs/operations.md)
 # First of all: the request id and the request metrics cover every other middleware's answer.
 MIDDLEWARE.insert(0, "config.observability.middleware.ObservabilityMiddleware")
-INSTALLED_APPS += ["health_check"]  # `manage.py health_check`, for a container's HEALTHCHECK
 # /health/ready fails when the oldest registration waiting for validation is older than this
 # (seconds); 0 leaves the validation backlog to the alert alone.
 HEALTH_VALIDATION_MAX_AGE_SECONDS = env_int("HEALTH_VALIDATION_MAX_AGE_SECONDS", 900, minimum=0)
