@@ -117,14 +117,15 @@ def record_created(created: list[Registration], caller: Caller, channel: Channel
     )
     ids = [registration.pk for registration in created]
     if ids:
-        transaction.on_commit(lambda: _hand_off_validation(ids), robust=True)
         accepted = Counter(registration.sector for registration in created)
-        transaction.on_commit(lambda: _count_accepted(accepted, channel))
+        transaction.on_commit(lambda: _committed(ids, accepted, channel), robust=True)
 
 
-def _count_accepted(by_sector: Counter[int], channel: Channel) -> None:
-    for sector, count in by_sector.items():
+def _committed(registration_ids: list[int], accepted: Counter[int], channel: Channel) -> None:
+    """Once the batch is committed (one callback per batch): count it, hand its validation off."""
+    for sector, count in accepted.items():
         metrics.REGISTRATIONS_ACCEPTED.labels(Sector(sector).name.lower(), str(channel).lower()).inc(count)
+    _hand_off_validation(registration_ids)
 
 
 def count_item_errors(results: Sequence[ItemResult], *, operation: str, channel: Channel) -> None:

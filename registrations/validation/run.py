@@ -40,7 +40,9 @@ def registration_validate_batch(*, registration_ids: Sequence[int]) -> int:
             .filter(id__in=registration_ids, status=Status.REGISTERED)
             .order_by("id")
         )
-        return _apply(waiting, EventType.VALIDATED, only_changes=False)
+        changed = _apply(waiting, EventType.VALIDATED, only_changes=False)
+    _count_verdicts(changed, EventType.VALIDATED)
+    return len(changed)
 
 
 def registration_revalidate(
@@ -57,7 +59,9 @@ def registration_revalidate(
             .filter(id__in=registration_ids, status__in=[Status.VALIDATED, Status.FAILED])
             .order_by("id")
         )
-        return _apply(current, EventType.REVALIDATED, only_changes=True, actor=actor, channel=channel)
+        changed = _apply(current, EventType.REVALIDATED, only_changes=True, actor=actor, channel=channel)
+    _count_verdicts(changed, EventType.REVALIDATED)
+    return len(changed)
 
 
 def _write_outcomes(registrations: list[Registration], validated_at: datetime) -> None:
@@ -92,23 +96,18 @@ def _follow_declared_sectors(registrations: list[Registration]) -> None:
             registration.sector = sector
 
 
-def _count_verdicts(changed: list[Registration], event_type: EventType, validated_at: datetime) -> None:
+def _count_verdicts(changed: list[Registration], event_type: EventType) -> None:
     """The verdicts, their remarks and (first validations) the lag since creation, counted
-    once the transaction that writes them commits."""
+    once the transaction that wrote them is over."""
     kind = "validated" if event_type == EventType.VALIDATED else "revalidated"
-    statuses = Counter(str(registration.status) for registration in changed)
-    remarks = Counter(remark for registration in changed for remark in registration.remarks)
-    lags = [(validated_at - r.created_at).total_seconds() for r in changed] if kind == "validated" else []
-
-    def count() -> None:
-        for status, number in statuses.items():
-            metrics.VALIDATIONS.labels(kind, status).inc(number)
-        for remark, number in remarks.items():
-            metrics.REMARKS.labels(str(remark)).inc(number)
-        for lag in lags:
-            metrics.VALIDATION_LAG.observe(lag)
-
-    transaction.on_commit(count)
+    for status, number in Counter(str(registration.status) for registration in changed).items():
+        metrics.VALIDATIONS.labels(kind, status).inc(number)
+    for remark, number in Counter(remark for registration in changed for remark in registration.remarks).items():
+        metrics.REMARKS.labels(str(remark)).inc(number)
+    if event_type == EventType.VALIDATED:
+        for registration in changed:
+            if registration.validated_at is not None:
+                metrics.VALIDATION_LAG.observe((registration.validated_at - registration.created_at).total_seconds())
 
 
 def _apply(
@@ -118,7 +117,8 @@ def _apply(
     only_changes: bool,
     actor: str = WORKER_ACTOR,
     channel: str = WORKER_CHANNEL,
-) -> int:
+) -> list[Registration]:
+    """The verdicts of `registrations`, written with their events; returns those that changed."""
     _follow_declared_sectors(registrations)
     masks = evaluate(registrations)
     now = timezone.now()
@@ -132,7 +132,6 @@ def _apply(
         registration.validated_at = now
         changed.append(registration)
     _write_outcomes(changed, now)
-    _count_verdicts(changed, event_type, now)
     history_record_many(
         [
             NewEvent(
@@ -146,4 +145,4 @@ def _apply(
         ],
         occurred_at=now,
     )
-    return len(changed)
+    return changed
