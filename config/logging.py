@@ -113,8 +113,10 @@ class RedactingJsonFormatter(JsonFormatter):
     token is letters, digits and '#', so the object stays valid JSON."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("fmt", ["asctime", "levelname", "name", "message", "request_id", "process"])
-        kwargs.setdefault("rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"})
+        kwargs.setdefault("fmt", ["levelname", "name", "message", "request_id", "process"])
+        kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})
+        # ISO 8601 in UTC: every process agrees, whatever its TZ (Django sets Brussels in its own).
+        kwargs.setdefault("timestamp", "time")
         kwargs.setdefault("json_ensure_ascii", False)
         super().__init__(*args, **kwargs)
 

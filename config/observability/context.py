@@ -37,6 +37,11 @@ def end(token: Token[RequestContext | None]) -> None:
     _current.reset(token)
 
 
+def clear() -> None:
+    """No request is current any more (the answer was sent)."""
+    _current.set(None)
+
+
 def current() -> RequestContext | None:
     return _current.get()
 

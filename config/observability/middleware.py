@@ -6,6 +6,8 @@ import logging
 import time
 from collections.abc import Callable
 
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 from config.observability import context, metrics
@@ -45,19 +47,18 @@ class ObservabilityMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = context.begin()
+        # Current until the answer is closed (request_finished, below): Django's own line for
+        # an error answer ("Not Found: /path") is written after the last middleware returns.
+        context.begin()
         started = time.perf_counter()
-        try:
-            response = self.get_response(request)
-            gateway = gateway_of(request.path_info)
-            if gateway is not None:
-                self._observe(request, response, gateway, time.perf_counter() - started)
-            current = context.current()
-            if current is not None:
-                response[REQUEST_ID_HEADER] = current.request_id
-            return response
-        finally:
-            context.end(token)
+        response = self.get_response(request)
+        gateway = gateway_of(request.path_info)
+        if gateway is not None:
+            self._observe(request, response, gateway, time.perf_counter() - started)
+        current = context.current()
+        if current is not None:
+            response[REQUEST_ID_HEADER] = current.request_id
+        return response
 
     @staticmethod
     def _observe(request: HttpRequest, response: HttpResponse, gateway: str, seconds: float) -> None:
@@ -79,3 +80,8 @@ class ObservabilityMiddleware:
             seconds * 1000,
             extra={"gateway": gateway, "operation": operation, "outcome": outcome, "status": response.status_code},
         )
+
+
+@receiver(request_finished)
+def _request_over(**_: object) -> None:
+    context.clear()

@@ -77,7 +77,7 @@ def test_a_soap_call_and_its_validation_log_json_lines_sharing_the_request_id(cl
     )
     assert response.status_code == 200
     # Validated in this process once the call committed (the embedded default, no worker).
-    client.get(f"{API}/presenceRegistrations/{niss}")  # a careless client puts a NISS in a URL
+    careless = client.get(f"{API}/presenceRegistrations/{niss}")  # a NISS in a URL, no token
 
     lines = lines_of(json_log)
     request_id = response["X-Request-ID"]
@@ -86,9 +86,12 @@ def test_a_soap_call_and_its_validation_log_json_lines_sharing_the_request_id(cl
     assert "soap registerPresences success: HTTP 200 in" in messages[-1]
     assert any(message.startswith("validated 1 of 1 registrations") for message in messages)
     assert {"time", "level", "logger", "message", "request_id", "process"} <= set(mine[0])
-    output = json_log.getvalue()
-    assert niss not in output
-    assert niss_token(niss) in output  # the 404 line names the path, redacted
+    assert mine[0]["time"].endswith("+00:00")  # ISO 8601, UTC
+    # Django's own line for the refusal, written once the middleware is done, has its id too.
+    [refusal] = [line for line in lines if line["logger"] == "django.request"]
+    assert refusal["request_id"] == careless["X-Request-ID"]
+    assert refusal["message"] == f"Unauthorized: {API}/presenceRegistrations/{niss_token(niss)}"
+    assert niss not in json_log.getvalue()
 
 
 @pytest.mark.redis
