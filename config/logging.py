@@ -4,6 +4,9 @@ Every formatted line, traceback included, passes through `redact_niss`, which re
 anything shaped like a NISS (11 digits, bare or with the separators admission accepts) with a
 keyed hash. The hash lets an operator correlate lines about one person without revealing the
 number; a plain hash would not do, as the number space is small enough to enumerate.
+
+Every record is stamped with the current request id (config/observability/context.py), and
+LOG_FORMAT=json writes one JSON object per line instead of text; both are redacted alike.
 """
 
 import hashlib
