@@ -9,7 +9,7 @@ BENCH ?= full
 CHAOS ?= full
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck format migrations-check worker beat serve bench chaos examples ci
+.PHONY: help install run test lint typecheck format migrations-check prometheus-check worker beat serve bench chaos examples ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ format: install ## format the code with ruff
 migrations-check: install ## fail if a model change has no migration
 	env -u DATABASE_URL $(BIN)/python manage.py makemigrations --check --dry-run
 
+prometheus-check: ## promtool: the Prometheus configuration, the alert rules and their unit tests (deploy/prometheus, docs/operations.md)
+	cd deploy/prometheus && promtool check config prometheus.yml && promtool check rules alerts.yml && promtool test rules alerts_test.yml
+
 worker: install ## a Celery worker (needs DATABASE_URL and CELERY_BROKER_URL)
 	$(BIN)/celery -A config worker -l INFO
 
@@ -87,4 +90,4 @@ chaos: install ## scripted faults under load; fails on a lost or duplicated regi
 	scripts/services.sh
 	$(BIN)/python chaos/run.py $(if $(filter short,$(CHAOS)),--short,)
 
-ci: lint migrations-check test examples ## lint, migrations-check, test, examples; .ci/run also installs and starts the services, runs scripts/check_deploy.py before the tests and short bench and chaos runs after
+ci: lint migrations-check prometheus-check test examples ## lint, migrations-check, prometheus-check, test, examples; .ci/run also installs and starts the services, runs scripts/check_deploy.py before the tests and short bench and chaos runs after

@@ -1,7 +1,8 @@
 """A small asyncio TCP proxy that injects faults between the application and its database.
 
-`FaultyProxy(target_port)` listens on a free loopback port and forwards every connection to
-127.0.0.1:target_port. While it runs (in a thread of its own) the chaos script sets:
+`FaultyProxy(target_port)` listens on a free loopback port (or on `port`, to stand in again for a
+proxy that was stopped: the outage of the service behind it ends) and forwards every connection
+to 127.0.0.1:target_port. While it runs (in a thread of its own) the chaos script sets:
 - `latency`: seconds added before each chunk travels from the application to the server;
 - `drop_rate`: the chance, per chunk, that the connection is reset (both sides aborted);
 - `drop_all()`: reset every open connection now.
@@ -15,7 +16,7 @@ from contextlib import suppress
 
 
 class FaultyProxy:
-    def __init__(self, target_port: int, *, seed: int = 1) -> None:
+    def __init__(self, target_port: int, *, seed: int = 1, port: int | None = None) -> None:
         self.target_port = target_port
         self.latency = 0.0
         self.drop_rate = 0.0
@@ -24,9 +25,11 @@ class FaultyProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
+        if port is None:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = int(sock.getsockname()[1])
+        self.port = port
         self._thread = threading.Thread(target=self._run, name="faulty-proxy", daemon=True)
 
     def start(self) -> "FaultyProxy":

@@ -6,6 +6,8 @@ import os
 from celery import Celery
 from celery.signals import setup_logging
 
+from config.observability import celery_signals  # noqa: F401  # connects the request id and task metrics
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("presence_registration")

@@ -3,6 +3,7 @@
 Every variable the service reads is listed in `.env.example` and in the README.
 """
 
+import ipaddress
 import os
 import re
 
@@ -95,4 +96,22 @@ def env_rate(name: str, default: str) -> str:
     value = os.environ.get(name, default).strip()
     if not _RATE.fullmatch(value):
         raise ImproperlyConfigured(f"{name} must look like 600/minute, got {value!r}")
+    return value
+
+
+def env_networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Comma-separated addresses or networks (`10.0.0.5`, `10.0.0.0/24`, `::1`)."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or network") from exc
+    return networks
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default).strip().lower() or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value

@@ -4,6 +4,9 @@ Every formatted line, traceback included, passes through `redact_niss`, which re
 anything shaped like a NISS (11 digits, bare or with the separators admission accepts) with a
 keyed hash. The hash lets an operator correlate lines about one person without revealing the
 number; a plain hash would not do, as the number space is small enough to enumerate.
+
+Every record is stamped with the current request id (config/observability/context.py), and
+LOG_FORMAT=json writes one JSON object per line instead of text; both are redacted alike.
 """
 
 import hashlib
@@ -13,10 +16,14 @@ import logging.config
 import re
 import sys
 import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from django.utils.log import ServerFormatter
+from pythonjsonlogger.json import JsonFormatter
+
+from config.observability.context import current_request_id
 
 # 11 digits with any run of separators between them: every spelling admission accepts
 # (registrations/domain/identifiers.py removes any number of '.', '-' and ' '), so none can reach a
@@ -75,8 +82,50 @@ def _redact_niss_shapes(text: str) -> str:
     return _NISS_SHAPE.sub(lambda match: niss_token(match.group(0)), text)
 
 
+NO_REQUEST = "-"
+
+
+def _record_with_request_id(factory: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    """A LogRecord factory that stamps every record with the current request id (`-` outside
+    a request or task), so every handler, a library's included, can print it."""
+
+    def make_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        record.request_id = current_request_id() or NO_REQUEST
+        return record
+
+    make_record.stamps_request_id = True  # type: ignore[attr-defined]
+    return make_record
+
+
+def stamp_request_ids() -> None:
+    factory = logging.getLogRecordFactory()
+    if not getattr(factory, "stamps_request_id", False):
+        logging.setLogRecordFactory(_record_with_request_id(factory))
+
+
 class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        if not hasattr(record, "request_id"):  # made before the factory was installed
+            record.request_id = NO_REQUEST
+        return redact_niss(super().format(record))
+
+
+class RedactingJsonFormatter(JsonFormatter):
+    """One JSON object per line (LOG_FORMAT=json), redacted like every other line: a NISS
+    token is letters, digits and '#', so the object stays valid JSON."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("fmt", ["levelname", "name", "message", "request_id", "process"])
+        kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})
+        # ISO 8601 in UTC: every process agrees, whatever its TZ (Django sets Brussels in its own).
+        kwargs.setdefault("timestamp", "time")
+        kwargs.setdefault("json_ensure_ascii", False)
+        super().__init__(*args, **kwargs)
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not hasattr(record, "request_id"):
+            record.request_id = NO_REQUEST
         return redact_niss(super().format(record))
 
 
@@ -100,8 +149,10 @@ class Redacted(logging.Formatter):
 
 
 def configure_logging(config: dict[str, Any]) -> None:
-    """Django's LOGGING_CONFIG: apply LOGGING, and log uncaught exceptions through it too, so
-    their tracebacks are redacted instead of printed raw on stderr."""
+    """Django's LOGGING_CONFIG: apply LOGGING, stamp every record with the request id, and log
+    uncaught exceptions through it too, so their tracebacks are redacted instead of printed raw
+    on stderr."""
+    stamp_request_ids()
     logging.config.dictConfig(config)
     sys.excepthook = _log_uncaught_exception
     threading.excepthook = _log_uncaught_thread_exception
@@ -135,21 +186,30 @@ class DropSoapFaultRequestLog(logging.Filter):
         )
 
 
-def build_logging(level: str) -> dict[str, Any]:
+LOG_FORMATS = ("text", "json")
+
+
+def build_logging(level: str, log_format: str = "text") -> dict[str, Any]:
+    """The LOGGING of every process: `text` lines, or one JSON object per line (`json`);
+    both carry the request id and are redacted."""
+    formatters: dict[str, dict[str, Any]] = {
+        "redacted": {
+            "()": "config.logging.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+        "django.server": {
+            "()": "config.logging.RedactingServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    }
+    if log_format == "json":
+        # Every line an object, the development server's request lines too.
+        formatters["redacted"] = formatters["django.server"] = {"()": "config.logging.RedactingJsonFormatter"}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {
-            "redacted": {
-                "()": "config.logging.RedactingFormatter",
-                "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            },
-            "django.server": {
-                "()": "config.logging.RedactingServerFormatter",
-                "format": "[{server_time}] {message}",
-                "style": "{",
-            },
-        },
+        "formatters": formatters,
         "filters": {"drop_soap_fault_request_log": {"()": "config.logging.DropSoapFaultRequestLog"}},
         "handlers": {
             "console": {

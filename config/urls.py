@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config.observability.exposition import metrics_view
+from config.observability.health import LiveView, ReadyView
 from registrations.admin.views import dashboard_view, worker_access_view
 from rest_gateway.oauth import token_endpoint
 
@@ -15,4 +17,8 @@ urlpatterns = [
     path("PresenceRegistration/v1", include("soap_gateway.urls")),
     path("REST/presenceRegistration/v1/", include("rest_gateway.urls")),
     path("REST/oauth/v5/token", token_endpoint, name="oauth-token"),
+    # For the load balancer, the orchestrator and Prometheus (docs/operations.md).
+    path("health/live", LiveView.as_view(), name="health-live"),
+    path("health/ready", ReadyView.as_view(), name="health-ready"),
+    path("metrics", metrics_view, name="metrics"),
 ]

@@ -47,6 +47,9 @@ BROKER_ERRORS: tuple[type[Exception], ...] = (BrokerOperationalError,)
 def validate_registrations(registration_ids: list[int]) -> int:
     validated = registration_validate_waiting(registration_ids=registration_ids)
     _resolve_places(registration_ids, validated)
+    # With the request id of the call that registered them (docs/operations.md): one grep
+    # of a client's ticket, or of a registration id, finds both ends.
+    logger.info("validated %d of %d registrations %s", len(validated), len(registration_ids), registration_ids)
     return len(validated)
 
 

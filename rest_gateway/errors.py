@@ -14,7 +14,6 @@ A problem body never carries an exception message, a traceback or a host name; i
 
 import logging
 import math
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -22,6 +21,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions
 from rest_framework.settings import api_settings
+
+from config.observability import context, metrics
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,13 @@ class InputValidationError(exceptions.ValidationError):
         self.location = location
 
 
+def _instance(problem_type: str) -> str:
+    """The problem's `instance`: the request id (the X-Request-ID header, in every log line of
+    the call). Each problem body is built to be answered, so it is counted here."""
+    metrics.REST_PROBLEMS.labels(problem_type).inc()
+    return f"urn:uuid:{context.ticket()}"
+
+
 def problem(name: str, detail: str | None = None, **extra: Any) -> dict[str, Any]:
     """A Belgif problem body of the given standard type (key of PROBLEM_TYPES)."""
     status, title = PROBLEM_TYPES[name]
@@ -125,7 +133,7 @@ def problem(name: str, detail: str | None = None, **extra: Any) -> dict[str, Any
         "href": f"{_HREF}{name}.html",
         "title": title,
         "status": status,
-        "instance": f"urn:uuid:{uuid.uuid4()}",
+        "instance": _instance(name),
     }
     if detail:
         body["detail"] = detail
@@ -138,7 +146,7 @@ def about_blank(status: int) -> dict[str, Any]:
         "type": "about:blank",
         "title": _ABOUT_BLANK_TITLES.get(status, "Error"),
         "status": status,
-        "instance": f"urn:uuid:{uuid.uuid4()}",
+        "instance": _instance("about:blank"),
     }
 
 

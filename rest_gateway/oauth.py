@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from config.observability import metrics
 from registrations.domain.vocabulary import ClientRole
 from registrations.selectors.clients import active_client_with_key
 from registrations.services.clients import client_mark_used
@@ -213,6 +214,7 @@ def token_endpoint(request: HttpRequest) -> HttpResponse:
     except TokenRateLimitError as exc:
         return _too_many(exc)
     token, lifetime = access_token_issue(client=client, scopes=scopes)
+    metrics.TOKENS_ISSUED.inc()
     client_mark_used(client=client)  # "last used" in the operators' console
     body = {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "scope": " ".join(scopes)}
     response = JsonResponse(body)

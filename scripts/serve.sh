@@ -4,6 +4,7 @@
 #   processes) and exactly one Celery beat, against DATABASE_URL (PostgreSQL) and
 #   CELERY_BROKER_URL (Redis), with DJANGO_SECRET_KEY, NISS_HASH_KEY, DJANGO_ALLOWED_HOSTS and
 #   REST_CACHE_URL (Redis: the rate-limit counters every web worker shares). Migrates first.
+#   Their metrics are summed across processes in PROMETHEUS_MULTIPROC_DIR (default var/prometheus).
 #   Each process is restarted when it exits, as a supervisor (systemd Restart=always) would:
 #   a Celery worker can exit on a broker outage (docs/deploy.md). Ctrl-C stops everything.
 #   Several machines: docs/deploy.md.
@@ -25,6 +26,11 @@ done
 
 "$BIN/python" manage.py migrate --no-input
 mkdir -p var
+# The metrics of every process of this machine (gunicorn workers, Celery), summed on each
+# scrape of /metrics; emptied at start, as prometheus-client's multiprocess mode requires
+# (docs/operations.md).
+export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$PWD/var/prometheus}
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
 supervise() {  # run "$@" again whenever it exits
     trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0' TERM INT

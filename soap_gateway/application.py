@@ -20,6 +20,7 @@ from spyne import Application
 from spyne.protocol.soap import Soap11
 from spyne.server.django import DjangoServer
 
+from config.observability import context
 from registrations.domain.authorisation import Caller
 from soap_gateway import security, xmlio
 from soap_gateway.faults import PlatformCode, SocSecFault, TooManyCalls
@@ -35,6 +36,8 @@ SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 OPERATIONS = ("registerPresences", "cancelPresences", "searchPresences", "getPresenceRegistration")
 # Body element -> the contract's SOAPAction for it.
 ACTIONS = {f"{{{PR}}}{op[0].upper()}{op[1:]}Request": f"{PR}/{op}" for op in OPERATIONS}
+# Body element -> the operation's name, for the request metrics and log line.
+OPERATION_OF = {f"{{{PR}}}{op[0].upper()}{op[1:]}Request": op for op in OPERATIONS}
 
 
 def hardened_parser() -> etree.XMLParser:
@@ -72,7 +75,17 @@ def parse_envelope(data: bytes) -> etree._Element:
     if root.tag != f"{{{SOAP11_ENV}}}Envelope":
         raise SocSecFault(PlatformCode.NOT_SOAP)
     _check_body(root)
+    _note_operation(root)
     return root
+
+
+def _note_operation(envelope: etree._Element) -> None:
+    """Name the call's operation as soon as the Body is known, before authentication, so a
+    refused call is counted under the operation it asked for."""
+    body = envelope.find(f"{{{SOAP11_ENV}}}Body")
+    request = next((child for child in body if isinstance(child.tag, str)), None) if body is not None else None
+    if request is not None and request.tag in OPERATION_OF:
+        context.note_operation(OPERATION_OF[request.tag])
 
 
 def _check_body(envelope: etree._Element) -> None:

@@ -5,11 +5,12 @@ Per-item business errors are never faults: they are answered in the item's Error
 """
 
 import logging
-import uuid
 from enum import StrEnum
 
 from lxml.builder import ElementMaker
 from spyne import Fault
+
+from config.observability import context, metrics
 
 logger = logging.getLogger("soap_gateway.faults")
 
@@ -48,9 +49,10 @@ _PROVIDER_SIDE = {PlatformCode.PROVIDER_ERROR, PlatformCode.UNAVAILABLE}
 class SocSecFault(Fault):  # type: ignore[misc]  # Spyne has no type information
     """A SOAP fault whose detail validates against the platform's errors schema.
 
-    `ticket` is the detail's Id; `log_reason` (never sent) is logged with it. Faults caused
-    by the provider (SOA-02xxx) are `Server` faults with Origin Provider, the rest `Client`
-    faults with Origin Consumer. Logged once, at construction, with the ticket.
+    `ticket` is the detail's Id: the request id, also sent as the X-Request-ID header and
+    carried by every log line of the call; `log_reason` (never sent) is logged with it. Faults
+    caused by the provider (SOA-02xxx) are `Server` faults with Origin Provider, the rest
+    `Client` faults with Origin Consumer. Logged and counted once, at construction.
     """
 
     def __init__(
@@ -65,7 +67,7 @@ class SocSecFault(Fault):  # type: ignore[misc]  # Spyne has no type information
     ) -> None:
         provider = code in _PROVIDER_SIDE
         self.code = code
-        self.ticket = str(uuid.uuid4())
+        self.ticket = context.ticket()
         retry = code == PlatformCode.UNAVAILABLE if retry is None else retry
         detail = _ERR(
             kind,
@@ -76,6 +78,8 @@ class SocSecFault(Fault):  # type: ignore[misc]  # Spyne has no type information
             Id=self.ticket,
         )
         super().__init__(faultcode="Server" if provider else "Client", faultstring=code.value, detail=detail)
+        metrics.SOAP_FAULTS.labels(code.value).inc()
+        context.note_outcome(metrics.SERVER_ERROR if provider else metrics.CLIENT_ERROR)
         if log_level is None:
             log_level = logging.ERROR if provider else logging.WARNING
         logger.log(

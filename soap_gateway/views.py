@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.views.decorators.csrf import csrf_exempt
 from lxml import etree
 
+from config.observability import context
 from soap_gateway.application import SOAP11_ENV, ContractDjangoServer, make_app
 from soap_gateway.faults import PlatformCode, SocSecFault
 from soap_gateway.schemas import DOCUMENTS, WSDL, render
@@ -71,6 +72,7 @@ def _body_refusal(request: HttpRequest) -> HttpResponse | None:
 @csrf_exempt
 def soap_endpoint(request: HttpRequest) -> HttpResponse:
     if request.method in ("GET", "HEAD"):
+        context.note_operation("contract")  # the WSDL and its schemas
         return _contract_document(request)
     if request.method != "POST":
         return fault_response(SocSecFault(PlatformCode.NOT_SOAP, "Use POST for SOAP calls."), 405)

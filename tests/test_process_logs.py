@@ -8,16 +8,9 @@ an operator greps for (fault tickets, task ids) verbatim.
 """
 
 import http.client
-import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
@@ -25,6 +18,7 @@ from config.celery import app
 from config.logging import niss_token
 from tests.conftest import free_port, use_broker, worker_environment
 from tests.factories import make_niss
+from tests.processes import listening, running, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,41 +42,6 @@ def environment(**extra: str) -> dict[str, str]:
     env = worker_environment(broker_url="")
     env.pop("CELERY_BROKER_URL")
     return {**env, "NISS_HASH_KEY": HASH_KEY, "PYTHONUNBUFFERED": "1", **extra}
-
-
-@contextmanager
-def running(command: list[str], env: dict[str, str], output: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `command` with stdout and stderr in `output`; stop it and its children afterwards,
-    also when the test fails."""
-    with output.open("wb") as sink:
-        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
-
-
-def wait_for(condition, what: str, output: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{what} not seen within {timeout:.0f} s; output:\n{output.read_text(errors='replace')}")
-
-
-def listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def request(port: int, path: str, body: bytes | None = None) -> bytes:

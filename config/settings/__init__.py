@@ -14,8 +14,19 @@ import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_origins, env_proxy_ssl_header, env_rate, env_str, env_url
-from config.logging import build_logging
+from config.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_networks,
+    env_origins,
+    env_proxy_ssl_header,
+    env_rate,
+    env_str,
+    env_url,
+)
+from config.logging import LOG_FORMATS, build_logging
 
 django_stubs_ext.monkeypatch()
 
@@ -278,6 +289,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_TIMEZONE = "UTC"
+CELERY_TASK_DEFAULT_QUEUE = "celery"  # Celery's own default, named: the queue-length gauge reads it
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -290,7 +302,9 @@ REST_FRAMEWORK = {
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(f"LOG_LEVEL must be a logging level name, got {LOG_LEVEL!r}")
-LOGGING = build_logging(LOG_LEVEL)
+# `json`: one JSON object per line (docs/operations.md); both formats carry the request id.
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", LOG_FORMATS)
+LOGGING = build_logging(LOG_LEVEL, LOG_FORMAT)
 LOGGING_CONFIG = "config.logging.configure_logging"  # uncaught exceptions are logged, redacted
 
 # --- SOAP gateway (soap_gateway/, docs/soap.md) ---------------------------------------------
@@ -380,6 +394,26 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     REST_THROTTLE_CACHE: rate_limit_cache(_REST_CACHE_URL),
 }
+# --- Observability: health, metrics, the request id (config/observability/, docs/operations.md)
+# First of all: the request id and the request metrics cover every other middleware's answer.
+MIDDLEWARE.insert(0, "config.observability.middleware.ObservabilityMiddleware")
+# /health/ready fails when the oldest registration waiting for validation is older than this
+# (seconds); 0 leaves the validation backlog to the alert alone.
+HEALTH_VALIDATION_MAX_AGE_SECONDS = env_int("HEALTH_VALIDATION_MAX_AGE_SECONDS", 900, minimum=0)
+# A load balancer or an orchestrator probes over plain HTTP on an internal address, and
+# Prometheus scrapes the same way: those paths are never redirected to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^health/(live|ready)$", r"^metrics$"]
+# /metrics admits a bearer token or a peer address in these networks; neither set: no one.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters")
+# prometheus-client reads it from the environment itself; checked here so a typo stops the
+# process at start rather than at its first increment.
+PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
+    raise ImproperlyConfigured(f"PROMETHEUS_MULTIPROC_DIR {PROMETHEUS_MULTIPROC_DIR!r} is not a directory")
+
 # --- Retention (registrations/services/retention.py, docs/operators.md) ----------------------
 # Once a day: registrations older than 7 years leave with their history, unless on legal hold.
 CELERY_BEAT_SCHEDULE["purge-expired-registrations"] = {

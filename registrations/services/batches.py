@@ -5,6 +5,7 @@ the retried store, and the `registration.created` events with the validation han
 are built from these; so is every later batch service.
 """
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,19 +13,21 @@ from typing import TypeVar
 
 from django.db import IntegrityError, transaction
 
+from config.observability import metrics
 from history.events import EventType
 from history.services import NewEvent, history_record_many
 from registrations import tasks
 from registrations.domain.authorisation import Caller
 from registrations.domain.exceptions import BatchSizeError, ItemError, NotAuthorisedError
 from registrations.domain.limits import MAX_BATCH
-from registrations.domain.vocabulary import Channel, Status
+from registrations.domain.vocabulary import Channel, Sector, Status
 from registrations.models import Registration
 
 __all__ = [
     "ItemResult",
     "admit_each",
     "check_batch_size",
+    "count_item_errors",
     "record_created",
     "start_submission",
     "store_with_retry",
@@ -114,7 +117,22 @@ def record_created(created: list[Registration], caller: Caller, channel: Channel
     )
     ids = [registration.pk for registration in created]
     if ids:
-        transaction.on_commit(lambda: _hand_off_validation(ids), robust=True)
+        accepted = Counter(registration.sector for registration in created)
+        transaction.on_commit(lambda: _committed(ids, accepted, channel), robust=True)
+
+
+def _committed(registration_ids: list[int], accepted: Counter[int], channel: Channel) -> None:
+    """Once the batch is committed (one callback per batch): count it, hand its validation off."""
+    for sector, count in accepted.items():
+        metrics.REGISTRATIONS_ACCEPTED.labels(Sector(sector).name.lower(), str(channel).lower()).inc(count)
+    _hand_off_validation(registration_ids)
+
+
+def count_item_errors(results: Sequence[ItemResult], *, operation: str, channel: Channel) -> None:
+    """The per-item error codes of a batch's answer, for the metrics (never written anywhere)."""
+    codes = Counter(int(error.code) for result in results for error in result.errors)
+    for code, count in codes.items():
+        metrics.ITEM_ERRORS.labels(operation, str(channel).lower(), str(code)).inc(count)
 
 
 def _hand_off_validation(registration_ids: list[int]) -> None:

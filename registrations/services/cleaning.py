@@ -49,6 +49,7 @@ from registrations.selectors.registrations import CLEANING_EVENT, SENT_FOR_EMPLO
 from registrations.services.batches import (
     ItemResult,
     admit_each,
+    count_item_errors,
     record_created,
     start_submission,
     store_with_retry,
@@ -241,6 +242,7 @@ def registration_submit_cleaning_batch(
     admitted = _normalise_places(admitted, items, results)
     if admitted:
         store_with_retry(lambda: _store(admitted, items, results, caller, channel, now))
+    count_item_errors(results, operation="register", channel=channel)
     return results
 
 

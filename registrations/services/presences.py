@@ -28,6 +28,7 @@ from registrations.services.batches import (
     ItemResult,
     admit_each,
     check_batch_size,
+    count_item_errors,
     record_created,
     start_submission,
     store_with_retry,
@@ -144,6 +145,7 @@ def registration_submit_batch(*, items: Sequence[PresenceInput], caller: Caller,
     if admitted:
         sectors = workplace_sectors({entry.workplace_id for entry in admitted})
         store_with_retry(lambda: _store_admitted(admitted, items, results, sectors, caller, channel))
+    count_item_errors(results, operation="register", channel=channel)
     return results
 
 
@@ -220,7 +222,9 @@ def registration_cancel_batch(*, items: Sequence[CancelInput], caller: Caller, c
     """
     check_batch_size(items)
     with transaction.atomic():
-        return _cancel_locked(items, caller, channel)
+        results = _cancel_locked(items, caller, channel)
+    count_item_errors(results, operation="cancel", channel=channel)
+    return results
 
 
 def _cancel_locked(items: Sequence[CancelInput], caller: Caller, channel: Channel) -> list[ItemResult]:

@@ -1,11 +1,13 @@
 """Running the rule engine and recording its outcome (asynchronous validation, spec §4.2)."""
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.observability import metrics
 from history.events import EventType
 from history.services import NewEvent, history_record_many
 from registrations.domain.vocabulary import Sector, Status
@@ -46,7 +48,9 @@ def registration_validate_waiting(*, registration_ids: Sequence[int]) -> list[Re
             .filter(id__in=registration_ids, status=Status.REGISTERED)
             .order_by("id")
         )
-        return _apply(waiting, EventType.VALIDATED, only_changes=False)
+        changed = _apply(waiting, EventType.VALIDATED, only_changes=False)
+    _count_verdicts(changed, EventType.VALIDATED)
+    return changed
 
 
 def registration_revalidate(
@@ -63,7 +67,9 @@ def registration_revalidate(
             .filter(id__in=registration_ids, status__in=[Status.VALIDATED, Status.FAILED])
             .order_by("id")
         )
-        return len(_apply(current, EventType.REVALIDATED, only_changes=True, actor=actor, channel=channel))
+        changed = _apply(current, EventType.REVALIDATED, only_changes=True, actor=actor, channel=channel)
+    _count_verdicts(changed, EventType.REVALIDATED)
+    return len(changed)
 
 
 def _write_outcomes(registrations: list[Registration], validated_at: datetime) -> None:
@@ -95,6 +101,20 @@ def _follow_declared_sectors(registrations: list[Registration], facts: Reference
         declaration = facts.declarations.get(registration.workplace_id)
         if registration.sector in presence_sectors and declaration and declaration.sector in presence_sectors:
             registration.sector = Sector(declaration.sector)
+
+
+def _count_verdicts(changed: list[Registration], event_type: EventType) -> None:
+    """The verdicts, their remarks and (first validations) the lag since creation, counted
+    once the transaction that wrote them is over."""
+    kind = "validated" if event_type == EventType.VALIDATED else "revalidated"
+    for status, number in Counter(str(registration.status) for registration in changed).items():
+        metrics.VALIDATIONS.labels(kind, status).inc(number)
+    for remark, number in Counter(remark for registration in changed for remark in registration.remarks).items():
+        metrics.REMARKS.labels(str(remark)).inc(number)
+    if event_type == EventType.VALIDATED:
+        for registration in changed:
+            if registration.validated_at is not None:
+                metrics.VALIDATION_LAG.observe((registration.validated_at - registration.created_at).total_seconds())
 
 
 def _apply(
