@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
-from rest_gateway import apis, inspection_apis
+from rest_gateway import apis, inspection_apis, request_log_apis
 
 urlpatterns = [
     path("presenceRegistrations", apis.PresenceRegistrationListApi.as_view(), name="rest-list"),
@@ -41,4 +41,9 @@ urlpatterns += [
     path("inspection/snapshot.csv", inspection_apis.InspectionSnapshotCsvApi.as_view(), name="rest-inspection-csv"),
     path("inspection/snapshot.pdf", inspection_apis.InspectionSnapshotPdfApi.as_view(), name="rest-inspection-pdf"),
     path("inspection/workerAccesses", inspection_apis.WorkerAccessesApi.as_view(), name="rest-worker-accesses"),
+]
+# The client's own request log (issue 16): its calls, and one by its ticket.
+urlpatterns += [
+    path("requestLogs", request_log_apis.RequestLogListApi.as_view(), name="rest-request-logs"),
+    path("requestLogs/<uuid:ticket_id>", request_log_apis.RequestLogApi.as_view(), name="rest-request-log"),
 ]

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "registrations",
     "history",
+    "requestlog",
     "soap_gateway",
     "rest_gateway",
     "conformance",
@@ -374,6 +375,21 @@ CACHES = {
 # Once a day: registrations older than 7 years leave with their history, unless on legal hold.
 CELERY_BEAT_SCHEDULE["purge-expired-registrations"] = {
     "task": "registrations.tasks.purge_expired_registrations",
+    "schedule": 86400.0,
+}
+
+
+# --- Request log (requestlog/, docs/rest.md, docs/operators.md) ------------------------------
+# Every SOAP and REST call, for the client that made it and the operators: first (outermost),
+# so it times the whole call and records the answer as sent, written once it is sent.
+MIDDLEWARE.insert(0, "soap_gateway.request_log.SoapRequestLog")
+MIDDLEWARE.insert(0, "rest_gateway.request_log.RestRequestLog")
+# Records are kept this many days, then purged daily; a request body is kept (NISS masked) up
+# to this many characters, the rest cut (0 = no bodies). 256 KiB holds any 200-item call.
+REQUEST_LOG_DAYS = env_int("REQUEST_LOG_DAYS", 30, minimum=1)
+REQUEST_LOG_BODY_MAX_CHARS = env_int("REQUEST_LOG_BODY_MAX_CHARS", 262_144, minimum=0)
+CELERY_BEAT_SCHEDULE["purge-expired-request-logs"] = {
+    "task": "requestlog.tasks.purge_expired_request_logs",
     "schedule": 86400.0,
 }
 
