@@ -24,6 +24,7 @@ from rest_gateway.errors import InputValidationError
 from rest_gateway.filters import PAGE_PARAMETERS, PAGE_SCHEMA_PARAMETERS, page_out, page_request
 
 OUTCOMES = [outcome.value for outcome in Outcome]
+CHANNELS = [channel.value for channel in Channel]
 
 
 class RequestLogQueryIn(s.StrictSerializer):
@@ -59,7 +60,7 @@ class RequestLogOut(serializers.Serializer[Any]):
         help_text="the fault's Id, the problem's instance, or the Ticket-Id header of the answer"
     )
     receivedAt = serializers.DateTimeField()
-    channel = serializers.ChoiceField(choices=[channel.value for channel in Channel])
+    channel = serializers.ChoiceField(choices=CHANNELS)
     operation = serializers.CharField(help_text="empty when the call named none of ours")
     path = serializers.CharField()
     durationMs = serializers.FloatField()
@@ -174,10 +175,10 @@ class RequestLogListApi(_RequestLogApi):
 
 class RequestLogApi(_RequestLogApi):
     @extend_schema(operation_id="getRequestLog", responses={200: RequestLogDetailOut})
-    def get(self, request: Request, ticket_id: UUID) -> Response:
+    def get(self, request: Request, ticketId: UUID) -> Response:  # noqa: N803 - the path parameter's name
         """One of your calls by its ticket, with its body (every NISS masked); another
         client's ticket is unknown."""
-        record = request_log_of_client(client_id=self.client_id, ticket=ticket_id)
+        record = request_log_of_client(client_id=self.client_id, ticket=ticketId)
         if record is None:
             raise NotFound
         return Response(

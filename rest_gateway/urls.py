@@ -45,5 +45,5 @@ urlpatterns += [
 # The client's own request log (issue 16): its calls, and one by its ticket.
 urlpatterns += [
     path("requestLogs", request_log_apis.RequestLogListApi.as_view(), name="rest-request-logs"),
-    path("requestLogs/<uuid:ticket_id>", request_log_apis.RequestLogApi.as_view(), name="rest-request-log"),
+    path("requestLogs/<uuid:ticketId>", request_log_apis.RequestLogApi.as_view(), name="rest-request-log"),
 ]

@@ -325,7 +325,11 @@ SPECTACULAR_SETTINGS = {
     "SERVERS": [{"url": "/REST/presenceRegistration/v1"}],
     "SERVE_INCLUDE_SCHEMA": False,
     # A registration's status and the search criterion take the same codes: one enum.
-    "ENUM_NAME_OVERRIDES": {"PresenceStatusEnum": "rest_gateway.serializers.STATUSES"},
+    "ENUM_NAME_OVERRIDES": {
+        "PresenceStatusEnum": "rest_gateway.serializers.STATUSES",
+        # A request log record's channel (soap, rest), not a registration's (WS, REST, ...).
+        "RequestLogChannelEnum": "rest_gateway.request_log_apis.CHANNELS",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "rest_gateway.schema.add_problem_responses",
