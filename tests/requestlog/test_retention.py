@@ -4,6 +4,7 @@
 import io
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def record_at(days_ago: float, **changes) -> RequestLog:
-    values = {
+    values: dict[str, Any] = {
         "ticket": uuid.uuid4(),
         "at": timezone.now() - timedelta(days=days_ago),
         "channel": Channel.REST,
