@@ -13,4 +13,6 @@ urlpatterns = [
     path("PresenceRegistration/v1", include("soap_gateway.urls")),
     path("REST/presenceRegistration/v1/", include("rest_gateway.urls")),
     path("REST/oauth/v5/token", token_endpoint, name="oauth-token"),
+    # Sandbox mode only (docs/sandbox.md): every view there answers 404 when it is off.
+    path("sandbox/", include("sandbox.urls")),
 ]

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "registrations",
     "history",
     "requestlog",
+    "sandbox",
     "soap_gateway",
     "rest_gateway",
     "conformance",
@@ -398,6 +399,17 @@ CELERY_BEAT_SCHEDULE["purge-expired-request-logs"] = {
 }
 
 
+# --- Sandbox mode (sandbox/, docs/sandbox.md) ----------------------------------------------------
+# Off by default; `make run` turns it on. On: the self-service page /sandbox/ (a vendor's key
+# or certificate in, a client of a demo enterprise out), a clock offset per client that an
+# operator sets in the console, and `manage.py issue_token`. Off, none of it exists. A
+# production stack refuses it unless ALLOW_SANDBOX_IN_PRODUCTION says it is meant.
+SANDBOX_MODE = env_bool("SANDBOX_MODE", default=False)
+ALLOW_SANDBOX_IN_PRODUCTION = env_bool("ALLOW_SANDBOX_IN_PRODUCTION", default=False)
+# Sign-ups per address (REMOTE_ADDR: behind a proxy, the proxy's), counted in REST_THROTTLE_CACHE.
+SANDBOX_SIGNUP_RATE = env_rate("SANDBOX_SIGNUP_RATE", "10/hour")
+
+
 # --- Production guard: refuse to start rather than run unsafely (docs/deploy.md) ------------
 def _production_problems() -> list[str]:
     problems = []
@@ -416,6 +428,9 @@ def _production_problems() -> list[str]:
     if not _REST_CACHE_URL:
         # In process memory every web process would count apart: the limit times the workers.
         problems.append("REST_CACHE_URL is required: a redis:// or rediss:// URL shared by every web process")
+    if SANDBOX_MODE and not ALLOW_SANDBOX_IN_PRODUCTION:
+        # Anyone could register a client, and clients' clocks could be moved: never by accident.
+        problems.append("SANDBOX_MODE must be off (set ALLOW_SANDBOX_IN_PRODUCTION=1 to serve a sandbox)")
     return problems
 
 
