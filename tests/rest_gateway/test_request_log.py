@@ -8,7 +8,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client as DjangoClient
 from django.urls import resolve
 from django.utils import timezone
@@ -17,6 +16,7 @@ from registrations.models import Registration
 from requestlog.models import RequestLog
 from rest_gateway.request_log import OPERATIONS
 from tests.factories import make_niss
+from tests.requestlog.failing_writes import log_writes_failing
 from tests.requestlog.in_clear import assert_no_niss_in_clear
 from tests.rest_gateway.conftest import API, Api, event, rest_client, token_for
 from tests.rest_gateway.test_openapi import SCHEMA
@@ -230,47 +230,15 @@ def test_inspection_and_professional_clients_read_their_own_calls(client, key):
 # --- a failing log write costs the call nothing --------------------------------------------
 
 
-FAILING_INSERT = {
-    "sqlite": [
-        "CREATE TRIGGER test_requestlog_locked BEFORE INSERT ON requestlog_requestlog "
-        "BEGIN SELECT RAISE(ABORT, 'database table is locked'); END"
-    ],
-    "postgresql": [
-        "CREATE FUNCTION test_requestlog_locked() RETURNS trigger AS $$ BEGIN "
-        "RAISE EXCEPTION 'database table is locked'; END $$ LANGUAGE plpgsql",
-        "CREATE TRIGGER test_requestlog_locked BEFORE INSERT ON requestlog_requestlog "
-        "FOR EACH ROW EXECUTE FUNCTION test_requestlog_locked()",
-    ],
-}
-REMOVE_FAILING_INSERT = {
-    "sqlite": ["DROP TRIGGER test_requestlog_locked"],
-    "postgresql": [
-        "DROP TRIGGER test_requestlog_locked ON requestlog_requestlog",
-        "DROP FUNCTION test_requestlog_locked()",
-    ],
-}
-
-
-@pytest.fixture
-def log_writes_fail(transactional_db):
-    """Every INSERT into the request log fails in the database, as with a locked table."""
-    with connection.cursor() as cursor:
-        for statement in FAILING_INSERT[connection.vendor]:
-            cursor.execute(statement)
-    yield
-    with connection.cursor() as cursor:
-        for statement in REMOVE_FAILING_INSERT[connection.vendor]:
-            cursor.execute(statement)
-
-
 def test_a_failing_log_write_neither_fails_the_call_nor_rolls_its_registrations_back(
-    log_writes_fail, client, key, caplog
+    transactional_db, client, key, caplog
 ):
     employer = rest_client(key)
     api = Api(client, token_for(client, employer, key))
     caplog.set_level(logging.ERROR, logger="requestlog.services")
 
-    response = api.register(event(), event())
+    with log_writes_failing():
+        response = api.register(event(), event())
 
     assert response.status_code == 200
     created = [item["createdPresenceRegistration"]["id"] for item in response.json()["items"]]

@@ -2,6 +2,7 @@
 operation, duration, status, fault code and ticket, item outcomes, and its body with every
 NISS masked, however the client spelled it."""
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -12,11 +13,13 @@ from django.utils import timezone
 from registrations.models import Registration
 from requestlog.models import RequestLog
 from tests.factories import make_niss, make_workplace_id
+from tests.requestlog.failing_writes import log_writes_failing
 from tests.requestlog.in_clear import assert_no_niss_in_clear
 from tests.soap_gateway.conftest import (
     TimestampedSignature,
     envelope,
     fault_of,
+    register,
     register_item,
     register_request,
     sign,
@@ -195,3 +198,24 @@ def test_no_niss_in_clear_with_separators_in_a_stored_body(signed_post, client_a
     assert record.client_id == client_a.id  # authenticated: the body is kept
     assert printed.split(separator)[0] in record.request_body or "niss#" in record.request_body
     assert_no_niss_in_clear(record.request_body + record.error_body, niss)
+
+
+def test_a_failing_log_write_neither_fails_the_call_nor_rolls_its_registrations_back(
+    transactional_db, credentials_a, post_soap, caplog
+):
+    client = register(credentials_a)
+    caplog.set_level(logging.ERROR, logger="requestlog.services")
+    items = [
+        register_item(niss=make_niss(), company=client.enterprise_number, workplace=make_workplace_id())
+        for _ in range(2)
+    ]
+
+    with log_writes_failing():
+        response = post_soap(sign(envelope(register_request(items)), TimestampedSignature(credentials_a)))
+
+    assert response.status_code == 200
+    assert Registration.objects.filter(sender_id=client.pk).count() == 2  # committed, and kept
+    assert not RequestLog.objects.exists()
+    [line] = [record.getMessage() for record in caplog.records if record.name == "requestlog.services"]
+    assert response["Ticket-Id"] in line
+    assert "registerPresences" in line
