@@ -68,7 +68,12 @@ class RestRequestLog(RequestLogMiddleware):
             PROBLEM_CONTENT_TYPE
         ):
             return f"HTTP {response.status_code}", None
-        problem = json.loads(response.content)
+        try:
+            problem = json.loads(response.content)
+        except ValueError:  # ours are JSON; a record must never turn an answer into an error
+            return f"HTTP {response.status_code}", None
+        if not isinstance(problem, dict):
+            return f"HTTP {response.status_code}", None
         try:
             ticket = UUID(str(problem.get("instance", "")).removeprefix("urn:uuid:"))
         except ValueError:
