@@ -40,11 +40,11 @@ $(EXAMPLES_NODE_STAMP): $(EXAMPLES_NODE)/package-lock.json
 
 install: $(STAMP) $(if $(shell command -v npm),$(NODE_STAMP)) ## create .venv and install the pinned dependencies; with npm on PATH also the node-soap test client (npm ci, needs the npm registry)
 
-run: install ## start the service on the embedded default (SQLite, in-process tasks, demo data)
-	env -u DATABASE_URL -u CELERY_BROKER_URL DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
-	env -u DATABASE_URL -u CELERY_BROKER_URL DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo --if-empty
+run: install ## start the service on the embedded default (SQLite, in-process tasks, demo data) in sandbox mode (docs/sandbox.md)
+	env -u DATABASE_URL -u CELERY_BROKER_URL DJANGO_DEBUG=1 SANDBOX_MODE=1 $(BIN)/python manage.py migrate --no-input
+	env -u DATABASE_URL -u CELERY_BROKER_URL DJANGO_DEBUG=1 SANDBOX_MODE=1 $(BIN)/python manage.py seed_demo --if-empty
 	@# The sweeps run beside the server (no beat on the embedded default) and stop with it.
-	env -u DATABASE_URL -u CELERY_BROKER_URL DJANGO_DEBUG=1 sh -c '$(BIN)/python manage.py run_sweeps & \
+	env -u DATABASE_URL -u CELERY_BROKER_URL DJANGO_DEBUG=1 SANDBOX_MODE=1 sh -c '$(BIN)/python manage.py run_sweeps & \
 		trap "kill $$! 2>/dev/null" EXIT INT TERM; $(BIN)/python manage.py runserver $(HOST):$(PORT)'
 
 
@@ -76,7 +76,7 @@ worker: install ## a Celery worker (needs DATABASE_URL and CELERY_BROKER_URL)
 beat: install ## the Celery beat scheduler: run exactly one per deployment
 	$(BIN)/celery -A config beat -l INFO
 
-serve: install ## production on one machine: migrate, then gunicorn, a Celery worker, one beat; needs DATABASE_URL, CELERY_BROKER_URL, DJANGO_SECRET_KEY, NISS_HASH_KEY (docs/deploy.md)
+serve: install ## production on one machine: migrate, then gunicorn, a Celery worker, one beat; needs DATABASE_URL, CELERY_BROKER_URL, DJANGO_SECRET_KEY, NISS_HASH_KEY; refuses SANDBOX_MODE unless ALLOW_SANDBOX_IN_PRODUCTION=1 (docs/deploy.md)
 	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
 
 examples: install $(if $(shell command -v npm),$(EXAMPLES_NODE_STAMP)) ## run every example (examples/) and the conformance kit against a throw-away demo server (scripts/run_examples.sh)

@@ -13,6 +13,11 @@ JSON answer. The token is obtained (signed assertion) before timing.
    SQLite, which has no COPY, one executemany INSERT.
 
 Floors write into a scratch copy of the registrations table, emptied after each call.
+
+3. The request log's cost: the same two calls through the same stack without the request log
+   middleware, interleaved with the calls above (`--request-log-runs` pairs each, the record
+   written when the response is closed, as a server does; the test client closes it inside the
+   timed call). The ratio is with / without; the budget is 1.10.
 Run, for example (a database of its own; it is migrated):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_rest_bench \
     DJANGO_SECRET_KEY=$(openssl rand -hex 32) NISS_HASH_KEY=$(openssl rand -hex 32) \
@@ -44,6 +49,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.test import Client as HttpClient
+from django.test.utils import override_settings
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -185,11 +191,38 @@ def setup() -> tuple[HttpClient, Client, dict[str, Any]]:
     return http, client, {"HTTP_AUTHORIZATION": f"Bearer {response.json()['access_token']}"}
 
 
+def without_request_log() -> HttpClient:
+    """A client of the same stack whose handler has no request log middleware."""
+    bare = HttpClient(HTTP_HOST="127.0.0.1")
+    with override_settings(MIDDLEWARE=[name for name in settings.MIDDLEWARE if not name.endswith("RequestLog")]):
+        bare.handler.load_middleware()
+    return bare
+
+
+def request_log_cost(http: HttpClient, auth: dict[str, Any], pairs: int, size: int) -> tuple[float, float]:
+    """Median ms of `registerInBulk` of `size` check-ins with and without the request log,
+    the two interleaved so that both see the same database and the same machine load."""
+    bare = without_request_log()
+    with_log: list[float] = []
+    without_log: list[float] = []
+    for index in range(pairs):
+        order = [(http, with_log), (bare, without_log)]
+        for client, times in order if index % 2 else reversed(order):  # neither always goes first
+            body = json.dumps({"items": [check_in(BENCH_CLIENT) for _ in range(size)]})
+            start = time.perf_counter()
+            response = client.post(API, data=body, content_type="application/json", **auth)
+            times.append(time.perf_counter() - start)
+            assert response.status_code == 200, response.content[:300]
+            assert (client is http) == response.has_header("Ticket-Id")  # the log is on, or off
+    return statistics.median(with_log) * 1000, statistics.median(without_log) * 1000
+
+
 def main() -> None:
     global BENCH_CLIENT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--request-log-runs", type=int, default=None, help="pairs per size (default: --runs x 4)")
     arguments = parser.parse_args()
     celery_app.conf.task_always_eager = not settings.CELERY_BROKER_URL
     http, BENCH_CLIENT, auth = setup()
@@ -219,6 +252,9 @@ def main() -> None:
             single_floor.append(one_floor)
             bulk.append(many)
             bulk_floor.append(many_floor)
+    pairs = arguments.request_log_runs or arguments.runs * 4
+    logged_one, bare_one = request_log_cost(http, auth, pairs, 1)
+    logged_many, bare_many = request_log_cost(http, auth, max(1, pairs // 4), 200)
     if settings.CELERY_BROKER_URL:
         celery_app.control.purge()  # no worker consumes the bench's hand-offs
     with connection.cursor() as cursor:
@@ -235,6 +271,22 @@ def main() -> None:
         [
             result("registerInBulk, 1 check-in", one, "ms", "Django view, one INSERT", one_floor, one / one_floor),
             result("registerInBulk, 200 check-ins", many, "ms", bulk_floor_name, many_floor, many / many_floor),
+            result(
+                "registerInBulk, 1 check-in, request log on",
+                logged_one,
+                "ms",
+                "the same call, request log off",
+                bare_one,
+                logged_one / bare_one,
+            ),
+            result(
+                "registerInBulk, 200 check-ins, request log on",
+                logged_many,
+                "ms",
+                "the same call, request log off",
+                bare_many,
+                logged_many / bare_many,
+            ),
         ],
     )
 

@@ -12,6 +12,11 @@ COPY of the same 200 rows into a temporary copy of the registrations table.
 The breakdown times the gateway's own steps inside those same calls, and compares Spyne's
 deserialisation with a direct translation of the (already XSD-validated) lxml tree.
 
+The request log's cost: the same call through the same stack without the request log
+middleware, interleaved with calls that have it (`--request-log-runs` pairs; the record is
+written when the response is closed, which the test client does inside the timed call). The
+ratio is with / without; the budget is 1.10.
+
 Needs PostgreSQL (COPY). Run, for example:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_soap_bench \
     DJANGO_SECRET_KEY=$(openssl rand -hex 32) NISS_HASH_KEY=$(openssl rand -hex 32) \
@@ -37,9 +42,11 @@ import django
 
 django.setup()
 
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client as HttpClient
+from django.test.utils import override_settings
 from lxml import etree
 
 from bench import stack
@@ -199,11 +206,41 @@ def floor_once(data: bytes, client_id: str, company: str) -> float:
     return elapsed
 
 
+def without_request_log() -> HttpClient:
+    """A client of the same stack whose handler has no request log middleware."""
+    bare = HttpClient(HTTP_HOST="127.0.0.1")
+    with override_settings(MIDDLEWARE=[name for name in settings.MIDDLEWARE if not name.endswith("RequestLog")]):
+        bare.handler.load_middleware()
+    return bare
+
+
+def request_log_cost(http: HttpClient, envelopes: list[bytes], action: str) -> tuple[float, float]:
+    """Median seconds of the call with and without the request log, interleaved (neither
+    always first), each on its own signed envelope."""
+    bare = without_request_log()
+    with_log: list[float] = []
+    without_log: list[float] = []
+    for index in range(0, len(envelopes) - 1, 2):
+        order = [(http, with_log), (bare, without_log)]
+        for (client, times), data in zip(
+            order if index % 4 else reversed(order), envelopes[index : index + 2], strict=True
+        ):
+            start = time.perf_counter()
+            response = client.post(
+                "/PresenceRegistration/v1", data=data, content_type="text/xml", HTTP_SOAPACTION=action
+            )
+            times.append(time.perf_counter() - start)
+            assert response.status_code == 200, response.content[:500]
+            assert (client is http) == response.has_header("Ticket-Id")  # the log is on, or off
+    return statistics.median(with_log), statistics.median(without_log)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--zeep-style", action="store_true", help="requests as zeep writes them (larger)")
+    parser.add_argument("--request-log-runs", type=int, default=None, help="pairs (default: --runs)")
     arguments = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("the floor uses COPY: set DATABASE_URL to a PostgreSQL database")
@@ -217,7 +254,9 @@ def main() -> None:
     client = register(credentials)
     signer = TimestampedSignature(credentials)
     total = arguments.runs + arguments.warmup
-    envelopes = build_envelopes(total, signer, client.enterprise_number, arguments.zeep_style)
+    pairs = arguments.request_log_runs or arguments.runs
+    envelopes = build_envelopes(total + 2 * pairs, signer, client.enterprise_number, arguments.zeep_style)
+    envelopes, logged_envelopes = envelopes[:total], envelopes[total:]
     http = HttpClient(HTTP_HOST="127.0.0.1")  # an allowed host under the stack's production settings
     action = '"http://socialsecurity.be/presenceregistration/v1/registerPresences"'
 
@@ -242,6 +281,9 @@ def main() -> None:
             for name, values in steps.items():
                 per_call[name].append(sum(values))
 
+    steps.clear()
+    logged, bare = request_log_cost(http, logged_envelopes, action)
+
     def ms(values: list[float]) -> str:
         return f"{statistics.median(values) * 1000:7.2f} ms"
 
@@ -252,6 +294,7 @@ def main() -> None:
     print("  breakdown (per call; authenticate includes verify, service includes nothing of Spyne):")
     for name in labels:
         print(f"    {name:45s} {ms(per_call[name])}")
+    print(f"  request log on / off   {logged * 1000:7.2f} ms / {bare * 1000:7.2f} ms = {logged / bare:.2f}")
     celery_app.control.purge()  # no worker consumes the bench's hand-offs
     print("  same 200 items, Spyne's own reader/writer (replaced) vs xmlio:")
     print(f"    read request   Spyne {ms(spyne_read)}  xmlio {ms(per_call['read request (xmlio)'])}")

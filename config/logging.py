@@ -45,8 +45,11 @@ _STARTS_ALONE = r"""
     (?<!%3[0-9])(?<!%)(?<!%[0-9A-Fa-f])
 """
 _ENDS_ALONE = r"(?![0-9A-Za-z])(?!%3[0-9])"
+# Both patterns open with a lookahead for the character a match must start with: implied by
+# what follows it, it changes no match, but lets the scan skip every other position before
+# trying the lookbehinds there (three times faster on a request body; docs/performance.md).
 _NISS_SHAPE = re.compile(
-    rf"{_STARTS_ALONE} {_DIGIT}(?:{_SEPARATOR}*+{_DIGIT}){{10}} {_ENDS_ALONE}",
+    rf"(?=[0-9%]) {_STARTS_ALONE} {_DIGIT}(?:{_SEPARATOR}*+{_DIGIT}){{10}} {_ENDS_ALONE}",
     re.VERBOSE,
 )
 # An IPv4 address (gunicorn's client address, axes' lockout lines) is set aside before the
@@ -56,23 +59,30 @@ _NISS_SHAPE = re.compile(
 # has five groups (85.07.30-033.28), so it is never mistaken for an address.
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4_ADDRESS = re.compile(
-    rf"{_STARTS_ALONE} (?<![0-9]\.) ({_OCTET}(?:\.{_OCTET}){{3}}) {_ENDS_ALONE} (?!\.[0-9])",
+    rf"(?=[0-9]) {_STARTS_ALONE} (?<![0-9]\.) ({_OCTET}(?:\.{_OCTET}){{3}}) {_ENDS_ALONE} (?!\.[0-9])",
     re.VERBOSE,
 )
+# What every IPv4 address contains: a text without it has none, and skips the search for them.
+_MAYBE_IPV4 = re.compile(r"[0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]")
 _ESCAPED_DIGIT = re.compile(r"%3([0-9])")
 _ESCAPED_SEPARATOR = re.compile(r"%2[0DdEe]")
+_NOT_A_DIGIT = re.compile(r"[^0-9]")
 
 
 def niss_token(niss: str) -> str:
     """A short keyed hash of a NISS, stable for one key: `niss#1a2b3c4d5e6f`."""
     from django.conf import settings
 
-    digits = re.sub(r"[^0-9]", "", _ESCAPED_DIGIT.sub(r"\1", _ESCAPED_SEPARATOR.sub("", niss)))
+    if "%" in niss:
+        niss = _ESCAPED_DIGIT.sub(r"\1", _ESCAPED_SEPARATOR.sub("", niss))
+    digits = _NOT_A_DIGIT.sub("", niss)
     key = str(settings.NISS_HASH_KEY).encode()
     return "niss#" + hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()[:12]
 
 
 def redact_niss(text: str) -> str:
+    if not _MAYBE_IPV4.search(text):
+        return _redact_niss_shapes(text)
     # split() with a capturing group: the IPv4 addresses are the odd-numbered parts.
     parts = _IPV4_ADDRESS.split(text)
     return "".join(part if index % 2 else _redact_niss_shapes(part) for index, part in enumerate(parts))

@@ -21,4 +21,6 @@ urlpatterns = [
     path("health/live", LiveView.as_view(), name="health-live"),
     path("health/ready", ReadyView.as_view(), name="health-ready"),
     path("metrics", metrics_view, name="metrics"),
+    # Sandbox mode only (docs/sandbox.md): every view there answers 404 when it is off.
+    path("sandbox/", include("sandbox.urls")),
 ]

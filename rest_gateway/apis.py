@@ -34,6 +34,7 @@ from registrations.selectors.registrations import (
 from registrations.selectors.timeline import registration_timeline
 from registrations.services.cleaning import CleaningInput, registration_submit_cleaning_batch
 from registrations.services.presences import CancelInput, registration_cancel_batch, registrations_consulted
+from requestlog.recording import note_client, note_items
 from rest_gateway import presenters
 from rest_gateway import serializers as s
 from rest_gateway.auth import CONSULT, REGISTER, Principal
@@ -80,6 +81,11 @@ PerformancePage = _page_schema("PerformancePage", s.PerformanceOut)
 class GatewayApi(APIView):
     required_scopes: ClassVar[dict[str, frozenset[str]]] = {}
     query_parameters: ClassVar[tuple[str, ...]] = ()
+
+    def perform_authentication(self, request: Request) -> None:
+        super().perform_authentication(request)
+        if isinstance(request.auth, Principal):  # its request log shows its refused calls too
+            note_client(request, request.auth.client.pk)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -160,6 +166,7 @@ class RegisterInBulkApi(GatewayApi):
             results = registration_submit_cleaning_batch(items=inputs, caller=self.caller, channel=REST)
         except NotAuthorisedError as exc:
             raise PermissionDenied(exc.message) from exc
+        note_items(request, results, done="created")
         stored = [result.registration for result in results if result.registration is not None]
         shown = dict(zip((r.pk for r in stored), presenters.registrations_out(stored, self.caller), strict=True))
         answer = [
@@ -338,6 +345,7 @@ class CancelInBulkApi(GatewayApi):
         items = self.body(s.CancelInBulkIn)["items"]
         inputs = [CancelInput(registration_id=item["id"], reason=item["reason"]) for item in items]
         results = registration_cancel_batch(items=inputs, caller=self.caller, channel=REST)
+        note_items(request, results, done="cancelled")
         unknown = [i.registration_id for i, r in zip(inputs, results, strict=True) if r.registration is None]
         _audit_unknown(self.caller, unknown, "cancelInBulk")
         cancelled = [r.registration for r in results if not r.errors and r.registration is not None]

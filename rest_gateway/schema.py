@@ -1,5 +1,11 @@
 """OpenAPI (drf-spectacular): the OAuth 2.0 security scheme with its scopes, and the
-problem responses every operation may give (Belgif: a shared `default` problem response)."""
+problem responses every operation may give (Belgif: a shared `default` problem response).
+
+The documentation page (Swagger UI) reads the same description with an HTTP bearer scheme in
+place of the OAuth flow (`bearer_for_the_documentation_page`): OpenAPI cannot describe a
+client authenticated by a signed assertion, and Swagger UI's dialog for the client-credentials
+flow asks for a client secret this API does not have. Its Authorize takes a pasted token.
+"""
 
 from typing import Any
 
@@ -94,4 +100,31 @@ def add_problem_responses(result: dict[str, Any], generator: Any, request: Any, 
             responses = operation.setdefault("responses", {})
             responses.setdefault("400", {"$ref": "#/components/responses/BadRequestProblemResponse"})
             responses.setdefault("default", {"$ref": "#/components/responses/ProblemResponse"})
+    return result
+
+
+BEARER_DESCRIPTION = (
+    "Paste an access token. Get one at the token endpoint with a signed JWT assertion "
+    "(docs/rest.md), or in sandbox mode with `manage.py issue_token CLIENT_ID`."
+)
+
+
+def bearer_for_the_documentation_page(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing hook for the documentation page's copy of the schema:
+    the OAuth scheme becomes an HTTP bearer scheme; each operation's scopes move to its text."""
+    schemes = result.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes.pop(BearerTokenScheme.name, None)
+    schemes["bearer"] = {"type": "http", "scheme": "bearer", "description": BEARER_DESCRIPTION}
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            requirements = operation.get("security")
+            if not requirements:
+                continue
+            scopes = sorted({scope for requirement in requirements for scope in requirement.get("oauth2", [])})
+            operation["security"] = [{"bearer": []}]
+            if scopes:
+                needs = f"Needs a token with one of the scopes: {', '.join(scopes)}."
+                operation["description"] = f"{operation.get('description', '')}\n\n{needs}".strip()
     return result

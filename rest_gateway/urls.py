@@ -1,9 +1,12 @@
 """The REST API under /REST/presenceRegistration/v1/ (spec §6); unknown paths answer a 404 problem."""
 
+from typing import cast
+
+from django.conf import settings
 from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
-from rest_gateway import apis, inspection_apis
+from rest_gateway import apis, inspection_apis, request_log_apis
 
 urlpatterns = [
     path("presenceRegistrations", apis.PresenceRegistrationListApi.as_view(), name="rest-list"),
@@ -31,8 +34,26 @@ urlpatterns = [
     path(
         "doc",
         # Split: the init script comes from this URL (?script=), not inline (CSP, settings).
-        SpectacularSwaggerSplitView.as_view(url_name="rest-openapi", authentication_classes=[], permission_classes=[]),
+        SpectacularSwaggerSplitView.as_view(
+            url_name="rest-doc-schema", authentication_classes=[], permission_classes=[]
+        ),
         name="rest-doc",
+    ),
+    path(
+        "doc/openapi.json",
+        # The page's copy of the schema: Authorize takes a pasted bearer token (rest_gateway.schema).
+        SpectacularJSONAPIView.as_view(
+            authentication_classes=[],
+            permission_classes=[],
+            throttle_classes=[],
+            custom_settings={
+                "POSTPROCESSING_HOOKS": [
+                    *cast(list[str], settings.SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]),
+                    "rest_gateway.schema.bearer_for_the_documentation_page",
+                ]
+            },
+        ),
+        name="rest-doc-schema",
     ),
 ]
 # Inspection only (issue 7): the workplace snapshot as JSON, CSV, PDF; who consulted a worker.
@@ -41,4 +62,9 @@ urlpatterns += [
     path("inspection/snapshot.csv", inspection_apis.InspectionSnapshotCsvApi.as_view(), name="rest-inspection-csv"),
     path("inspection/snapshot.pdf", inspection_apis.InspectionSnapshotPdfApi.as_view(), name="rest-inspection-pdf"),
     path("inspection/workerAccesses", inspection_apis.WorkerAccessesApi.as_view(), name="rest-worker-accesses"),
+]
+# The client's own request log (issue 16): its calls, and one by its ticket.
+urlpatterns += [
+    path("requestLogs", request_log_apis.RequestLogListApi.as_view(), name="rest-request-logs"),
+    path("requestLogs/<uuid:ticketId>", request_log_apis.RequestLogApi.as_view(), name="rest-request-log"),
 ]

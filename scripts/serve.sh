@@ -24,6 +24,16 @@ for variable in DATABASE_URL CELERY_BROKER_URL DJANGO_SECRET_KEY NISS_HASH_KEY D
     fi
 done
 
+is_true() {  # as config/env.py reads a flag
+    case "$(echo "${1:-}" | tr '[:upper:]' '[:lower:]' | tr -d '[:space:]')" in 1|true|yes|on) return 0 ;; *) return 1 ;; esac
+}
+# Sandbox mode lets anyone register a client and move clients' clocks (docs/sandbox.md): the
+# production processes serve it only when asked to explicitly (the settings refuse it too).
+if is_true "${SANDBOX_MODE:-}" && ! is_true "${ALLOW_SANDBOX_IN_PRODUCTION:-}"; then
+    echo "make serve: SANDBOX_MODE is on: set ALLOW_SANDBOX_IN_PRODUCTION=1 to serve a sandbox (docs/sandbox.md)" >&2
+    exit 2
+fi
+
 "$BIN/python" manage.py migrate --no-input
 mkdir -p var
 # The metrics of every process of this machine (gunicorn workers, Celery), summed on each

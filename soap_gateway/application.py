@@ -22,6 +22,7 @@ from spyne.server.django import DjangoServer
 
 from config.observability import context
 from registrations.domain.authorisation import Caller
+from requestlog.recording import note_client, note_operation
 from soap_gateway import security, xmlio
 from soap_gateway.faults import PlatformCode, SocSecFault, TooManyCalls
 from soap_gateway.schemas import protocol_schema
@@ -100,6 +101,13 @@ def _check_body(envelope: etree._Element) -> None:
         raise SocSecFault(PlatformCode.SCHEMA_VIOLATION, "The Body holds exactly one request element.")
 
 
+def operation_of(envelope: etree._Element) -> str:
+    """The operation a checked Envelope asks for, from its request element ("" if none of ours)."""
+    body = envelope.find(f"{{{SOAP11_ENV}}}Body")
+    element = next((child for child in body if isinstance(child.tag, str)), None)  # comments are still there
+    return ACTIONS.get(element.tag, "").rsplit("/", 1)[-1] if element is not None else ""
+
+
 def authenticate(envelope: etree._Element, meta: dict[str, Any]) -> Caller:
     """The caller: from a trusted proxy's certificate header, else from the WS-Security
     signature. Raises SocSecFault 01001 (reason logged only) or 02002 (database down)."""
@@ -114,7 +122,7 @@ def authenticate(envelope: etree._Element, meta: dict[str, Any]) -> Caller:
         raise SocSecFault(PlatformCode.UNAVAILABLE, log_reason=type(exc).__name__) from None
 
 
-def _authenticated_within_limit(envelope: etree._Element, meta: dict[str, Any]) -> Caller:
+def _authenticated_within_limit(envelope: etree._Element, request: Any) -> Caller:
     """The caller, once it is authenticated and within its rate limit. Raises SocSecFault.
 
     Counted once the signature is verified (an unauthenticated flood spends no client's
@@ -125,9 +133,10 @@ def _authenticated_within_limit(envelope: etree._Element, meta: dict[str, Any]) 
     """
     try:
         with transaction.atomic():
-            caller = authenticate(envelope, meta)
+            caller = authenticate(envelope, request.META)
             if caller.client_id is None:  # authenticate() answers only with a client's caller
                 raise SocSecFault(PlatformCode.PROVIDER_ERROR, log_reason="a SOAP caller without a client")
+            note_client(request, caller.client_id)  # its request log shows its calls over the limit too
             wait = soap_call_wait_seconds(client_id=caller.client_id)
             if wait is not None:
                 raise TooManyCalls(wait)
@@ -166,7 +175,8 @@ class ContractSoap11(Soap11):  # type: ignore[misc]  # Spyne has no type informa
         if mime != "text/xml":
             raise SocSecFault(PlatformCode.NOT_SOAP, "Content-Type must be text/xml (SOAP 1.1).")
         envelope = parse_envelope(b"".join(ctx.in_string))
-        ctx.udc = _authenticated_within_limit(envelope, request.META)
+        note_operation(request, operation_of(envelope))
+        ctx.udc = _authenticated_within_limit(envelope, request)
         xmlio.strip_markup(envelope)
         ctx.in_document = (envelope, {})
 

@@ -36,6 +36,7 @@ from registrations.services.presences import (
     registration_submit_batch,
     registrations_consulted,
 )
+from requestlog.recording import note_items
 from soap_gateway import types as t
 from soap_gateway.faults import PlatformCode, SocSecFault
 
@@ -266,6 +267,7 @@ class PresenceRegistrationService(GatewayService):
         results = registration_submit_batch(
             items=[presence_input(item) for item in items], caller=_caller(ctx), channel=Channel.WS
         )
+        note_items(ctx.transport.req, results, done="created")
         return [
             t.RegisterPresenceRegistrationResponse(
                 PresenceRegistration=presence_registration(
@@ -299,6 +301,7 @@ class PresenceRegistrationService(GatewayService):
             caller=_caller(ctx),
             channel=Channel.WS,
         )
+        note_items(ctx.transport.req, results, done="cancelled")
         return [
             t.CancelPresenceRegistrationResponse(
                 PresenceRegistrationError=t.CancelPresenceRegistrationErrorType(

@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "registrations",
     "history",
+    "requestlog",
+    "sandbox",
     "soap_gateway",
     "rest_gateway",
     "conformance",
@@ -348,7 +350,11 @@ SPECTACULAR_SETTINGS = {
     "SERVERS": [{"url": "/REST/presenceRegistration/v1"}],
     "SERVE_INCLUDE_SCHEMA": False,
     # A registration's status and the search criterion take the same codes: one enum.
-    "ENUM_NAME_OVERRIDES": {"PresenceStatusEnum": "rest_gateway.serializers.STATUSES"},
+    "ENUM_NAME_OVERRIDES": {
+        "PresenceStatusEnum": "rest_gateway.serializers.STATUSES",
+        # A request log record's channel (soap, rest), not a registration's (WS, REST, ...).
+        "RequestLogChannelEnum": "rest_gateway.request_log_apis.CHANNELS",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "rest_gateway.schema.add_problem_responses",
@@ -422,6 +428,32 @@ CELERY_BEAT_SCHEDULE["purge-expired-registrations"] = {
 }
 
 
+# --- Request log (requestlog/, docs/rest.md, docs/operators.md) ------------------------------
+# Every SOAP and REST call, for the client that made it and the operators: first (outermost),
+# so it times the whole call and records the answer as sent, written once it is sent.
+MIDDLEWARE.insert(0, "soap_gateway.request_log.SoapRequestLog")
+MIDDLEWARE.insert(0, "rest_gateway.request_log.RestRequestLog")
+# Records are kept this many days, then purged daily; a request body is kept (NISS masked) up
+# to this many characters, the rest cut (0 = no bodies). 256 KiB holds any 200-item call.
+REQUEST_LOG_DAYS = env_int("REQUEST_LOG_DAYS", 30, minimum=1)
+REQUEST_LOG_BODY_MAX_CHARS = env_int("REQUEST_LOG_BODY_MAX_CHARS", 262_144, minimum=0)
+CELERY_BEAT_SCHEDULE["purge-expired-request-logs"] = {
+    "task": "requestlog.tasks.purge_expired_request_logs",
+    "schedule": 86400.0,
+}
+
+
+# --- Sandbox mode (sandbox/, docs/sandbox.md) ----------------------------------------------------
+# Off by default; `make run` turns it on. On: the self-service page /sandbox/ (a vendor's key
+# or certificate in, a client of a demo enterprise out), a clock offset per client that an
+# operator sets in the console, and `manage.py issue_token`. Off, none of it exists. A
+# production stack refuses it unless ALLOW_SANDBOX_IN_PRODUCTION says it is meant.
+SANDBOX_MODE = env_bool("SANDBOX_MODE", default=False)
+ALLOW_SANDBOX_IN_PRODUCTION = env_bool("ALLOW_SANDBOX_IN_PRODUCTION", default=False)
+# Sign-ups per address (REMOTE_ADDR: behind a proxy, the proxy's), counted in REST_THROTTLE_CACHE.
+SANDBOX_SIGNUP_RATE = env_rate("SANDBOX_SIGNUP_RATE", "10/hour")
+
+
 # --- Production guard: refuse to start rather than run unsafely (docs/deploy.md) ------------
 def _production_problems() -> list[str]:
     problems = []
@@ -440,6 +472,9 @@ def _production_problems() -> list[str]:
     if not _REST_CACHE_URL:
         # In process memory every web process would count apart: the limit times the workers.
         problems.append("REST_CACHE_URL is required: a redis:// or rediss:// URL shared by every web process")
+    if SANDBOX_MODE and not ALLOW_SANDBOX_IN_PRODUCTION:
+        # Anyone could register a client, and clients' clocks could be moved: never by accident.
+        problems.append("SANDBOX_MODE must be off (set ALLOW_SANDBOX_IN_PRODUCTION=1 to serve a sandbox)")
     return problems
 
 

@@ -4,6 +4,7 @@ revoking its certificate (SOAP) or public key (REST) through the client services
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -23,6 +24,7 @@ from registrations.models import (
 from registrations.services.clients import (
     ClientRegistrationError,
     certificate_fingerprint,
+    check_clock_offset,
     check_public_key,
     check_rate_limit,
     client_register,
@@ -30,6 +32,7 @@ from registrations.services.clients import (
     client_revoke_public_key,
     client_rotate_certificate,
     client_rotate_public_key,
+    client_set_clock_offset,
     client_update,
 )
 
@@ -44,7 +47,16 @@ class ClientAdminForm(forms.ModelForm[Client]):
 
     class Meta:
         model = Client
-        fields = ["name", "enterprise_number", "role", "certificate_pem", "public_key_pem", "is_active", "rate_limit"]
+        fields = [
+            "name",
+            "enterprise_number",
+            "role",
+            "certificate_pem",
+            "public_key_pem",
+            "is_active",
+            "rate_limit",
+            "clock_offset",
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -52,6 +64,7 @@ class ClientAdminForm(forms.ModelForm[Client]):
             ("certificate_pem", certificate_fingerprint),
             ("public_key_pem", check_public_key),
             ("rate_limit", check_rate_limit),
+            ("clock_offset", check_clock_offset),
         )
         for name, check in checks:
             if data.get(name):
@@ -77,6 +90,10 @@ class ClientAdmin(GuardedAdmin[Client]):
     search_fields = ("name", "=enterprise_number", "=id")
     inlines = [ClientMandateInline]
 
+    def get_exclude(self, request: HttpRequest, obj: Client | None = None) -> tuple[str, ...]:
+        # The clock offset exists in sandbox mode only (docs/sandbox.md).
+        return () if settings.SANDBOX_MODE else ("clock_offset",)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Client | None = None) -> tuple[str, ...]:
         always = ("id", "certificate_fingerprint", "created_at", "last_used_at")
         if obj is None:
@@ -93,6 +110,7 @@ class ClientAdmin(GuardedAdmin[Client]):
         data = form.cleaned_data
         if change:
             client_update(client=obj, name=data["name"], is_active=data["is_active"], rate_limit=data["rate_limit"])
+            self._set_clock_offset(obj, form)
             return
         created = client_register(
             name=data["name"],
@@ -105,6 +123,11 @@ class ClientAdmin(GuardedAdmin[Client]):
         # The inlines (mandates) were bound to `obj`: make it the saved client.
         obj.pk, obj.certificate_fingerprint = created.pk, created.certificate_fingerprint
         obj._state.adding, obj._state.db = False, created._state.db
+        self._set_clock_offset(obj, form)
+
+    def _set_clock_offset(self, client: Client, form: Any) -> None:
+        if "clock_offset" in form.changed_data:
+            client_set_clock_offset(client=client, offset=form.cleaned_data["clock_offset"])
 
     def get_urls(self) -> list[URLPattern]:
         keys = self.admin_site.admin_view(self.keys_view)

@@ -6,6 +6,7 @@ argument, so the rules live here once and every adapter inherits them.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 from uuid import UUID
 
@@ -26,6 +27,9 @@ class Caller:
     client_id: UUID | None = None
     enterprise_number: str = ""
     mandates: frozenset[str] = field(default_factory=frozenset)
+    # Sandbox mode only: how far this client's clock runs ahead (or behind) of the real one
+    # for admission and cancellation (registrations.domain.clock). Ignored otherwise.
+    clock_offset: timedelta = timedelta(0)
 
     @classmethod
     def for_operator(cls, username: str) -> "Caller":

@@ -1,6 +1,7 @@
 """The registration aggregate (spec §3.1) and the client registry (the "sender")."""
 
 import uuid
+from datetime import timedelta
 
 from django.db import models
 from django.db.models import Q
@@ -38,6 +39,13 @@ class Client(models.Model):
         max_length=32,
         blank=True,
         help_text=_("Requests per period, e.g. 600/minute. Empty: the default limit."),
+    )
+    # Sandbox mode only (docs/sandbox.md): moves the client's "now" and "today" for admission
+    # and cancellation (registrations.domain.clock); ignored outside sandbox mode.
+    clock_offset = models.DurationField(
+        _("clock offset (sandbox)"),
+        default=timedelta(0),
+        help_text=_("Sandbox mode only: 1 00:00:00 is a day ahead, 00:15:00 a quarter of an hour, -00:20:00 behind."),
     )
 
     class Meta:

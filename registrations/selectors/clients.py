@@ -19,12 +19,18 @@ def caller_for_client(client: Client) -> Caller:
         client_id=client.id,
         enterprise_number=client.enterprise_number,
         mandates=mandates,
+        clock_offset=client.clock_offset,
     )
 
 
 def active_client_with_certificate(*, fingerprint: str) -> Client | None:
     """The active client whose registered certificate has this SHA-256 (SOAP authentication)."""
     return Client.objects.filter(certificate_fingerprint=fingerprint, is_active=True).first()
+
+
+def active_client(*, client_id: UUID) -> Client | None:
+    """The active client `client_id`, or None."""
+    return Client.objects.filter(pk=client_id, is_active=True).first()
 
 
 def active_client_with_key(*, client_id: UUID) -> Client | None:

@@ -169,20 +169,23 @@ def _is_uuid(text: str) -> bool:
 
 def demo_sheet() -> list[ClientSheet]:
     """The sheet of every active demo client."""
-    sheets = []
-    for client, files in demo_clients():
-        sheet = ClientSheet(
-            name=client.name,
-            role=str(client.role),
-            enterprise_number=client.enterprise_number,
-            files=files,
-            client_id=str(client.id),
-            may_register=client.role == ClientRole.ENTERPRISE,
-        )
-        if sheet.may_register:
-            _Finder(client).fill(sheet)
-        sheets.append(sheet)
-    return sheets
+    return [client_sheet(client, files=files) for client, files in demo_clients()]
+
+
+def client_sheet(client: Client, *, files: str = "") -> ClientSheet:
+    """What this client can send and what comes back (a client of a demo enterprise, such as a
+    sandbox sign-up, gets the demo's combinations); `files`: its credentials' base name, if any."""
+    sheet = ClientSheet(
+        name=client.name,
+        role=str(client.role),
+        enterprise_number=client.enterprise_number,
+        files=files,
+        client_id=str(client.id),
+        may_register=client.role == ClientRole.ENTERPRISE,
+    )
+    if sheet.may_register:
+        _Finder(client).fill(sheet)
+    return sheet
 
 
 def sheet_json(sheets: list[ClientSheet]) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from registrations.domain.activities import ACTIVITIES
 from registrations.domain.authorisation import Caller, speaks_for_employer
+from registrations.domain.clock import caller_now
 from registrations.domain.exceptions import ItemError, ItemErrorCode
 from registrations.domain.identifiers import (
     normalise_enterprise_number,
@@ -238,7 +239,8 @@ def registration_submit_cleaning_batch(
     """
     start_submission(items, caller)
     now = timezone.now()
-    results, admitted = admit_each(items, lambda index, item: _admit(index, item, now))
+    decided_at = caller_now(caller)  # the real-time window; stored times stay on the real clock
+    results, admitted = admit_each(items, lambda index, item: _admit(index, item, decided_at))
     admitted = _normalise_places(admitted, items, results)
     if admitted:
         store_with_retry(lambda: _store(admitted, items, results, caller, channel, now))

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -162,6 +163,29 @@ def client_update(*, client: Client, name: str, is_active: bool, rate_limit: str
     client.save(update_fields=["name", "is_active", "rate_limit"])
     if was_active != is_active:
         _end_issued_tokens(client)
+    return client
+
+
+# A sandbox clock moves by days at most: a year either way covers every rule's window.
+MAX_CLOCK_OFFSET = timedelta(days=366)
+
+
+def check_clock_offset(offset: timedelta) -> None:
+    """Raises ClientRegistrationError for an offset beyond a year either way."""
+    if abs(offset) > MAX_CLOCK_OFFSET:
+        raise ClientRegistrationError("a clock offset is at most a year either way")
+
+
+@transaction.atomic
+def client_set_clock_offset(*, client: Client, offset: timedelta) -> Client:
+    """Sandbox mode only: move the client's "now" and "today" for admission and cancellation
+    (registrations.domain.clock) by `offset`. Raises ClientRegistrationError outside sandbox
+    mode, or for an offset beyond a year either way."""
+    if not settings.SANDBOX_MODE:
+        raise ClientRegistrationError("a clock offset exists in sandbox mode only (SANDBOX_MODE=1)")
+    check_clock_offset(offset)
+    client.clock_offset = offset
+    client.save(update_fields=["clock_offset"])
     return client
 
 

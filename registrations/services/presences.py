@@ -13,6 +13,7 @@ from django.utils import timezone
 from history.events import EventType
 from history.services import NewEvent, history_record_many
 from registrations.domain.authorisation import Caller, CallerRole
+from registrations.domain.clock import caller_today
 from registrations.domain.exceptions import ItemError, ItemErrorCode
 from registrations.domain.identifiers import (
     normalise_enterprise_number,
@@ -140,7 +141,7 @@ def registration_submit_batch(*, items: Sequence[PresenceInput], caller: Caller,
     Raises BatchSizeError (0 or more than 200 items), NotAuthorisedError (caller may not register).
     """
     start_submission(items, caller)
-    today = timezone.localdate()
+    today = caller_today(caller)
     results, admitted = admit_each(items, lambda index, item: _admit(index, item, today))
     if admitted:
         sectors = workplace_sectors({entry.workplace_id for entry in admitted})
@@ -233,7 +234,7 @@ def _cancel_locked(items: Sequence[CancelInput], caller: Caller, channel: Channe
         registration.pk: registration
         for registration in registrations_visible_to(caller).select_for_update().filter(id__in=ids)
     }
-    today = timezone.localdate()
+    today = caller_today(caller)
     now = timezone.now()
     results: list[ItemResult] = []
     cancelled: dict[int, Registration] = {}

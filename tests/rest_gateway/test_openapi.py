@@ -35,6 +35,8 @@ OPERATIONS = {
     ("get", "/inspection/snapshot.csv"): "getInspectionSnapshotCsv",
     ("get", "/inspection/snapshot.pdf"): "getInspectionSnapshotPdf",
     ("post", "/inspection/workerAccesses"): "listWorkerAccesses",
+    ("get", "/requestLogs"): "listRequestLogs",
+    ("get", "/requestLogs/{ticketId}"): "getRequestLog",
 }
 
 

@@ -10,16 +10,17 @@ from registrations.tasks import (
     requeue_waiting_validations,
     revalidate_recent_failures,
 )
+from requestlog.tasks import purge_expired_request_logs
 
-PURGE_EVERY_SECONDS = 86400.0  # as beat's purge-expired-registrations
+PURGE_EVERY_SECONDS = 86400.0  # as beat's purge-expired-registrations and purge-expired-request-logs
 
 
 class Command(BaseCommand):
     help = (
         "Run the periodic sweeps without Celery beat (the embedded default): queue again the "
         "registrations still waiting for validation and, with an external geocoder, those whose "
-        "coordinates still have no address; revalidate recent FAILED ones, and purge "
-        "registrations past their 7-year retention once a day."
+        "coordinates still have no address; revalidate recent FAILED ones, and once a day purge "
+        "registrations past their 7-year retention and request log records past REQUEST_LOG_DAYS."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -41,8 +42,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"sweep: {queued} waiting queued, {revalidated} failed revalidated")
             if time.monotonic() - last_purge >= PURGE_EVERY_SECONDS or options["once"]:
                 purged = purge_expired_registrations()
+                records = purge_expired_request_logs()
                 last_purge = time.monotonic()
                 self.stdout.write(f"retention: {purged} expired registrations purged")
+                self.stdout.write(f"request log: {records} records older than REQUEST_LOG_DAYS purged")
             if options["once"]:
                 return
             time.sleep(every)
