@@ -212,8 +212,8 @@ def request_log_cost(http: HttpClient, auth: dict[str, Any], pairs: int, size: i
             start = time.perf_counter()
             response = client.post(API, data=body, content_type="application/json", **auth)
             times.append(time.perf_counter() - start)
-            assert response.status_code == 200, response.content[:300]
-            assert (client is http) == response.has_header("Ticket-Id")  # the log is on, or off
+            require(response.status_code == 200, response.content[:300])
+            require((client is http) == response.has_header("Ticket-Id"), "the log is on, or off")
     return statistics.median(with_log) * 1000, statistics.median(without_log) * 1000
 
 
