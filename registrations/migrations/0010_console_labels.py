@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registrations', '0008_corrections_index'),
+        ('registrations', '0009_awaiting_address_index'),
     ]
 
     operations = [
