@@ -47,7 +47,7 @@ class RedactingLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn has no
 def child_exit(server: Any, worker: Any) -> None:
     """prometheus-client's bookkeeping for a worker that is gone (its counters stay summed)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]  # prometheus-client leaves it unannotated
 
 
 logger_class = RedactingLogger

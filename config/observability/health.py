@@ -59,7 +59,7 @@ class ProcessAnswers(HealthCheck):  # type: ignore[misc]  # django-health-check 
 
 
 @dataclasses.dataclass
-class Migrations(HealthCheck):  # type: ignore[misc]
+class Migrations(HealthCheck):  # type: ignore[misc]  # django-health-check has no type information
     """Every migration of this code is applied (`migrate --check`); a few ms per probe."""
 
     timeout = _TIMEOUT
@@ -70,7 +70,7 @@ class Migrations(HealthCheck):  # type: ignore[misc]
 
 
 @dataclasses.dataclass
-class ValidationQueue(HealthCheck):  # type: ignore[misc]
+class ValidationQueue(HealthCheck):  # type: ignore[misc]  # django-health-check has no type information
     """The oldest registration waiting for validation is younger than the threshold (one
     read of the partial index on waiting registrations)."""
 
@@ -88,7 +88,7 @@ class ValidationQueue(HealthCheck):  # type: ignore[misc]
             )
 
 
-class Broker(Redis):  # type: ignore[misc]
+class Broker(Redis):  # type: ignore[misc]  # django-health-check has no type information
     """The Celery broker answers PING; named without its host, port or database."""
 
     timeout = _TIMEOUT
@@ -114,7 +114,7 @@ def ready_checks() -> Iterator[HealthCheck]:
         yield ValidationQueue()
 
 
-class _JsonHealthView(HealthCheckView):  # type: ignore[misc]
+class _JsonHealthView(HealthCheckView):  # type: ignore[misc]  # django-health-check has no type information
     """JSON, 200 or 503, whatever the client accepts (a probe sends anything or nothing)."""
 
     async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
