@@ -339,7 +339,7 @@ class RegistrationAdmin(ReadOnlyAdminMixin, LegalHoldActionsMixin[Registration],
         )
 
     # --- how a registration reads, in the operator's language ---------------------------
-    @admin.display(description=_("status"), ordering="status")
+    @admin.display(description=_("status"))
     def status_text(self, registration: Registration) -> SafeString:
         return format_html(
             '<span class="status status-{}">{}</span> <span class="code">{}</span>',
