@@ -41,6 +41,18 @@ def median_seconds(run: Callable[[], Any], repetitions: int) -> float:
     return statistics.median(durations)
 
 
+def paired_medians(treated: list[float], control: list[float]) -> tuple[float, float]:
+    """(the control's median plus the median of the pairs' differences, the control's median).
+
+    Each treated run is paired with the control run next to it: a machine load that drifts
+    during the run moves both members of a pair alike, so the differences keep the treatment's
+    own cost where the two medians apart would each carry their share of the drift.
+    """
+    differences = [one - other for one, other in zip(treated, control, strict=True)]
+    base = statistics.median(control)
+    return base + statistics.median(differences), base
+
+
 def machine() -> dict[str, Any]:
     return {
         "platform": platform.platform(),

@@ -50,7 +50,7 @@ from django.test.utils import override_settings
 from lxml import etree
 
 from bench import stack
-from bench.report import require
+from bench.report import paired_medians, require
 from config.celery import app as celery_app
 from registrations import tasks as core_tasks
 from registrations.services import batches as core_batches
@@ -215,8 +215,8 @@ def without_request_log() -> HttpClient:
 
 
 def request_log_cost(http: HttpClient, envelopes: list[bytes], action: str) -> tuple[float, float]:
-    """Median seconds of the call with and without the request log, interleaved (neither
-    always first), each on its own signed envelope."""
+    """Seconds of the call with and without the request log, each on its own signed envelope:
+    pairs of calls side by side (neither always first), compared pair by pair (`paired_medians`)."""
     bare = without_request_log()
     with_log: list[float] = []
     without_log: list[float] = []
@@ -232,7 +232,7 @@ def request_log_cost(http: HttpClient, envelopes: list[bytes], action: str) -> t
             times.append(time.perf_counter() - start)
             require(response.status_code == 200, response.content[:500])
             require((client is http) == response.has_header("Ticket-Id"), "the log is on, or off")
-    return statistics.median(with_log), statistics.median(without_log)
+    return paired_medians(with_log, without_log)
 
 
 def main() -> None:

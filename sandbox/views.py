@@ -2,6 +2,7 @@
 or public key and gets a client of a demo enterprise, with what it can send. Sandbox mode only
 (404 otherwise), CSRF-protected, sign-ups rate-limited per address."""
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -57,7 +58,18 @@ def _signed_up_context(request: HttpRequest, signup: SandboxSignup) -> dict[str,
         "swagger": request.build_absolute_uri(reverse("rest-doc")),
         "request_logs": request.build_absolute_uri(reverse("rest-request-logs")),
         "clean": [
-            {"key": combination.key, "title": combination.title, "steps": combination.as_json()["steps"]}
+            {
+                "key": combination.key,
+                "title": combination.title,
+                "steps": [
+                    {
+                        "channel": step.channel,
+                        "item": json.dumps(step.item),
+                        "expect": json.dumps(step.expect.as_json()),
+                    }
+                    for step in combination.steps
+                ],
+            }
             for combination in signup.sheet.clean
         ],
     }
