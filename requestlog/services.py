@@ -105,7 +105,7 @@ def _insert(row: RequestLog) -> None:
     commit waits for costs more than the rest of a small call (docs/performance.md); the
     record reaches the disk a fraction of a second later, and only a crash of the database
     server in between loses it. The call's registrations were committed, durably, before
-    (docs/adr/0014). SQLite in WAL mode with synchronous=NORMAL never waits for the disk."""
+    (docs/adr/0016). SQLite in WAL mode with synchronous=NORMAL never waits for the disk."""
     if connection.vendor != "postgresql":
         row.save(force_insert=True)
         return
