@@ -3,6 +3,7 @@
 Every variable the service reads is listed in `.env.example` and in the README.
 """
 
+import ipaddress
 import os
 import re
 
@@ -96,3 +97,28 @@ def env_rate(name: str, default: str) -> str:
     if not _RATE.fullmatch(value):
         raise ImproperlyConfigured(f"{name} must look like 600/minute, got {value!r}")
     return value
+
+
+def env_int_list(name: str, default: list[int], *, minimum: int) -> list[int]:
+    """Comma-separated integers, each at least `minimum`, at least one."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        values = [int(item) for item in raw.split(",")]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be comma-separated integers, got {raw!r}") from exc
+    if any(value < minimum for value in values):
+        raise ImproperlyConfigured(f"{name}: every value must be at least {minimum}, got {raw!r}")
+    return values
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP networks in CIDR form (`10.1.2.0/24`, `127.0.0.1/32`, `::1/128`)."""
+    networks = env_list(name, [])
+    for network in networks:
+        try:
+            ipaddress.ip_network(network)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {network!r} is not an IP network in CIDR form: {exc}") from exc
+    return networks

@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
-from rest_gateway import apis, inspection_apis
+from rest_gateway import apis, feed_apis, inspection_apis
 
 urlpatterns = [
     path("presenceRegistrations", apis.PresenceRegistrationListApi.as_view(), name="rest-list"),
@@ -41,4 +41,15 @@ urlpatterns += [
     path("inspection/snapshot.csv", inspection_apis.InspectionSnapshotCsvApi.as_view(), name="rest-inspection-csv"),
     path("inspection/snapshot.pdf", inspection_apis.InspectionSnapshotPdfApi.as_view(), name="rest-inspection-pdf"),
     path("inspection/workerAccesses", inspection_apis.WorkerAccessesApi.as_view(), name="rest-worker-accesses"),
+]
+# The feed (issue 18, docs/feed.md): the caller's events by cursor, and webhook subscriptions.
+urlpatterns += [
+    path("events", feed_apis.FeedEventsApi.as_view(), name="rest-events"),
+    path("subscriptions", feed_apis.SubscriptionsApi.as_view(), name="rest-subscriptions"),
+    path("subscriptions/<uuid:id>", feed_apis.SubscriptionApi.as_view(), name="rest-subscription"),
+    path(
+        "subscriptions/<uuid:id>/rotateSecret",
+        feed_apis.SubscriptionSecretApi.as_view(),
+        name="rest-subscription-secret",
+    ),
 ]

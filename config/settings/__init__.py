@@ -14,7 +14,18 @@ import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_origins, env_proxy_ssl_header, env_rate, env_str, env_url
+from config.env import (
+    env_bool,
+    env_int,
+    env_int_list,
+    env_list,
+    env_networks,
+    env_origins,
+    env_proxy_ssl_header,
+    env_rate,
+    env_str,
+    env_url,
+)
 from config.logging import build_logging
 
 django_stubs_ext.monkeypatch()
@@ -68,6 +79,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "registrations",
     "history",
+    "feed",
     "soap_gateway",
     "rest_gateway",
     "conformance",
@@ -376,6 +388,39 @@ CELERY_BEAT_SCHEDULE["purge-expired-registrations"] = {
     "task": "registrations.tasks.purge_expired_registrations",
     "schedule": 86400.0,
 }
+
+
+# --- The feed and its webhooks (feed/, docs/feed.md, docs/adr/0014) --------------------------
+# Beat publishes what the outbox still holds (a lost hand-off) and hands the due deliveries
+# (retries included) to the workers this often; `run_sweeps` does the same without beat.
+FEED_SWEEP_INTERVAL_SECONDS = env_int("FEED_SWEEP_INTERVAL_SECONDS", 10, minimum=1)
+CELERY_BEAT_SCHEDULE["sweep-feed"] = {"task": "feed.tasks.sweep_feed", "schedule": float(FEED_SWEEP_INTERVAL_SECONDS)}
+# Deliveries go to the workers as soon as their events are published. The embedded default
+# runs Celery in the web process, where a slow receiver would hold up the client's call:
+# there `run_sweeps` delivers instead.
+WEBHOOK_DELIVER_AFTER_PUBLISHING = env_bool("WEBHOOK_DELIVER_AFTER_PUBLISHING", default=not EMBEDDED)
+# Targets: https only, on public addresses. A sandbox accepts http://; an operator may allow
+# http:// and name private networks (CIDR) that receivers may live in, e.g. 127.0.0.1/32 for a
+# receiver on the same host. Both are checked when a subscription is made and at every attempt.
+SANDBOX_MODE = env_bool("SANDBOX_MODE", default=False)
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", default=SANDBOX_MODE)
+WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS")
+# After a failed attempt, the next one waits the next of these delays; after the last, the
+# delivery is given up. The default (Standard Webhooks' usual schedule) lasts 27 h 35 min.
+WEBHOOK_RETRY_SCHEDULE_SECONDS = env_int_list(
+    "WEBHOOK_RETRY_SCHEDULE_SECONDS", [5, 300, 1800, 7200, 18000, 36000, 36000], minimum=1
+)
+# A subscription whose every attempt has failed for this long is disabled (default: as long
+# as the retry schedule lasts); its events stay readable through GET .../events.
+WEBHOOK_DISABLE_AFTER_SECONDS = env_int("WEBHOOK_DISABLE_AFTER_SECONDS", sum(WEBHOOK_RETRY_SCHEDULE_SECONDS), minimum=1)
+# After a rotation the old secret signs too (a second signature) for this long.
+WEBHOOK_SECRET_OVERLAP_SECONDS = env_int("WEBHOOK_SECRET_OVERLAP_SECONDS", 86400, minimum=0)
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env_int("WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3, minimum=1)
+WEBHOOK_READ_TIMEOUT_SECONDS = env_int("WEBHOOK_READ_TIMEOUT_SECONDS", 5, minimum=1)
+WEBHOOK_MAX_SUBSCRIPTIONS_PER_CLIENT = env_int("WEBHOOK_MAX_SUBSCRIPTIONS_PER_CLIENT", 10, minimum=1)
+# The subscriptions' secrets are stored encrypted with a key derived from this one; empty =
+# from DJANGO_SECRET_KEY (then rotating that key makes every client rotate its secret).
+WEBHOOK_SECRETS_KEY = env_str("WEBHOOK_SECRETS_KEY") or SECRET_KEY
 
 
 # --- Production guard: refuse to start rather than run unsafely (docs/deploy.md) ------------

@@ -3,8 +3,8 @@ registers every screen."""
 
 from django.contrib import admin
 
-from registrations.admin import clients, history, reference, registrations
+from registrations.admin import clients, feed, history, reference, registrations
 
 admin.site.index_template = "admin/presence_index.html"
 
-__all__ = ["clients", "history", "reference", "registrations"]
+__all__ = ["clients", "feed", "history", "reference", "registrations"]

@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
+from feed.selectors import delivery_figures
 from registrations.admin import charts
 from registrations.admin.dashboard import DashboardFigures, dashboard_figures
 from registrations.domain.remarks import REMARKS
@@ -55,6 +56,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         **admin.site.each_context(request),
         "title": _("Dashboard"),
         "figures": figures,
+        "webhooks": delivery_figures(),
         **_charts(figures),
     }
     return TemplateResponse(request, "admin/registrations/dashboard.html", context)

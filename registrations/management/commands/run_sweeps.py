@@ -4,6 +4,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from feed.tasks import sweep_feed
 from registrations.tasks import (
     purge_expired_registrations,
     requeue_waiting_validations,
@@ -16,8 +17,9 @@ PURGE_EVERY_SECONDS = 86400.0  # as beat's purge-expired-registrations
 class Command(BaseCommand):
     help = (
         "Run the periodic sweeps without Celery beat (the embedded default): queue again the "
-        "registrations still waiting for validation, revalidate recent FAILED ones, and purge "
-        "registrations past their 7-year retention once a day."
+        "registrations still waiting for validation, revalidate recent FAILED ones, purge "
+        "registrations past their 7-year retention once a day, and publish the feed and send "
+        "its due webhooks (on the embedded default, the only place webhooks are sent from)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,19 +27,24 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         every = settings.VALIDATION_SWEEP_INTERVAL_SECONDS
+        feed_every = settings.FEED_SWEEP_INTERVAL_SECONDS
         revalidate_every = settings.REVALIDATION_SWEEP_INTERVAL_SECONDS
+        last_validation = -float(every)  # the first pass runs every sweep
         last_revalidation = 0.0
-        last_purge = -PURGE_EVERY_SECONDS  # the first pass purges
+        last_purge = -PURGE_EVERY_SECONDS
         while True:
-            queued = requeue_waiting_validations()
-            if time.monotonic() - last_revalidation >= revalidate_every or options["once"]:
-                revalidated = revalidate_recent_failures()
-                last_revalidation = time.monotonic()
-                self.stdout.write(f"sweep: {queued} waiting queued, {revalidated} failed revalidated")
+            if time.monotonic() - last_validation >= every or options["once"]:
+                queued = requeue_waiting_validations()
+                last_validation = time.monotonic()
+                if time.monotonic() - last_revalidation >= revalidate_every or options["once"]:
+                    revalidated = revalidate_recent_failures()
+                    last_revalidation = time.monotonic()
+                    self.stdout.write(f"sweep: {queued} waiting queued, {revalidated} failed revalidated")
             if time.monotonic() - last_purge >= PURGE_EVERY_SECONDS or options["once"]:
                 purged = purge_expired_registrations()
                 last_purge = time.monotonic()
                 self.stdout.write(f"retention: {purged} expired registrations purged")
+            sweep_feed()
             if options["once"]:
                 return
-            time.sleep(every)
+            time.sleep(min(every, feed_every))

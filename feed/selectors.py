@@ -1,0 +1,161 @@
+"""Reading the feed: a caller's page of events, its subscriptions, the operators' figures.
+
+A page is read in windows of positions: the events of a window, then which of their
+registrations the caller may see, asked of `registrations_visible_to` (the rule of get and
+search, evaluated now). A request reads at most SCAN_LIMIT positions, so a caller who sees
+few events pays for a bounded read and comes back with the cursor, which always moves on.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from feed.documents import event_document
+from feed.models import Delivery, FeedEvent, FeedHead, Subscription
+from history.selectors import outbox_size
+from registrations.domain.authorisation import Caller
+from registrations.selectors.registrations import registrations_visible_to
+
+if TYPE_CHECKING:
+    from registrations.models import Registration
+
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 100
+WINDOW = 2000  # positions read per query
+SCAN_LIMIT = 20_000  # positions read per request at most
+LAG_SAMPLE = 2000
+
+
+def feed_head() -> int:
+    """The last position given: every event up to it is committed and readable."""
+    position: int | None = FeedHead.objects.filter(pk=1).values_list("position", flat=True).first()
+    return position or 0
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    items: list[dict[str, Any]]  # the events' documents, in feed order
+    registrations: list["Registration"]  # the registrations they are about (each once)
+    cursor: int  # the position to read after next time
+    more: bool  # whether events after the cursor are already there
+
+
+def _visible_in(caller: Caller, events: list[FeedEvent]) -> dict[int, "Registration"]:
+    ids = {event.registration_id for event in events}
+    return {registration.pk: registration for registration in registrations_visible_to(caller).filter(id__in=ids)}
+
+
+def feed_page(*, caller: Caller, after: int, limit: int = DEFAULT_LIMIT) -> FeedPage:
+    """The caller's events after position `after`, oldest first, at most `limit` (1..500).
+
+    At least once and in order: positions are given in commit order, so everything up to
+    the cursor returned has been seen, and nothing will appear behind it later.
+    """
+    head = feed_head()
+    found: list[tuple[FeedEvent, Registration]] = []
+    position = after
+    while position < head and len(found) < limit and position - after < SCAN_LIMIT:
+        window_end = min(position + WINDOW, head)
+        events = list(FeedEvent.objects.filter(position__gt=position, position__lte=window_end).order_by("position"))
+        visible = _visible_in(caller, events)
+        position = window_end
+        for event in events:
+            if event.registration_id in visible:
+                found.append((event, visible[event.registration_id]))
+                if len(found) == limit:
+                    position = event.position
+                    break
+    registrations = list({registration.pk: registration for _, registration in found}.values())
+    return FeedPage(
+        items=[event_document(event, registration) for event, registration in found],
+        registrations=registrations,
+        cursor=position,
+        more=position < head,
+    )
+
+
+# --- subscriptions -------------------------------------------------------------------------
+
+
+def subscriptions_of(*, caller: Caller) -> list[Subscription]:
+    """The caller's subscriptions, newest first (deleted ones are gone for the client)."""
+    if caller.client_id is None:
+        return []
+    return list(Subscription.objects.filter(client_id=caller.client_id).exclude(state=Subscription.State.DELETED))
+
+
+def subscription_of(*, caller: Caller, subscription_id: UUID) -> Subscription | None:
+    """One of the caller's subscriptions; None for an unknown one or another client's."""
+    if caller.client_id is None:
+        return None
+    return (
+        Subscription.objects.filter(id=subscription_id, client_id=caller.client_id)
+        .exclude(state=Subscription.State.DELETED)
+        .first()
+    )
+
+
+def subscriptions_due() -> list[UUID]:
+    """The active subscriptions with a delivery due now and no run in progress."""
+    now = timezone.now()
+    due = (
+        Delivery.objects.filter(state=Delivery.State.PENDING, next_attempt_at__lte=now)
+        .filter(subscription__state=Subscription.State.ACTIVE, subscription__client__is_active=True)
+        .filter(Q(subscription__paused_until__isnull=True) | Q(subscription__paused_until__lte=now))
+        .filter(Q(subscription__busy_until__isnull=True) | Q(subscription__busy_until__lt=now))
+        .values_list("subscription_id", flat=True)
+        .distinct()
+    )
+    return list(due)
+
+
+# --- the operators' figures ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryFigures:
+    lag_p50: timedelta | None  # event -> receiver's 2xx, on the latest deliveries
+    lag_p99: timedelta | None
+    lag_sample: int
+    pending: int
+    oldest_pending: Any  # datetime | None: when the oldest pending delivery's event happened
+    waiting_to_publish: int  # outbox entries not yet published
+    failing: int  # active subscriptions whose every attempt fails at the moment
+    disabled: int
+
+
+def _percentile(values: list[timedelta], share: float) -> timedelta | None:
+    if not values:
+        return None
+    return values[min(len(values) - 1, int(share * len(values)))]
+
+
+def delivery_figures() -> DeliveryFigures:
+    """The dashboard's webhook figures: delivery lag, what waits, who fails. Bounded reads."""
+    latest = (
+        Delivery.objects.filter(state=Delivery.State.DELIVERED, delivered_at__isnull=False)
+        .order_by("-delivered_at")
+        .values_list("delivered_at", "event__occurred_at")[:LAG_SAMPLE]
+    )
+    lags = sorted(delivered - occurred for delivered, occurred in latest if delivered is not None)
+    pending = Delivery.objects.filter(state=Delivery.State.PENDING).aggregate(
+        n=Count("id"), oldest=Min("event__occurred_at")
+    )
+    subscriptions = Subscription.objects.aggregate(
+        failing=Count("id", filter=Q(state=Subscription.State.ACTIVE, failing_since__isnull=False)),
+        disabled=Count("id", filter=Q(state=Subscription.State.DISABLED)),
+    )
+    return DeliveryFigures(
+        lag_p50=_percentile(lags, 0.50),
+        lag_p99=_percentile(lags, 0.99),
+        lag_sample=len(lags),
+        pending=pending["n"],
+        oldest_pending=pending["oldest"],
+        waiting_to_publish=outbox_size(),
+        failing=subscriptions["failing"],
+        disabled=subscriptions["disabled"],
+    )
