@@ -7,11 +7,11 @@ few events pays for a bounded read and comes back with the cursor, which always 
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from feed.documents import event_document
@@ -99,18 +99,38 @@ def subscription_of(*, caller: Caller, subscription_id: UUID) -> Subscription | 
     )
 
 
-def subscriptions_due() -> list[UUID]:
-    """The active subscriptions with a delivery due now and no run in progress."""
-    now = timezone.now()
-    due = (
-        Delivery.objects.filter(state=Delivery.State.PENDING, next_attempt_at__lte=now)
-        .filter(subscription__state=Subscription.State.ACTIVE, subscription__client__is_active=True)
-        .filter(Q(subscription__paused_until__isnull=True) | Q(subscription__paused_until__lte=now))
-        .filter(Q(subscription__busy_until__isnull=True) | Q(subscription__busy_until__lt=now))
-        .values_list("subscription_id", flat=True)
-        .distinct()
+def due_lane_heads(now: datetime) -> QuerySet[Delivery]:
+    """The deliveries due now that head their lane: no earlier delivery of the same
+    registration to the same subscription is still pending (those wait for it)."""
+    earlier = Delivery.objects.filter(
+        subscription_id=OuterRef("subscription_id"),
+        registration_id=OuterRef("registration_id"),
+        state=Delivery.State.PENDING,
+        event_id__lt=OuterRef("event_id"),
     )
-    return list(due)
+    return Delivery.objects.filter(state=Delivery.State.PENDING, next_attempt_at__lte=now).exclude(Exists(earlier))
+
+
+def _ready(now: datetime) -> Q:
+    """Subscriptions a run may send for now: active, client active, not paused."""
+    return Q(state=Subscription.State.ACTIVE, client__is_active=True) & (
+        Q(paused_until__isnull=True) | Q(paused_until__lte=now)
+    )
+
+
+def subscription_has_due(*, subscription_id: UUID) -> bool:
+    """Whether a run would find something to send for this subscription now."""
+    now = timezone.now()
+    if not Subscription.objects.filter(_ready(now), id=subscription_id).exists():
+        return False
+    return due_lane_heads(now).filter(subscription_id=subscription_id).exists()
+
+
+def subscriptions_due() -> list[UUID]:
+    """The subscriptions with something to send now and no run in progress (the sweep)."""
+    now = timezone.now()
+    ready = Subscription.objects.filter(_ready(now)).filter(Q(busy_until__isnull=True) | Q(busy_until__lt=now))
+    return list(due_lane_heads(now).filter(subscription__in=ready).values_list("subscription_id", flat=True).distinct())
 
 
 # --- the operators' figures ------------------------------------------------------------------

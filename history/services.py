@@ -126,10 +126,11 @@ def _put_in_outbox(events: Sequence[HistoryEvent]) -> None:
     entries = [OutboxEntry(event=event) for event in events if event.event_type in PUBLISHED_EVENT_TYPES]
     if entries:
         OutboxEntry.objects.bulk_create(entries)
-        transaction.on_commit(_announce_outbox, robust=True)
+        transaction.on_commit(announce_outbox, robust=True)
 
 
-def _announce_outbox() -> None:
+def announce_outbox() -> None:
+    """Tell the outbox's readers that committed entries wait (run after commit)."""
     outbox_committed.send(sender=OutboxEntry)
 
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from feed.models import Subscription
 
 EVENT_TYPES = list(FeedEventType.values)
+SUBSCRIPTION_STATUSES = ["active", "disabled"]
 
 
 # --- shapes (camelCase: the public JSON) ------------------------------------------------------
@@ -57,8 +58,8 @@ class FeedRegistrationOut(serializers.Serializer[Any]):
     contractualRelationshipReference = serializers.CharField()
     employer = FeedEmployerOut()
     customReference = serializers.CharField(required=False)
-    type = serializers.ChoiceField(choices=["in", "out"], required=False)
-    moment = serializers.DateTimeField(required=False)
+    type = serializers.CharField(required=False, help_text="cleaning events: in or out")
+    moment = serializers.DateTimeField(required=False, help_text="cleaning events: when it happened")
 
 
 class FeedEventDataOut(serializers.Serializer[Any]):
@@ -98,7 +99,7 @@ class SubscriptionOut(serializers.Serializer[Any]):
     url = serializers.CharField()
     eventTypes = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_TYPES))
     contractualRelationshipReference = serializers.CharField(required=False)
-    status = serializers.ChoiceField(choices=["active", "disabled"])
+    status = serializers.ChoiceField(choices=SUBSCRIPTION_STATUSES)
     createdAt = serializers.DateTimeField()
     disabledAt = serializers.DateTimeField(allow_null=True)
     disabledReason = serializers.CharField(allow_blank=True)

@@ -336,7 +336,14 @@ SPECTACULAR_SETTINGS = {
     "SERVERS": [{"url": "/REST/presenceRegistration/v1"}],
     "SERVE_INCLUDE_SCHEMA": False,
     # A registration's status and the search criterion take the same codes: one enum.
-    "ENUM_NAME_OVERRIDES": {"PresenceStatusEnum": "rest_gateway.serializers.STATUSES"},
+    "ENUM_NAME_OVERRIDES": {
+        "PresenceStatusEnum": "rest_gateway.serializers.STATUSES",
+        # The feed's (rest_gateway/feed_apis.py) are named for what they are; its `type` field
+        # must not rename the cleaning event's `TypeEnum` by collision.
+        "TypeEnum": "rest_gateway.serializers.EVENT_TYPES",
+        "FeedEventTypeEnum": "rest_gateway.feed_apis.EVENT_TYPES",
+        "SubscriptionStatusEnum": "rest_gateway.feed_apis.SUBSCRIPTION_STATUSES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "rest_gateway.schema.add_problem_responses",

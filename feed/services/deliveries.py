@@ -28,13 +28,14 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from feed import sender
 from feed.documents import event_document
 from feed.domain import Outcome, attempt_hash, next_attempt_at, receiver_is_down, webhook_id
 from feed.models import Delivery, DeliveryAttempt, Subscription
+from feed.selectors import due_lane_heads, subscription_has_due
 from feed.services.subscriptions import signing_secrets, subscription_disable
 from feed.signing import UnreadableSecretError, signature
 from feed.targets import TargetRefusedError, parse_target
@@ -58,7 +59,12 @@ class DeliveryRun:
     busy: bool = False  # another run holds the subscription
     delivered: int = 0
     failed: int = 0
-    more_due: bool = False  # deliveries are due now: the task hands them off again
+    withdrawn: int = 0
+    more_due: bool = False  # this run did something and more is due now: the task hands it off again
+
+    @property
+    def progressed(self) -> bool:
+        return bool(self.delivered or self.failed or self.withdrawn)
 
 
 class _Lease:
@@ -92,29 +98,9 @@ class _Lease:
 
 
 def _due(subscription: Subscription, now: datetime, limit: int) -> list[Delivery]:
-    """The due deliveries that head their lane (no earlier pending one of their registration)."""
-    earlier = Delivery.objects.filter(
-        subscription_id=OuterRef("subscription_id"),
-        registration_id=OuterRef("registration_id"),
-        state=Delivery.State.PENDING,
-        event_id__lt=OuterRef("event_id"),
-    )
-    return list(
-        Delivery.objects.filter(subscription=subscription, state=Delivery.State.PENDING, next_attempt_at__lte=now)
-        .exclude(Exists(earlier))
-        .select_related("event")
-        .order_by("event_id")[:limit]
-    )
-
-
-def _is_due(subscription_id: UUID) -> bool:
-    now = timezone.now()
-    return (
-        Subscription.objects.filter(id=subscription_id, state=Subscription.State.ACTIVE, client__is_active=True)
-        .filter(Q(paused_until__isnull=True) | Q(paused_until__lte=now))
-        .filter(deliveries__state=Delivery.State.PENDING, deliveries__next_attempt_at__lte=now)
-        .exists()
-    )
+    """The subscription's due deliveries that head their lane, in feed order."""
+    heads = due_lane_heads(now).filter(subscription=subscription).select_related("event")
+    return list(heads.order_by("event_id")[:limit])
 
 
 def _host_of(url: str) -> str:
@@ -244,6 +230,7 @@ def _send_batch(batch: _Batch, secrets: list[str], lease: _Lease, run: DeliveryR
         registration = batch.visible.get(delivery.registration_id)
         if registration is None:
             _withdraw(delivery)
+            run.withdrawn += 1
             continue
         attempted_at = timezone.now()
         sent = _send(batch.subscription, event_document(delivery.event, registration), secrets)
@@ -309,7 +296,10 @@ def subscription_deliver(*, subscription_id: UUID, budget: int = RUN_BUDGET) -> 
         run = _run(subscription_id, lease, budget)
     finally:
         lease.release()
-    run.more_due = _is_due(subscription_id)
+    # Checked after the release: a delivery made while the lease was held had its hand-off
+    # turned away as busy, and is picked up here. A run that did nothing hands off nothing
+    # (the sweep retries), so runs never chase each other.
+    run.more_due = run.progressed and subscription_has_due(subscription_id=subscription_id)
     return run
 
 

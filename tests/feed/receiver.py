@@ -1,8 +1,9 @@
 """A real webhook receiver on loopback, for the tests, `make chaos` and `make bench`.
 
 It records every request it gets (headers, body, when) and answers what its `answer`
-function says (200 by default). It verifies nothing itself: the tests verify the recorded
-messages with `standardwebhooks`, as a real receiver would. `stop()` closes its port (a
+function says (200 by default). Given `secrets`, it also verifies each message on arrival
+with `standardwebhooks`, as a real receiver would (the signature's timestamp must be fresh
+then, which a later check of a message sent in a test's travelled time could not say). `stop()` closes its port (a
 receiver that is down: connections are refused) and `start()` opens the same port again.
 """
 
@@ -23,6 +24,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float  # time.time() when it arrived
+    valid: dict[str, bool] = field(default_factory=dict)  # secret -> verified on arrival
 
     @property
     def webhook_id(self) -> str:
@@ -52,6 +54,7 @@ class Receiver:
     answer: Answer = field(default_factory=lambda: always(200))
     port: int = 0
     received: list[Received] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list)  # verify each message with these on arrival
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -69,6 +72,7 @@ class Receiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 got = Received("POST", self.path, headers, self.rfile.read(length), time.time())
+                got.valid = {secret: got.verifies_with(secret) for secret in receiver.secrets}
                 with receiver._lock:
                     receiver.received.append(got)
                 status, extra = receiver.answer(got)

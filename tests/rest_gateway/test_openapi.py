@@ -35,6 +35,12 @@ OPERATIONS = {
     ("get", "/inspection/snapshot.csv"): "getInspectionSnapshotCsv",
     ("get", "/inspection/snapshot.pdf"): "getInspectionSnapshotPdf",
     ("post", "/inspection/workerAccesses"): "listWorkerAccesses",
+    ("get", "/events"): "listEvents",
+    ("get", "/subscriptions"): "listSubscriptions",
+    ("post", "/subscriptions"): "createSubscription",
+    ("get", "/subscriptions/{id}"): "getSubscription",
+    ("delete", "/subscriptions/{id}"): "deleteSubscription",
+    ("post", "/subscriptions/{id}/rotateSecret"): "rotateSubscriptionSecret",
 }
 
 
