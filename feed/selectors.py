@@ -15,7 +15,8 @@ from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from feed.documents import event_document
-from feed.models import Delivery, FeedEvent, FeedHead, Subscription
+from feed.domain import attempt_hash
+from feed.models import Delivery, DeliveryAttempt, FeedEvent, FeedHead, Subscription
 from history.selectors import outbox_size
 from registrations.domain.authorisation import Caller
 from registrations.selectors.registrations import registrations_visible_to
@@ -131,6 +132,31 @@ def subscriptions_due() -> list[UUID]:
     now = timezone.now()
     ready = Subscription.objects.filter(_ready(now)).filter(Q(busy_until__isnull=True) | Q(busy_until__lt=now))
     return list(due_lane_heads(now).filter(subscription__in=ready).values_list("subscription_id", flat=True).distinct())
+
+
+def attempt_log_verify(*, subscription_id: UUID) -> bool:
+    """True when a subscription's attempt log is whole: 1, 2, 3, ... without a gap, each
+    hash recomputes and links to its predecessor, and the subscription's head is the last."""
+    prev_hash = ""
+    attempts = DeliveryAttempt.objects.filter(subscription_id=subscription_id).order_by("seq")
+    for expected_seq, attempt in enumerate(attempts, 1):
+        recomputed = attempt_hash(
+            subscription_id=str(subscription_id),
+            seq=attempt.seq,
+            delivery_id=attempt.delivery_id,
+            webhook_id=attempt.webhook_id,
+            attempted_at=attempt.attempted_at,
+            duration_ms=attempt.duration_ms,
+            outcome=attempt.outcome,
+            status_code=attempt.status_code,
+            target_host=attempt.target_host,
+            prev_hash=attempt.prev_hash,
+        )
+        if attempt.seq != expected_seq or attempt.prev_hash != prev_hash or attempt.hash != recomputed:
+            return False
+        prev_hash = attempt.hash
+    head = Subscription.objects.filter(id=subscription_id).values_list("attempts_hash", flat=True).first()
+    return head is None or head == prev_hash
 
 
 # --- the operators' figures ------------------------------------------------------------------
