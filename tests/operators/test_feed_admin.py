@@ -11,7 +11,7 @@ from django.db import connection
 from feed.models import Delivery, Subscription
 from feed.services.subscriptions import subscription_create
 from feed.tasks import sweep_feed
-from registrations.models import ClientRole
+from registrations.models import Channel, ClientRole
 from registrations.services.presences import registration_submit_batch
 from tests.factories import caller_for, make_client, presence
 from tests.feed.receiver import Receiver
@@ -42,7 +42,7 @@ def receiver(settings):
 
 def submit(django_capture_on_commit_callbacks, caller) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        registration_submit_batch(items=[presence(caller=caller)], caller=caller, channel="WS")
+        registration_submit_batch(items=[presence(caller=caller)], caller=caller, channel=Channel.WS)
 
 
 @pytest.fixture
