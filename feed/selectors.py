@@ -131,7 +131,9 @@ def subscriptions_due() -> list[UUID]:
     """The subscriptions with something to send now and no run in progress (the sweep)."""
     now = timezone.now()
     ready = Subscription.objects.filter(_ready(now)).filter(Q(busy_until__isnull=True) | Q(busy_until__lt=now))
-    return list(due_lane_heads(now).filter(subscription__in=ready).values_list("subscription_id", flat=True).distinct())
+    heads = due_lane_heads(now).filter(subscription__in=ready)
+    # order_by(): without it the model's ordering joins the DISTINCT and every row comes back.
+    return list(heads.order_by().values_list("subscription_id", flat=True).distinct())
 
 
 def attempt_log_verify(*, subscription_id: UUID) -> bool:

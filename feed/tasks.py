@@ -68,6 +68,16 @@ def publish_feed() -> int:
 )
 def deliver_webhooks(subscription_id: str) -> int:
     run = subscription_deliver(subscription_id=UUID(subscription_id))
+    if run.progressed or run.busy:
+        logger.info(
+            "delivery run of subscription %s: %d delivered, %d failed, %d withdrawn%s%s",
+            subscription_id,
+            run.delivered,
+            run.failed,
+            run.withdrawn,
+            " (busy)" if run.busy else "",
+            "; more due" if run.more_due else "",
+        )
     if run.more_due:
         hand_off_delivery(UUID(subscription_id))
     return run.delivered

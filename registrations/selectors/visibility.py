@@ -115,7 +115,10 @@ def clients_seeing(*, parties: Iterable[Parties], among: Collection[UUID]) -> di
     if not among:
         return dict.fromkeys(distinct, frozenset())
     candidates = Client.objects.filter(id__in=among)
-    return {one: frozenset(candidates.filter(_seeing(one)).values_list("id", flat=True).distinct()) for one in distinct}
+    return {
+        one: frozenset(candidates.filter(_seeing(one)).order_by().values_list("id", flat=True).distinct())
+        for one in distinct
+    }
 
 
 def parties_of(*, registration_ids: Collection[int]) -> dict[int, Parties]:

@@ -9,7 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from feed.models import Delivery, DeliveryAttempt, Subscription
-from feed.selectors import feed_page
+from feed.selectors import feed_page, subscriptions_due
 from feed.services.subscriptions import subscription_create, subscription_rotate_secret
 from feed.tasks import sweep_feed
 from registrations.domain.vocabulary import ClientRole
@@ -220,3 +220,14 @@ def test_no_secret_is_stored_in_clear(webhook_settings, receiver, employer):
     assert made.secret not in "".join(stored)
     assert rotated.secret not in "".join(stored)
     assert made.secret.removeprefix("whsec_") not in "".join(stored)
+
+
+def test_the_sweep_hands_off_one_run_per_subscription_whatever_it_has_to_send(
+    webhook_settings, receiver, employer, submit
+):
+    receiver.answer = lambda _message: (503, {})
+    made = subscription_create(caller=employer, target_url=receiver.url)
+    submit(employer, [presence(caller=employer) for _ in range(3)])  # 6 events, all waiting
+
+    with later(6):
+        assert subscriptions_due() == [made.subscription.pk]
