@@ -13,6 +13,7 @@ import dj_database_url
 import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from config.env import (
     env_bool,
@@ -402,6 +403,11 @@ CELERY_BEAT_SCHEDULE["purge-expired-registrations"] = {
 # (retries included) to the workers this often; `run_sweeps` does the same without beat.
 FEED_SWEEP_INTERVAL_SECONDS = env_int("FEED_SWEEP_INTERVAL_SECONDS", 10, minimum=1)
 CELERY_BEAT_SCHEDULE["sweep-feed"] = {"task": "feed.tasks.sweep_feed", "schedule": float(FEED_SWEEP_INTERVAL_SECONDS)}
+# The feed's tasks have a queue of their own, which every worker also consumes (a worker
+# consumes every queue listed here), taking from each in turn: a backlog of validations
+# does not hold the webhooks up, nor the other way round.
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("feed"))
+CELERY_TASK_ROUTES = {"feed.tasks.*": {"queue": "feed"}}
 # Deliveries go to the workers as soon as their events are published. The embedded default
 # runs Celery in the web process, where a slow receiver would hold up the client's call:
 # there `run_sweeps` delivers instead.
@@ -425,6 +431,9 @@ WEBHOOK_SECRET_OVERLAP_SECONDS = env_int("WEBHOOK_SECRET_OVERLAP_SECONDS", 86400
 WEBHOOK_CONNECT_TIMEOUT_SECONDS = env_int("WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3, minimum=1)
 WEBHOOK_READ_TIMEOUT_SECONDS = env_int("WEBHOOK_READ_TIMEOUT_SECONDS", 5, minimum=1)
 WEBHOOK_MAX_SUBSCRIPTIONS_PER_CLIENT = env_int("WEBHOOK_MAX_SUBSCRIPTIONS_PER_CLIENT", 10, minimum=1)
+# A delivery run sends up to this many messages at once (each of a different registration:
+# the order per registration holds); a receiver that is failing gets one at a time.
+WEBHOOK_PARALLEL_SENDS = env_int("WEBHOOK_PARALLEL_SENDS", 8, minimum=1)
 # The subscriptions' secrets are stored encrypted with a key derived from this one; empty =
 # from DJANGO_SECRET_KEY (then rotating that key makes every client rotate its secret).
 WEBHOOK_SECRETS_KEY = env_str("WEBHOOK_SECRETS_KEY") or SECRET_KEY

@@ -20,7 +20,8 @@ stay readable in the cursor feed.
 
 import json
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -28,7 +29,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from feed import sender
@@ -48,9 +49,12 @@ from registrations.services.presences import registrations_consulted
 if TYPE_CHECKING:
     from registrations.models import Registration
 
+# A batch's sends take at most DUE_BATCH / WEBHOOK_PARALLEL_SENDS rounds of one attempt's
+# deadline (connect + read timeouts): 4 x 8 s by default. No batch starts after RUN_SECONDS,
+# so a run ends within about a minute, well inside its lease (renewed before each batch).
 LEASE_SECONDS = 90
-RUN_SECONDS = 30  # no attempt starts later in a run; its lease outlives the last one
-DUE_BATCH = 50
+RUN_SECONDS = 30
+DUE_BATCH = 32
 RUN_BUDGET = 500  # attempts per run at most; the task hands off the rest
 
 
@@ -138,114 +142,163 @@ def _disable_reason(subscription: Subscription, sent: sender.Sent, now: datetime
     return None
 
 
-@transaction.atomic
-def _record(subscription_id: UUID, delivery: Delivery, sent: sender.Sent, attempted_at: datetime) -> str | None:
-    """Write the attempt (chained) and its consequences; returns a reason to disable, if any."""
-    subscription = Subscription.objects.select_for_update().get(id=subscription_id)
-    seq = subscription.attempts_seq + 1
-    host = _host_of(subscription.target_url)
-    message_id = webhook_id(delivery.event_id)
-    digest = attempt_hash(
-        subscription_id=str(subscription_id),
-        seq=seq,
-        delivery_id=delivery.pk,
-        webhook_id=message_id,
-        attempted_at=attempted_at,
-        duration_ms=sent.duration_ms,
-        outcome=sent.outcome,
-        status_code=sent.status_code,
-        target_host=host,
-        prev_hash=subscription.attempts_hash,
-    )
-    DeliveryAttempt.objects.create(
-        delivery=delivery,
-        subscription_id=subscription_id,
-        seq=seq,
-        webhook_id=message_id,
-        attempted_at=attempted_at,
-        duration_ms=sent.duration_ms,
-        outcome=sent.outcome,
-        status_code=sent.status_code,
-        target_host=host,
-        prev_hash=subscription.attempts_hash,
-        hash=digest,
-    )
-    subscription.attempts_seq, subscription.attempts_hash = seq, digest
+@dataclass(frozen=True)
+class _Attempted:
+    delivery: Delivery
+    registration: "Registration"
+    attempted_at: datetime
+    sent: sender.Sent
+
+
+def _apply(subscription: Subscription, attempted: _Attempted) -> str | None:
+    """An attempt's consequences for its delivery and its subscription's health; returns a
+    reason to disable the subscription, if any."""
+    delivery, sent, at = attempted.delivery, attempted.sent, attempted.attempted_at
     delivery.attempts += 1
     delivery.last_status_code, delivery.last_outcome = sent.status_code, sent.outcome
-    reason = None
     if sent.outcome == Outcome.DELIVERED:
-        delivery.state, delivery.delivered_at = Delivery.State.DELIVERED, attempted_at
+        delivery.state, delivery.delivered_at = Delivery.State.DELIVERED, at
         subscription.failing_since = subscription.paused_until = None
-        subscription.last_delivered_at = attempted_at
+        subscription.last_delivered_at = at
+        return None
+    retry_at = next_attempt_at(at, delivery.retry_index, settings.WEBHOOK_RETRY_SCHEDULE_SECONDS)
+    if retry_at is None:
+        delivery.state = Delivery.State.FAILED
     else:
-        retry_at = next_attempt_at(attempted_at, delivery.retry_index, settings.WEBHOOK_RETRY_SCHEDULE_SECONDS)
-        if retry_at is None:
-            delivery.state = Delivery.State.FAILED
-        else:
-            delivery.retry_index += 1
-            delivery.next_attempt_at = retry_at
-            if receiver_is_down(Outcome(sent.outcome)):
-                subscription.paused_until = retry_at
-        subscription.failing_since = subscription.failing_since or attempted_at
-        reason = _disable_reason(subscription, sent, attempted_at)
-    delivery.save(
-        update_fields=[
-            "attempts",
-            "last_status_code",
-            "last_outcome",
-            "state",
-            "delivered_at",
-            "retry_index",
-            "next_attempt_at",
-        ]
-    )
+        delivery.retry_index += 1
+        delivery.next_attempt_at = retry_at
+        if receiver_is_down(Outcome(sent.outcome)):
+            subscription.paused_until = retry_at
+    subscription.failing_since = subscription.failing_since or at
+    return _disable_reason(subscription, sent, at)
+
+
+@transaction.atomic
+def _record(subscription_id: UUID, attempts: list[_Attempted]) -> str | None:
+    """Write a batch's attempts, chained in the order they were sent, and their consequences,
+    in one transaction; returns a reason to disable the subscription, if any."""
+    subscription = Subscription.objects.select_for_update().get(id=subscription_id)
+    host = _host_of(subscription.target_url)
+    rows, reason = [], None
+    for attempted in attempts:
+        seq, prev_hash = subscription.attempts_seq + 1, subscription.attempts_hash
+        message_id = webhook_id(attempted.delivery.event_id)
+        row = DeliveryAttempt(
+            delivery=attempted.delivery,
+            subscription_id=subscription_id,
+            seq=seq,
+            webhook_id=message_id,
+            attempted_at=attempted.attempted_at,
+            duration_ms=attempted.sent.duration_ms,
+            outcome=attempted.sent.outcome,
+            status_code=attempted.sent.status_code,
+            target_host=host,
+            prev_hash=prev_hash,
+        )
+        row.hash = attempt_hash(
+            subscription_id=str(subscription_id),
+            seq=seq,
+            delivery_id=attempted.delivery.pk,
+            webhook_id=message_id,
+            attempted_at=attempted.attempted_at,
+            duration_ms=row.duration_ms,
+            outcome=row.outcome,
+            status_code=row.status_code,
+            target_host=host,
+            prev_hash=prev_hash,
+        )
+        rows.append(row)
+        subscription.attempts_seq, subscription.attempts_hash = seq, row.hash
+        reason = _apply(subscription, attempted) or reason
+    DeliveryAttempt.objects.bulk_create(rows)
+    _save_deliveries([attempted.delivery for attempted in attempts])
     subscription.save(
         update_fields=["attempts_seq", "attempts_hash", "failing_since", "paused_until", "last_delivered_at"]
     )
     return reason
 
 
+_RETRY_FIELDS = ["attempts", "last_status_code", "last_outcome", "state", "retry_index", "next_attempt_at"]
+
+
+def _save_deliveries(deliveries: list[Delivery]) -> None:
+    """The delivered ones in one UPDATE per response code (a batch usually has one), with the
+    batch's last attempt time as their `delivered_at`; the others, rarer and each with its
+    own retry time, one by one."""
+    delivered: dict[int | None, list[Delivery]] = {}
+    for delivery in deliveries:
+        if delivery.state == Delivery.State.DELIVERED:
+            delivered.setdefault(delivery.last_status_code, []).append(delivery)
+        else:
+            delivery.save(update_fields=_RETRY_FIELDS)
+    for status_code, group in delivered.items():
+        Delivery.objects.filter(pk__in=[delivery.pk for delivery in group]).update(
+            state=Delivery.State.DELIVERED,
+            delivered_at=max(delivery.delivered_at or timezone.now() for delivery in group),
+            attempts=F("attempts") + 1,
+            last_status_code=status_code,
+            last_outcome=Outcome.DELIVERED,
+        )
+
+
 @dataclass
 class _Batch:
-    """One batch of a run: what to send, and what to record once it is sent."""
+    """One batch of a run: lane heads, so each of a different registration."""
 
     subscription: Subscription
     caller: Caller
     deliveries: list[Delivery]
     visible: dict[int, "Registration"]
-    consulted: list["Registration"] = field(default_factory=list)
 
 
-def _withdraw(delivery: Delivery) -> None:
-    """The client may no longer see the registration (a mandate ended): nothing is sent."""
-    Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING).update(state=Delivery.State.WITHDRAWN)
+def _withdraw(deliveries: list[Delivery]) -> int:
+    """The client may no longer see these registrations (a mandate ended): nothing is sent."""
+    pending = Delivery.objects.filter(pk__in=[delivery.pk for delivery in deliveries], state=Delivery.State.PENDING)
+    return pending.update(state=Delivery.State.WITHDRAWN)
 
 
-def _send_batch(batch: _Batch, secrets: list[str], lease: _Lease, run: DeliveryRun, stop_at: float) -> bool:
-    """Send a batch; False when the run must stop (receiver down, disabled, lease lost, time)."""
-    for delivery in batch.deliveries:
-        if time.monotonic() > stop_at or not lease.renew():
-            return False
-        registration = batch.visible.get(delivery.registration_id)
-        if registration is None:
-            _withdraw(delivery)
-            run.withdrawn += 1
-            continue
+def _send_all(batch: _Batch, secrets: list[str]) -> list[_Attempted]:
+    """Send the batch's messages: the first alone (a receiver that is down gets that one
+    only), then the others WEBHOOK_PARALLEL_SENDS at a time. They are of different
+    registrations, so the order among them does not matter."""
+    items = [
+        (delivery, batch.visible[delivery.registration_id])
+        for delivery in batch.deliveries
+        if delivery.registration_id in batch.visible
+    ]
+    if not items:
+        return []
+
+    def send(item: tuple[Delivery, "Registration"]) -> _Attempted:
+        delivery, registration = item
         attempted_at = timezone.now()
         sent = _send(batch.subscription, event_document(delivery.event, registration), secrets)
-        reason = _record(batch.subscription.pk, delivery, sent, attempted_at)
-        if sent.outcome == Outcome.DELIVERED:
-            run.delivered += 1
-            batch.consulted.append(registration)
-            continue
-        run.failed += 1
-        if reason is not None:
-            subscription_disable(subscription_id=batch.subscription.pk, reason=reason)
-            return False
-        if receiver_is_down(sent.outcome):
-            return False
-    return True
+        return _Attempted(delivery, registration, attempted_at, sent)
+
+    first, rest = send(items[0]), items[1:]
+    parallel = min(settings.WEBHOOK_PARALLEL_SENDS, len(rest))
+    if receiver_is_down(first.sent.outcome) or not rest:
+        return [first]
+    if parallel <= 1:
+        return [first, *(send(item) for item in rest)]
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="webhook") as pool:
+        return [first, *pool.map(send, rest)]
+
+
+def _send_batch(batch: _Batch, secrets: list[str], run: DeliveryRun) -> bool:
+    """Send a batch and record it; False when the run must stop (receiver down, disabled)."""
+    run.withdrawn += _withdraw([d for d in batch.deliveries if d.registration_id not in batch.visible])
+    attempts = _send_all(batch, secrets)
+    reason = _record(batch.subscription.pk, attempts) if attempts else None
+    delivered = [attempted.registration for attempted in attempts if attempted.sent.outcome == Outcome.DELIVERED]
+    run.delivered += len(delivered)
+    run.failed += len(attempts) - len(delivered)
+    # Inspection's reads are recorded (spec §3.2): a webhook that reached it is one.
+    registrations_consulted(caller=batch.caller, registrations=delivered, channel=Channel.REST)
+    if reason is not None:
+        subscription_disable(subscription_id=batch.subscription.pk, reason=reason)
+        return False
+    return not any(receiver_is_down(attempted.sent.outcome) for attempted in attempts)
 
 
 def _next_batch(subscription_id: UUID, budget: int) -> _Batch | None:
@@ -266,7 +319,10 @@ def _next_batch(subscription_id: UUID, budget: int) -> _Batch | None:
 def _run(subscription_id: UUID, lease: _Lease, budget: int) -> DeliveryRun:
     run = DeliveryRun()
     stop_at = time.monotonic() + RUN_SECONDS
-    while run.delivered + run.failed < budget and (batch := _next_batch(subscription_id, budget)):
+    while run.delivered + run.failed < budget and time.monotonic() < stop_at and lease.renew():
+        batch = _next_batch(subscription_id, budget - run.delivered - run.failed)
+        if batch is None:
+            break
         try:
             secrets = signing_secrets(batch.subscription, now=timezone.now())
         except UnreadableSecretError:
@@ -275,10 +331,7 @@ def _run(subscription_id: UUID, lease: _Lease, budget: int) -> DeliveryRun:
                 reason="its secret no longer decrypts (WEBHOOK_SECRETS_KEY changed): rotate it, then enable",
             )
             break
-        going_on = _send_batch(batch, secrets, lease, run, stop_at)
-        # Inspection's reads are recorded (spec §3.2): a webhook that reached it is one.
-        registrations_consulted(caller=batch.caller, registrations=batch.consulted, channel=Channel.REST)
-        if not going_on:
+        if not _send_batch(batch, secrets, run):
             break
     return run
 

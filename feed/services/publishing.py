@@ -22,7 +22,7 @@ from feed.domain import feed_event_of
 from feed.models import Delivery, FeedEvent, FeedHead, Subscription
 from history.selectors import outbox_pending
 from history.services import outbox_remove
-from registrations.selectors.visibility import Parties, clients_seeing, parties_of
+from registrations.selectors.visibility import audiences
 
 PUBLISH_BATCH = 1000
 
@@ -61,8 +61,12 @@ def _fan_out(events: list[FeedEvent]) -> set[UUID]:
     by_client: dict[UUID, list[Subscription]] = defaultdict(list)
     for subscription in subscriptions:
         by_client[subscription.client_id].append(subscription)
-    parties = parties_of(registration_ids={event.registration_id for event in events})
-    seeing = clients_seeing(parties=parties.values(), among=set(by_client))
+    seeing = audiences(registration_ids={event.registration_id for event in events}, among=set(by_client))
+    workplaces = dict(
+        FeedEvent.objects.filter(position__in=[event.position for event in events]).values_list(
+            "registration_id", "registration__workplace_id"
+        )
+    )
     now = timezone.now()
     deliveries = [
         Delivery(
@@ -73,8 +77,8 @@ def _fan_out(events: list[FeedEvent]) -> set[UUID]:
             created_at=now,
         )
         for event in events
-        if event.registration_id in parties
-        for subscription in _interested(by_client, seeing[parties[event.registration_id]], event, parties)
+        if event.registration_id in seeing
+        for subscription in _interested(by_client, seeing[event.registration_id], event, workplaces)
     ]
     Delivery.objects.bulk_create(deliveries)
     return {delivery.subscription_id for delivery in deliveries}
@@ -84,9 +88,9 @@ def _interested(
     by_client: dict[UUID, list[Subscription]],
     clients: Iterable[UUID],
     event: FeedEvent,
-    parties: dict[int, Parties],
+    workplaces: dict[int, str],
 ) -> list[Subscription]:
-    workplace = parties[event.registration_id].workplace_id
+    workplace = workplaces.get(event.registration_id, "")
     return [
         subscription
         for client_id in clients

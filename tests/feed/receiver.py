@@ -45,6 +45,13 @@ class Received:
 Answer = Callable[[Received], tuple[int, dict[str, str]]]
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # socketserver's default backlog of 5 drops connections under parallel sends (a dropped
+    # SYN is retried a second later): a receiver of the real world listens with more.
+    request_queue_size = 128
+
+
 def always(status: int, headers: dict[str, str] | None = None) -> Answer:
     return lambda _received: (status, headers or {})
 
@@ -86,8 +93,7 @@ class Receiver:
             def log_message(self, *_: Any) -> None:
                 pass  # quiet
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", self.port), Handler)
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

@@ -12,7 +12,14 @@ from registrations.domain.authorisation import Caller, CallerRole
 from registrations.models import Client, ClientRole, DeclarationParty, Registration
 from registrations.selectors.clients import caller_for_client
 from registrations.selectors.registrations import registrations_visible_to
-from registrations.selectors.visibility import ROLE_GROUNDS, Ground, Parties, clients_seeing, parties_of
+from registrations.selectors.visibility import (
+    ROLE_GROUNDS,
+    Ground,
+    Parties,
+    audiences,
+    clients_seeing,
+    parties_of,
+)
 from tests.factories import make_client, make_declaration, make_enterprise_number, make_niss, make_workplace_id
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +87,29 @@ def test_who_may_see_a_registration_is_the_inverse_of_what_each_caller_sees(seed
         inverse = {pk for pk, own in parties.items() if client.pk in seeing[own]}
         assert inverse == forward, f"{client.role} client {client.enterprise_number}"
     assert any(len(audience) > 2 for audience in seeing.values())  # the world is not trivial
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_the_feed_s_audiences_are_the_same_asked_per_client_or_per_registration(seed):
+    """`audiences` asks per client when there are fewer clients than sets of parties, per
+    set of parties otherwise: both answers are what each caller sees."""
+    clients, registrations = _world(seed)
+    everyone = {client.pk for client in clients}
+    truth = {
+        registration.pk: frozenset(
+            client.pk
+            for client in clients
+            if registrations_visible_to(caller_for_client(client)).filter(pk=registration.pk).exists()
+        )
+        for registration in registrations
+    }
+    many = [registration.pk for registration in registrations]  # more sets of parties than clients
+    few = many[:3]  # fewer
+
+    assert audiences(registration_ids=many, among=everyone) == {pk: truth[pk] for pk in many}
+    assert audiences(registration_ids=few, among=everyone) == {pk: truth[pk] for pk in few}
+    some = set(list(everyone)[:4])
+    assert audiences(registration_ids=many, among=some) == {pk: truth[pk] & some for pk in many}
 
 
 def test_a_builder_sees_its_subcontractors_registrations_on_its_site_and_a_stranger_nothing():
