@@ -55,7 +55,7 @@ class FailingFilter(admin.SimpleListFilter):
 @admin.register(Subscription)
 class SubscriptionAdmin(_ReadOnly, GuardedAdmin[Subscription]):
     list_display = ("id", "client", "target_host", "state", "failing_since", "last_delivered_at", "created_at")
-    list_filter = ("state", FailingFilter, "client__role")
+    list_filter = ("state", FailingFilter, "client__role", ("client", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("client",)
     search_fields = ("=id", "=client__id", "client__name", "=client__enterprise_number")
     fields = (

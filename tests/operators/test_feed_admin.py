@@ -57,18 +57,24 @@ def _action(http, model: str, action: str, ids) -> object:
     return http.post(f"/admin/feed/{model}/", {"action": action, "_selected_action": [str(i) for i in ids]})
 
 
-def test_every_operator_sees_the_lists_and_filters(viewer, delivered):
+def test_every_operator_sees_the_lists_and_filters(viewer, delivered, receiver):
+    other = caller_for(make_client(ClientRole.PROFESSIONAL))
+    subscription_create(caller=other, target_url=receiver.url)  # two clients: the client filter shows
     http = logged_in(viewer)
-    for path in (
-        "/admin/feed/subscription/",
-        "/admin/feed/subscription/?state__exact=disabled",
-        "/admin/feed/subscription/?failing=yes",
-        f"/admin/feed/subscription/?q={delivered.subscription.client_id}",
-        "/admin/feed/delivery/?state__exact=pending&retrying=yes",
-        f"/admin/feed/delivery/?q={delivered.subscription.pk}",
-        "/admin/feed/deliveryattempt/?outcome__exact=delivered",
+    client_id, subscription_id = delivered.subscription.client_id, delivered.subscription.pk
+    for path, rows in (
+        ("/admin/feed/subscription/", 2),
+        ("/admin/feed/subscription/?state__exact=disabled", 0),
+        ("/admin/feed/subscription/?failing=yes", 0),
+        (f"/admin/feed/subscription/?q={client_id}", 1),
+        (f"/admin/feed/subscription/?client__id__exact={client_id}", 1),
+        ("/admin/feed/delivery/?state__exact=pending&retrying=yes", 0),
+        (f"/admin/feed/delivery/?q={subscription_id}", 1),
+        ("/admin/feed/deliveryattempt/?outcome__exact=delivered", 1),
     ):
-        assert http.get(path).status_code == 200, path
+        response = http.get(path)
+        assert response.status_code == 200, path
+        assert response.context["cl"].result_count == rows, path
     page = http.get(f"/admin/feed/subscription/{delivered.subscription.pk}/change/").content.decode()
     assert delivered.secret not in page
     assert delivered.subscription.secret not in page  # not even encrypted
