@@ -63,8 +63,8 @@ def publish_feed() -> int:
     retry_backoff=True,
     retry_backoff_max=60,
     max_retries=10,
-    soft_time_limit=LEASE_SECONDS - 20,
-    time_limit=LEASE_SECONDS - 10,
+    soft_time_limit=LEASE_SECONDS - 30,
+    time_limit=LEASE_SECONDS - 20,
 )
 def deliver_webhooks(subscription_id: str) -> int:
     run = subscription_deliver(subscription_id=UUID(subscription_id))

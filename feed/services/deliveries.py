@@ -1,13 +1,15 @@
 """Delivering webhooks: a subscription's due deliveries, in order, each attempt recorded.
 
 One run at a time per subscription (a lease on its row, which a dead worker's run loses when
-it expires), so its attempts are written one after the other, chained, and its receiver is
-never hit by two workers at once. A run sends the due deliveries in feed order, each the
-earliest pending one of its registration (the lane): a later event of a registration waits
-until the earlier one is delivered or given up. Each attempt is signed afresh (Standard
-Webhooks), sent to the address the SSRF check resolved, and recorded: outcome, response code,
-duration. A delivery is sent again, at least once, until the receiver answers 2xx; a
-receiver may therefore see a message twice, with the same `webhook-id`.
+it expires), so its attempts are recorded one batch after the other, chained, and its
+receiver is never hit by two workers at once. A run takes the due deliveries in feed order,
+each the earliest pending one of its registration (the lane): a later event of a
+registration waits until the earlier one is delivered or given up. A batch's first message
+goes alone, the others up to WEBHOOK_PARALLEL_SENDS at once (they are of different
+registrations). Each attempt is signed afresh (Standard Webhooks), sent to the address the
+SSRF check resolved, and recorded: outcome, response code, duration. A delivery is sent
+again until the receiver answers 2xx (at least once): a receiver may see a message twice,
+with the same `webhook-id`.
 
 After a failure the delivery waits for the next delay of WEBHOOK_RETRY_SCHEDULE_SECONDS and
 is given up after the last one. When the failure is the receiver's as a whole (no answer, a
@@ -49,10 +51,11 @@ from registrations.services.presences import registrations_consulted
 if TYPE_CHECKING:
     from registrations.models import Registration
 
-# A batch's sends take at most DUE_BATCH / WEBHOOK_PARALLEL_SENDS rounds of one attempt's
-# deadline (connect + read timeouts): 4 x 8 s by default. No batch starts after RUN_SECONDS,
-# so a run ends within about a minute, well inside its lease (renewed before each batch).
-LEASE_SECONDS = 90
+# A batch's sends take at most 1 + (DUE_BATCH - 1) / WEBHOOK_PARALLEL_SENDS rounds of one
+# attempt's deadline (connect + read timeouts): 5 x 8 s by default. No batch starts after
+# RUN_SECONDS, so a run ends within about 70 s, inside its lease (renewed before each batch)
+# and the task's time limits (feed/tasks.py).
+LEASE_SECONDS = 120
 RUN_SECONDS = 30
 DUE_BATCH = 32
 RUN_BUDGET = 500  # attempts per run at most; the task hands off the rest
@@ -72,7 +75,7 @@ class DeliveryRun:
 
 
 class _Lease:
-    """The subscription's delivery lease; renewed before each attempt, released at the end."""
+    """The subscription's delivery lease; renewed before each batch, released at the end."""
 
     def __init__(self, subscription_id: UUID) -> None:
         self.subscription_id = subscription_id

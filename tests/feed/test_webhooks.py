@@ -33,7 +33,8 @@ def later(seconds: float):
     return time_machine.travel(timezone.now() + timedelta(seconds=seconds))
 
 
-def test_each_event_of_a_registration_reaches_its_sender_signed(webhook_settings, receiver, employer, submit):
+def test_each_event_of_a_registration_reaches_its_sender_signed(webhook_settings, receiver, employer, submit, caplog):
+    caplog.set_level("DEBUG")
     made = subscription_create(caller=employer, target_url=receiver.url)
     niss = make_niss()
 
@@ -46,6 +47,8 @@ def test_each_event_of_a_registration_reaches_its_sender_signed(webhook_settings
     assert [message.webhook_id for message in messages] == [body["id"] for body in bodies]
     assert bodies[1]["data"]["remarks"]  # the remarks it failed on
     assert all(niss not in message.body.decode() for message in messages)  # never the person
+    assert "delivery run of subscription" in caplog.text
+    assert niss not in caplog.text  # nor in a log line
     assert all(message.path == "/hooks/presence?token=abc" for message in messages)
     delivered = Delivery.objects.filter(subscription=made.subscription)
     assert set(delivered.values_list("state", flat=True)) == {Delivery.State.DELIVERED}
