@@ -1,12 +1,20 @@
 """Bench: SOAP `registerPresences` with 200 items over HTTP to gunicorn (production settings,
 real Celery worker), with 1 client and with 4 concurrent clients; then the asynchronous
-validation lag those registrations saw.
+validation lag those registrations saw, and the webhook delivery lag under that load: a
+probe, another SOAP client subscribed to its own registrations' events, registers one
+presence every PROBE_EVERY seconds while the load runs; a receiver on loopback
+(tests/feed/receiver.py) notes when each event arrives. The load's own events are published
+to the feed too (nobody subscribed to them): the probe measures what one subscriber waits
+for while everybody else's traffic goes through the same workers.
 
 Floors, measured in the same run on the same database:
 - 1 client: an lxml parse of the same envelope + a psycopg COPY of the same 200 rows
   (bench/soap_register.py's floor), per call;
 - 4 clients: the same parse + COPY by 4 threads at once, each on its own connection;
-- lag (creation -> validated by the worker): the in-process validation of one 200-item batch.
+- lag (creation -> validated by the worker): the in-process validation of one 200-item batch;
+- webhook lag (the event's commit -> the receiver has the message, p50 and p99): one signed
+  POST of such a message to the same receiver, in-process (a light floor: no queue, no
+  database).
 
 Started by bench/run_all.py, which starts gunicorn and the worker and passes --url; the
 environment (DATABASE_URL, CELERY_BROKER_URL) is the one gunicorn runs with.
@@ -14,12 +22,14 @@ environment (DATABASE_URL, CELERY_BROKER_URL) is the one gunicorn runs with.
 
 import argparse
 import http.client
+import json
 import os
 import statistics
 import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -36,19 +46,35 @@ from lxml import etree
 
 from bench import report, stack
 from bench.soap_register import _T, COLUMNS, ITEMS, build_envelopes, floor_once
+from feed.sender import post as post_webhook
+from feed.services.subscriptions import subscription_create, subscription_delete
+from feed.signing import signature
+from feed.targets import parse_target
+from history.events import PUBLISHED_EVENT_TYPES
+from history.models import HistoryEvent
 from registrations.domain.authorisation import Caller
 from registrations.models import Channel, Client, Registration, Status
+from registrations.selectors.clients import caller_for_client
 from registrations.services import batches as core_batches
 from registrations.services.presences import PresenceInput, registration_submit_batch
 from registrations.validation.run import registration_validate_batch
 from soap_gateway.types import PR
 from tests.factories import make_niss, make_workplace_id
-from tests.soap_gateway.conftest import TimestampedSignature, make_credentials, register
+from tests.feed.receiver import Receiver
+from tests.soap_gateway.conftest import (
+    TimestampedSignature,
+    envelope,
+    make_credentials,
+    register,
+    register_item,
+    register_request,
+    sign,
+)
 
 ACTION = f'"{PR}/registerPresences"'
 
 
-def post(url: str, data: bytes) -> float:
+def post(url: str, data: bytes, items: int = ITEMS) -> float:
     """One call on a fresh connection (gunicorn sync workers close it); returns seconds."""
     parsed = urlparse(url)
     started = time.perf_counter()
@@ -58,7 +84,7 @@ def post(url: str, data: bytes) -> float:
     body = response.read()
     conn.close()
     elapsed = time.perf_counter() - started
-    if response.status != 200 or body.count(b"PresenceRegistrationId>") != 2 * ITEMS:
+    if response.status != 200 or body.count(b"PresenceRegistrationId>") != 2 * items:
         raise RuntimeError(f"registerPresences failed: {response.status} {body[:300]!r}")
     return elapsed
 
@@ -123,6 +149,90 @@ def wait_validated(sender: Client, timeout: float) -> None:
         time.sleep(0.2)
 
 
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+PROBE_EVERY = 0.25
+SIGNING = threading.Lock()  # zeep's signer is not thread-safe
+
+
+class Probe:
+    """A subscribed sender registering one presence at a time while the load runs."""
+
+    def __init__(self, url: str) -> None:
+        credentials = make_credentials(Path(tempfile.mkdtemp()), "bench-probe")
+        self.client = register(credentials)
+        self.signer = TimestampedSignature(credentials)
+        self.url = url
+        self.receiver = Receiver().start()
+        caller = caller_for_client(self.client)
+        self.subscription = subscription_create(caller=caller, target_url=self.receiver.url)
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def _send(self) -> None:
+        while not self.stopping.wait(PROBE_EVERY):
+            item = register_item(niss=make_niss(), company=self.client.enterprise_number, workplace=make_workplace_id())
+            with SIGNING:
+                data = sign(envelope(register_request([item])), self.signer)
+            post(self.url, data, items=1)
+
+    def __enter__(self) -> "Probe":
+        self.stopping.clear()
+        self.thread = threading.Thread(target=self._send, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join(60)
+
+    def lags(self, timeout: float) -> list[float]:
+        """Seconds from each event of the probe's registrations to its arrival (at its first
+        arrival: delivery is at least once), once every one of them has arrived."""
+        wait_validated(self.client, timeout)
+        published = HistoryEvent.objects.filter(registration__sender=self.client, event_type__in=PUBLISHED_EVENT_TYPES)
+        expected = published.count()
+        deadline = time.monotonic() + timeout
+        while True:
+            arrived: dict[str, float] = {}
+            for message in self.receiver.messages():
+                body = json.loads(message.body)
+                arrived.setdefault(body["id"], message.at - datetime.fromisoformat(body["timestamp"]).timestamp())
+            if len(arrived) >= expected:
+                return list(arrived.values())
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {len(arrived)} of {expected} webhooks arrived in {timeout:.0f} s")
+            time.sleep(0.5)
+
+    def close(self) -> None:
+        subscription_delete(caller=caller_for_client(self.client), subscription_id=self.subscription.subscription.pk)
+        self.receiver.stop()
+
+
+def webhook_floor(receiver: Receiver, secret: str, runs: int) -> float:
+    """Seconds for one signed POST of a validation message to the same receiver, in-process."""
+    target = parse_target(receiver.url)
+    body = json.dumps({"id": "evt_0", "type": "registration.failed", "timestamp": "2026-01-01T00:00:00Z", "data": {}})
+    durations = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        now = datetime.now(UTC)
+        headers = {
+            "webhook-id": "evt_0",
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signature(secrets_in_use=[secret], message_id="evt_0", timestamp=now, body=body),
+        }
+        sent = post_webhook(target, body.encode(), headers)
+        durations.append(time.perf_counter() - started)
+        if sent.status_code != 200:
+            raise RuntimeError(f"the receiver answered {sent.status_code}")
+    return statistics.median(durations)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True, help="gunicorn's base URL")
@@ -139,11 +249,14 @@ def main() -> None:
     for data in build_envelopes(4, signer, company, zeep_style=False):  # warm every gunicorn worker
         post(args.url, data)
     first_id = Registration.objects.filter(sender_id=client.id).order_by("-id").values_list("id", flat=True)[0]
+    probe = Probe(args.url)
 
     one, one_floor = [], []
     for _ in range(args.runs):
-        envelopes = build_envelopes(args.calls, signer, company, zeep_style=False)  # signed just before use
-        one.append(statistics.median(post(args.url, data) for data in envelopes))
+        with SIGNING:
+            envelopes = build_envelopes(args.calls, signer, company, zeep_style=False)  # signed just before use
+        with probe:
+            one.append(statistics.median(post(args.url, data) for data in envelopes))
         one_floor.append(statistics.median(floor_once(data, client_id, company) for data in envelopes))
     last_single_id = Registration.objects.filter(sender_id=client.id).order_by("-id").values_list("id", flat=True)[0]
 
@@ -151,12 +264,17 @@ def main() -> None:
     floor_copy = copy_floor_on_own_connection(database_url, client_id, company)
     four, four_floor = [], []
     for _ in range(args.runs):
-        work = [build_envelopes(args.calls, signer, company, zeep_style=False) for _ in range(4)]
+        with SIGNING:
+            work = [build_envelopes(args.calls, signer, company, zeep_style=False) for _ in range(4)]
         items = 4 * args.calls * ITEMS
-        four.append(items / concurrent(work, lambda data: post(args.url, data)))
+        with probe:
+            four.append(items / concurrent(work, lambda data: post(args.url, data)))
         four_floor.append(items / concurrent(work, floor_copy))
 
     wait_validated(client, timeout=300)
+    lags_webhook = probe.lags(timeout=300)
+    floor_webhook = webhook_floor(probe.receiver, probe.subscription.secret, runs=50)
+    probe.close()
     lags = [
         (validated - created).total_seconds()  # type: ignore[operator]  # all validated by now
         for created, validated in Registration.objects.filter(
@@ -198,6 +316,17 @@ def main() -> None:
                 lag_floor * 1000,
                 lag / lag_floor,
             ),
+            *[
+                report.result(
+                    f"webhook delivery lag {name} under that load ({len(lags_webhook)} events)",
+                    percentile(lags_webhook, share) * 1000,
+                    "ms",
+                    "light floor: one signed POST, no queue",
+                    floor_webhook * 1000,
+                    percentile(lags_webhook, share) / floor_webhook,
+                )
+                for name, share in (("p50", 0.50), ("p99", 0.99))
+            ],
         ],
     )
 

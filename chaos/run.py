@@ -14,13 +14,20 @@ same sender is answered with the stored registration (docs/adr/0003).
 Faults (bad inputs 34-39): SIGKILL of the worker mid-batch; Redis stopped during submissions
 and restarted empty; PostgreSQL restarted (immediate stop) during submissions; latency and
 connection resets between the application and PostgreSQL; a task that runs longer than the
-broker's visibility timeout.
+broker's visibility timeout; a webhook receiver down for a while and Redis restarted empty
+while its deliveries are under way (issue 18).
 
 After each fault the load stops and the run waits (bounded) until every registration has
 left SUCCESSFULLY REGISTERED, then checks, for that scenario's sender: every accepted
 presence is stored exactly once (lost, duplicated), every registration has exactly one
 `registration.created` and one `registration.validated` event (half-written, validation).
-Exit status 1 if any scenario loses, duplicates, half-writes or mis-validates anything.
+In the webhook scenario the sender subscribed to its own registrations' events beforehand,
+with a receiver on loopback that verifies every message with `standardwebhooks` on arrival;
+the run then also waits (bounded) until every published history event of the sender's
+registrations has reached the receiver at least once, and counts the events never
+delivered and the messages whose signature did not verify.
+Exit status 1 if any scenario loses, duplicates, half-writes or mis-validates anything, loses
+a webhook event or delivers one with a bad signature.
 """
 
 import argparse
@@ -50,6 +57,13 @@ SETTINGS = {
     "VALIDATION_REQUEUE_AFTER_SECONDS": "20",
     "VALIDATION_SWEEP_INTERVAL_SECONDS": "5",
     "DJANGO_CONN_MAX_AGE": "60",  # as in production: persistent connections that a fault breaks
+    # The webhook scenario's receiver listens on loopback over http: an operator's exception.
+    "WEBHOOK_ALLOW_HTTP": "1",
+    "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",
+    # Retries a few seconds apart (production waits 5 s, 5 min, 30 min, ...), never disabled here.
+    "WEBHOOK_RETRY_SCHEDULE_SECONDS": "1,2,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4",
+    "WEBHOOK_DISABLE_AFTER_SECONDS": "3600",
+    "FEED_SWEEP_INTERVAL_SECONDS": "2",
 }
 
 
@@ -64,10 +78,13 @@ class Outcome:
     retried: int = 0
     recover: float = 0.0
     note: str = ""
+    events_lost: int = 0  # webhook events never delivered (the webhook scenario)
+    bad_signatures: int = 0  # webhook messages whose signature did not verify
 
     @property
     def ok(self) -> bool:
-        return not (self.lost or self.duplicated or self.half_written or self.validation)
+        webhooks = self.events_lost or self.bad_signatures
+        return not (self.lost or self.duplicated or self.half_written or self.validation or webhooks)
 
 
 class Stack:
@@ -257,6 +274,74 @@ class Scenario:
     restore: Callable[[Stack], Any]
     hold: float
     extra: dict[str, Any] = field(default_factory=dict)
+    # Before the load starts, and after its registrations are checked (the webhook scenario).
+    prepare: Callable[[Stack, "Load"], Any] | None = None
+    verify: Callable[[Stack, "Load", Outcome], Any] | None = None
+
+
+class Webhooks:
+    """The webhook scenario: a receiver on loopback, the load's sender subscribed to it."""
+
+    def __init__(self) -> None:
+        from tests.feed.receiver import Receiver
+
+        self.receiver = Receiver()
+        self.secret = ""
+        self.subscription_id: Any = None
+
+    def prepare(self, s: Stack, load: "Load") -> None:
+        from feed.services.subscriptions import subscription_create
+        from registrations.selectors.clients import caller_for_client
+
+        self.receiver.start()
+        made = subscription_create(caller=caller_for_client(load.client), target_url=self.receiver.url)
+        self.secret, self.subscription_id = made.secret, made.subscription.pk
+        self.receiver.secrets = [self.secret]
+
+    def inject(self, s: Stack) -> None:
+        self.receiver.stop()  # the receiver goes down: deliveries fail and back off
+        time.sleep(2)
+        s.redis.stop()  # then Redis, with the hand-offs and delivery runs queued in it
+
+    def restore(self, s: Stack) -> None:
+        s.redis.start()  # empty: every queued task is gone; the outbox and the sweep remain
+        time.sleep(3)
+        self.receiver.start()  # the same port: the subscription's URL is unchanged
+
+    def verify(self, s: Stack, load: "Load", outcome: Outcome, timeout: float = 180) -> None:
+        """Every published event of the sender's registrations delivered at least once, with a
+        signature that verifies; waits (bounded) for the retries to get there."""
+        from feed.domain import webhook_id
+        from feed.models import FeedEvent
+        from feed.services.subscriptions import subscription_delete
+        from history.events import PUBLISHED_EVENT_TYPES
+        from history.models import HistoryEvent
+        from registrations.selectors.clients import caller_for_client
+
+        history = HistoryEvent.objects.filter(registration__sender=load.client, event_type__in=PUBLISHED_EVENT_TYPES)
+        deadline = time.monotonic() + timeout
+        while True:
+            published = dict(
+                FeedEvent.objects.filter(history_event_id__in=history.values("id")).values_list(
+                    "history_event_id", "position"
+                )
+            )
+            expected = {webhook_id(position) for position in published.values()}
+            received = set(self.receiver.ids())
+            missing = history.count() - len(published) + len(expected - received)
+            if not missing or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        messages = self.receiver.messages()
+        outcome.events_lost = missing
+        outcome.bad_signatures = sum(1 for message in messages if not message.valid.get(self.secret))
+        duplicates = len(messages) - len({message.webhook_id for message in messages})
+        outcome.note = (
+            f"webhooks: {len(expected & received)}/{history.count()} events delivered, {duplicates} sent twice, "
+            f"{outcome.bad_signatures} bad signatures; {outcome.note}"
+        )
+        subscription_delete(caller=caller_for_client(load.client), subscription_id=self.subscription_id)
+        self.receiver.stop()
 
 
 def kill_worker(s: Stack) -> None:
@@ -306,10 +391,25 @@ SCENARIOS = [
 ]
 
 
+def webhook_scenario() -> Scenario:
+    webhooks = Webhooks()
+    return Scenario(
+        "webhook receiver down + Redis empty",
+        webhooks.inject,
+        webhooks.restore,
+        hold=4,
+        prepare=webhooks.prepare,
+        verify=webhooks.verify,
+    )
+
+
 def run(s: Stack, scenario: Scenario, short: bool) -> Outcome:
     print(f"\n== {scenario.name}", flush=True)
     outcome = Outcome(scenario.name)
-    load = Load(s.url, clients=1 if short else 2, items=50, pause=0.1).start()
+    load = Load(s.url, clients=1 if short else 2, items=50, pause=0.1)
+    if scenario.prepare is not None:
+        scenario.prepare(s, load)
+    load.start()
     time.sleep(1 if short else 3)
     log_before = redeliveries(s)
     restarts_before = dict(s.restarts)
@@ -320,6 +420,8 @@ def run(s: Stack, scenario: Scenario, short: bool) -> Outcome:
     time.sleep(1 if short else 3)
     load.stop(deadline=time.monotonic() + 200)
     check(outcome, load, timeout=120, restored=restored)
+    if scenario.verify is not None:
+        scenario.verify(s, load, outcome)
     if scenario.name.startswith("task longer"):
         s.note = f"{redeliveries(s) - log_before} task(s) delivered twice"
     restarted = [f"{name} restarted {s.restarts[name] - count}x" for name, count in restarts_before.items()]
@@ -340,6 +442,9 @@ def print_table(outcomes: list[Outcome]) -> None:
         )
     print("lost = accepted and not stored; dup = stored twice; half = without exactly one created event;")
     print("val≠1 = not validated exactly once; recover = fault removed -> every registration validated")
+    webhooks = [o for o in outcomes if o.events_lost or o.bad_signatures]
+    for o in webhooks:
+        print(f"{o.fault}: {o.events_lost} webhook event(s) never delivered, {o.bad_signatures} bad signature(s)")
 
 
 def main() -> None:
@@ -357,7 +462,7 @@ def main() -> None:
         django.setup()
         outcomes = [
             run(s, scenario, args.short)
-            for scenario in SCENARIOS
+            for scenario in [*SCENARIOS, webhook_scenario()]
             if not args.only or args.only.lower() in scenario.name.lower()
         ]
     finally:
@@ -365,7 +470,10 @@ def main() -> None:
     print_table(outcomes)
     print(f"({time.monotonic() - started:.0f} s)")
     if not all(o.ok for o in outcomes):
-        sys.exit("chaos: a scenario lost, duplicated, half-wrote or mis-validated registrations")
+        sys.exit(
+            "chaos: a scenario lost, duplicated, half-wrote or mis-validated registrations, "
+            "or lost a webhook event or sent one with a bad signature"
+        )
 
 
 if __name__ == "__main__":

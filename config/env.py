@@ -115,3 +115,17 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+def env_int_list(name: str, default: list[int], *, minimum: int) -> list[int]:
+    """Comma-separated integers, each at least `minimum`, at least one."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        values = [int(item) for item in raw.split(",")]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be comma-separated integers, got {raw!r}") from exc
+    if any(value < minimum for value in values):
+        raise ImproperlyConfigured(f"{name}: every value must be at least {minimum}, got {raw!r}")
+    return values

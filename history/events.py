@@ -18,3 +18,11 @@ class EventType(models.TextChoices):
     CORRECTED = "registration.corrected", _("corrected")
     # an operator placed or lifted a legal hold (retention)
     LEGAL_HOLD = "registration.legal_hold", _("legal hold")
+
+
+# The facts a party that may see the registration is told about, through the cursor feed and
+# its webhooks (feed/, docs/feed.md): history_record_many puts each of them in the outbox, in
+# the transaction that records it. Inspection's reads and legal holds concern nobody else.
+PUBLISHED_EVENT_TYPES = frozenset(
+    {EventType.CREATED, EventType.VALIDATED, EventType.REVALIDATED, EventType.CANCELLED, EventType.CORRECTED}
+)

@@ -109,3 +109,25 @@ class PurgeRecord(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"purge of {self.performed_at:%Y-%m-%d %H:%M} (before {self.cutoff})"
+
+
+class OutboxEntry(models.Model):
+    """A history event that the parties who may see its registration are to be told about,
+    waiting to be published to the feed (the outbox, docs/adr/0017).
+
+    `history_record_many` writes one per event of `PUBLISHED_EVENT_TYPES`, in the transaction of
+    the event itself: no published event without its entry, no entry without its event. The
+    feed's publisher reads the committed entries in id order, gives each event its place in
+    the feed and deletes the entries, in one transaction.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    event = models.OneToOneField(HistoryEvent, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("event waiting to be published")
+        verbose_name_plural = _("events waiting to be published")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"outbox entry {self.id} (event {self.event_id})"

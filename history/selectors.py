@@ -1,6 +1,6 @@
 """Reading history."""
 
-from history.models import HistoryEvent
+from history.models import HistoryEvent, OutboxEntry
 from history.services import event_hash
 
 
@@ -36,3 +36,13 @@ def history_verify(*, registration_id: int) -> bool:
             return False
         prev_hash = event.hash
     return True
+
+
+def outbox_pending(*, limit: int) -> list[OutboxEntry]:
+    """The oldest committed outbox entries with their events, in the order they were written."""
+    return list(OutboxEntry.objects.select_related("event").order_by("id")[:limit])
+
+
+def outbox_size() -> int:
+    """How many published events wait for the feed's publisher (the dashboard, the sweep)."""
+    return OutboxEntry.objects.count()

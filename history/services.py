@@ -1,4 +1,4 @@
-"""Writing history: the only way events are created."""
+"""Writing history: the only way events are created, and the outbox of the published ones."""
 
 import hashlib
 import json
@@ -9,10 +9,16 @@ from typing import Any
 
 from django.db import connection, models, transaction
 from django.db.models import OuterRef, Subquery
+from django.dispatch import Signal
 from django.utils import timezone
 
-from history.events import EventType
-from history.models import HistoryEvent, PurgeRecord
+from history.events import PUBLISHED_EVENT_TYPES, EventType
+from history.models import HistoryEvent, OutboxEntry, PurgeRecord
+
+# Sent once a transaction that put events in the outbox has committed. The feed connects its
+# hand-off to the publisher here (feed/apps.py): history knows that the outbox is read, not by
+# whom, so it stays below everything that reads it (docs/architecture.md, the contracts).
+outbox_committed = Signal()
 
 
 @dataclass(frozen=True)
@@ -71,10 +77,11 @@ def history_record_many(
     """Append events, chaining each to its registration's previous event.
 
     Two queries whatever the number of events (one with `new_chains=True`, for registrations
-    created in the same transaction, which have no events yet). Must run inside the
-    transaction of the change the events record; the registrations' rows must be locked
-    by the caller when several writers may append to the same chains concurrently (the
-    unique (registration, seq) constraint turns a lost race into an error, never a fork).
+    created in the same transaction, which have no events yet), and one more when some of
+    them are published: their outbox entries. Must run inside the transaction of the change
+    the events record; the registrations' rows must be locked by the caller when several
+    writers may append to the same chains concurrently (the unique (registration, seq)
+    constraint turns a lost race into an error, never a fork).
     """
     if not events:
         return []
@@ -108,7 +115,29 @@ def history_record_many(
                 hash=digest,
             )
         )
-    return HistoryEvent.objects.bulk_create(rows)
+    written = HistoryEvent.objects.bulk_create(rows)
+    _put_in_outbox(written)
+    return written
+
+
+def _put_in_outbox(events: Sequence[HistoryEvent]) -> None:
+    """The published events' outbox entries, in the events' transaction; their publication
+    is announced once it commits (a lost announcement is made good by the feed's sweep)."""
+    entries = [OutboxEntry(event=event) for event in events if event.event_type in PUBLISHED_EVENT_TYPES]
+    if entries:
+        OutboxEntry.objects.bulk_create(entries)
+        transaction.on_commit(announce_outbox, robust=True)
+
+
+def announce_outbox() -> None:
+    """Tell the outbox's readers that committed entries wait (run after commit)."""
+    outbox_committed.send(sender=OutboxEntry)
+
+
+def outbox_remove(*, entry_ids: Sequence[int]) -> int:
+    """Delete published outbox entries; must run in the transaction that published them."""
+    deleted, _ = OutboxEntry.objects.filter(id__in=entry_ids).delete()
+    return deleted
 
 
 def history_purge(*, registration_ids: Sequence[int]) -> int:
@@ -123,6 +152,8 @@ def history_purge(*, registration_ids: Sequence[int]) -> int:
         return 0
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("history_purge must run inside the purge's transaction")
+    # Entries not yet published leave with their events (the raw DELETE below cascades nothing).
+    OutboxEntry.objects.filter(event__registration_id__in=registration_ids).delete()
     table = HistoryEvent._meta.db_table
     placeholders = ", ".join(["%s"] * len(registration_ids))
     with connection.cursor() as cursor:

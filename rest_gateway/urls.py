@@ -6,7 +6,7 @@ from django.conf import settings
 from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
-from rest_gateway import apis, inspection_apis, request_log_apis
+from rest_gateway import apis, feed_apis, inspection_apis, request_log_apis
 
 urlpatterns = [
     path("presenceRegistrations", apis.PresenceRegistrationListApi.as_view(), name="rest-list"),
@@ -67,4 +67,16 @@ urlpatterns += [
 urlpatterns += [
     path("requestLogs", request_log_apis.RequestLogListApi.as_view(), name="rest-request-logs"),
     path("requestLogs/<uuid:ticketId>", request_log_apis.RequestLogApi.as_view(), name="rest-request-log"),
+]
+
+# The feed (issue 18, docs/feed.md): the caller's events by cursor, and webhook subscriptions.
+urlpatterns += [
+    path("events", feed_apis.FeedEventsApi.as_view(), name="rest-events"),
+    path("subscriptions", feed_apis.SubscriptionsApi.as_view(), name="rest-subscriptions"),
+    path("subscriptions/<uuid:id>", feed_apis.SubscriptionApi.as_view(), name="rest-subscription"),
+    path(
+        "subscriptions/<uuid:id>/rotateSecret",
+        feed_apis.SubscriptionSecretApi.as_view(),
+        name="rest-subscription-secret",
+    ),
 ]

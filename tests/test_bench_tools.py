@@ -38,6 +38,14 @@ def test_a_chaos_scenario_fails_on_any_lost_duplicated_or_misvalidated_registrat
     assert outcome.ok is ok
 
 
+@pytest.mark.parametrize("field", ["events_lost", "bad_signatures"])
+def test_a_chaos_scenario_fails_on_a_lost_webhook_event_or_a_bad_signature(field):
+    outcome = Outcome("webhook receiver down", accepted=100)
+    assert outcome.ok
+    setattr(outcome, field, 1)
+    assert not outcome.ok
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_copy_fills_not_null_columns_it_does_not_name_with_neutral_values():

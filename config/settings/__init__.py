@@ -13,11 +13,13 @@ import dj_database_url
 import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from config.env import (
     env_bool,
     env_choice,
     env_int,
+    env_int_list,
     env_list,
     env_networks,
     env_origins,
@@ -81,6 +83,7 @@ INSTALLED_APPS = [
     "history",
     "requestlog",
     "sandbox",
+    "feed",
     "soap_gateway",
     "rest_gateway",
     "conformance",
@@ -354,6 +357,11 @@ SPECTACULAR_SETTINGS = {
         "PresenceStatusEnum": "rest_gateway.serializers.STATUSES",
         # A request log record's channel (soap, rest), not a registration's (WS, REST, ...).
         "RequestLogChannelEnum": "rest_gateway.request_log_apis.CHANNELS",
+        # The feed's (rest_gateway/feed_apis.py) are named for what they are; its `type` field
+        # must not rename the cleaning event's `TypeEnum` by collision.
+        "TypeEnum": "rest_gateway.serializers.EVENT_TYPES",
+        "FeedEventTypeEnum": "rest_gateway.feed_apis.EVENT_TYPES",
+        "SubscriptionStatusEnum": "rest_gateway.feed_apis.SUBSCRIPTION_STATUSES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -452,6 +460,46 @@ SANDBOX_MODE = env_bool("SANDBOX_MODE", default=False)
 ALLOW_SANDBOX_IN_PRODUCTION = env_bool("ALLOW_SANDBOX_IN_PRODUCTION", default=False)
 # Sign-ups per address (REMOTE_ADDR: behind a proxy, the proxy's), counted in REST_THROTTLE_CACHE.
 SANDBOX_SIGNUP_RATE = env_rate("SANDBOX_SIGNUP_RATE", "10/hour")
+
+
+# --- The feed and its webhooks (feed/, docs/feed.md, docs/adr/0017) --------------------------
+# Beat publishes what the outbox still holds (a lost hand-off) and hands the due deliveries
+# (retries included) to the workers this often; `run_sweeps` does the same without beat.
+FEED_SWEEP_INTERVAL_SECONDS = env_int("FEED_SWEEP_INTERVAL_SECONDS", 10, minimum=1)
+CELERY_BEAT_SCHEDULE["sweep-feed"] = {"task": "feed.tasks.sweep_feed", "schedule": float(FEED_SWEEP_INTERVAL_SECONDS)}
+# The feed's tasks have a queue of their own, which every worker also consumes (a worker
+# consumes every queue listed here), taking from each in turn: a backlog of validations
+# does not hold the webhooks up, nor the other way round.
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("feed"))
+CELERY_TASK_ROUTES = {"feed.tasks.*": {"queue": "feed"}}
+# Deliveries go to the workers as soon as their events are published. The embedded default
+# runs Celery in the web process, where a slow receiver would hold up the client's call:
+# there `run_sweeps` delivers instead.
+WEBHOOK_DELIVER_AFTER_PUBLISHING = env_bool("WEBHOOK_DELIVER_AFTER_PUBLISHING", default=not EMBEDDED)
+# Targets: https only, on public addresses. A sandbox accepts http://; an operator may allow
+# http:// and name private networks (CIDR) that receivers may live in, e.g. 127.0.0.1/32 for a
+# receiver on the same host. Both are checked when a subscription is made and at every attempt.
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", default=SANDBOX_MODE)
+WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS")
+# After a failed attempt, the next one waits the next of these delays; after the last, the
+# delivery is given up. The default (Standard Webhooks' usual schedule) lasts 27 h 35 min.
+WEBHOOK_RETRY_SCHEDULE_SECONDS = env_int_list(
+    "WEBHOOK_RETRY_SCHEDULE_SECONDS", [5, 300, 1800, 7200, 18000, 36000, 36000], minimum=1
+)
+# A subscription whose every attempt has failed for this long is disabled (default: as long
+# as the retry schedule lasts); its events stay readable through GET .../events.
+WEBHOOK_DISABLE_AFTER_SECONDS = env_int("WEBHOOK_DISABLE_AFTER_SECONDS", sum(WEBHOOK_RETRY_SCHEDULE_SECONDS), minimum=1)
+# After a rotation the old secret signs too (a second signature) for this long.
+WEBHOOK_SECRET_OVERLAP_SECONDS = env_int("WEBHOOK_SECRET_OVERLAP_SECONDS", 86400, minimum=0)
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env_int("WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3, minimum=1)
+WEBHOOK_READ_TIMEOUT_SECONDS = env_int("WEBHOOK_READ_TIMEOUT_SECONDS", 5, minimum=1)
+WEBHOOK_MAX_SUBSCRIPTIONS_PER_CLIENT = env_int("WEBHOOK_MAX_SUBSCRIPTIONS_PER_CLIENT", 10, minimum=1)
+# A delivery run sends up to this many messages at once (each of a different registration:
+# the order per registration holds); a receiver that is failing gets one at a time.
+WEBHOOK_PARALLEL_SENDS = env_int("WEBHOOK_PARALLEL_SENDS", 8, minimum=1)
+# The subscriptions' secrets are stored encrypted with a key derived from this one; empty =
+# from DJANGO_SECRET_KEY (then rotating that key makes every client rotate its secret).
+WEBHOOK_SECRETS_KEY = env_str("WEBHOOK_SECRETS_KEY") or SECRET_KEY
 
 
 # --- Production guard: refuse to start rather than run unsafely (docs/deploy.md) ------------

@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from feed.selectors import delivery_figures
 from registrations.admin import charts
 from registrations.admin.dashboard import DashboardFigures, dashboard_figures
 from registrations.admin.labels import duration_text, remark_text, status_label
@@ -50,10 +51,14 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     """Registrations per day and sector, validated/failed share, remarks, lag, queue."""
     _require(request, "registrations.view_dashboard")
     figures = dashboard_figures()
+    webhooks = delivery_figures()
     context = {
         **admin.site.each_context(request),
         "title": _("Dashboard"),
         "figures": figures,
+        "webhooks": webhooks,
+        "webhook_lag_p50": duration_text(webhooks.lag_p50),
+        "webhook_lag_p99": duration_text(webhooks.lag_p99),
         **_charts(figures),
     }
     return TemplateResponse(request, "admin/registrations/dashboard.html", context)

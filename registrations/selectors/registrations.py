@@ -13,7 +13,7 @@ from registrations.domain.authorisation import Caller, CallerRole
 from registrations.domain.exceptions import InvalidSearchError, ItemError
 from registrations.domain.identifiers import normalise_enterprise_number, normalise_foreign_vat_number, normalise_niss
 from registrations.domain.vocabulary import Channel, CleaningEventType, Sector, Status
-from registrations.models import DeclarationParty, Registration
+from registrations.models import Registration
 from registrations.selectors.lifecycle import (
     PresenceStatus,
     StatusAt,
@@ -22,6 +22,7 @@ from registrations.selectors.lifecycle import (
     presence_status_of,
     validity_filter,
 )
+from registrations.selectors.visibility import visible_registrations
 
 MAX_FETCH_SIZE = 500
 MAX_PERIODS = 31
@@ -32,21 +33,10 @@ def registrations_visible_to(caller: Caller) -> QuerySet[Registration]:
 
     Enterprise: what it sent, what it employs, and, as builder of a Declaration of Works,
     what is registered on that workplace. Professional: its mandating enterprises'.
-    Inspection and operators: everything.
+    Inspection and operators: everything. The rules are `selectors.visibility`'s grounds,
+    which also answer the inverse question (who may see this registration) for the feed.
     """
-    registrations = Registration.objects.all()
-    if caller.sees_everything:
-        return registrations
-    if caller.role == CallerRole.PROFESSIONAL:
-        return registrations.filter(enterprise_number__in=caller.mandates)
-    own_workplaces = DeclarationParty.objects.filter(
-        enterprise_number=caller.enterprise_number, role=DeclarationParty.Role.BUILDER
-    ).values("declaration_id")
-    return registrations.filter(
-        Q(sender_id=caller.client_id)
-        | Q(enterprise_number=caller.enterprise_number)
-        | Q(workplace_id__in=own_workplaces)
-    )
+    return Registration.objects.filter(visible_registrations(caller))
 
 
 # `speaks_for_employer` (registrations.domain.authorisation) as a database filter: sent by an

@@ -97,8 +97,10 @@ def _purge_batch(cutoff: date) -> tuple[int, int] | None:
     if not ids:
         return None
     events = history_purge(registration_ids=ids)
-    deleted, _ = Registration.objects.filter(id__in=ids).delete()
-    return deleted, events
+    # Counted per model: rows of other apps that cascade with a registration (the feed's
+    # events and deliveries) are not registrations.
+    _, deleted = Registration.objects.filter(id__in=ids).delete()
+    return deleted.get(Registration._meta.label, 0), events
 
 
 def _dry_run(cutoff: date, held: int) -> PurgeReport:

@@ -3,6 +3,7 @@
 import pytest
 
 from history.models import HistoryEvent
+from history.services import announce_outbox
 from registrations.domain.exceptions import BatchSizeError, NotAuthorisedError
 from registrations.models import ClientRole, Registration, Status
 from registrations.services.presences import registration_submit_batch
@@ -96,12 +97,18 @@ def test_another_sender_registering_the_same_presence_gets_its_own_registration(
     assert Registration.objects.count() == 2
 
 
+def without_feed(callbacks):
+    """The after-commit callbacks but history's announcement of published events to the
+    feed (docs/feed.md), which every transaction that writes such events makes."""
+    return [callback for callback in callbacks if callback is not announce_outbox]
+
+
 def test_validation_is_handed_off_after_commit(employer, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         results = registration_submit_batch(
             items=[presence(caller=employer) for _ in range(3)], caller=employer, channel="WS"
         )
-    assert len(callbacks) == 1  # one task for the batch
+    assert len(without_feed(callbacks)) == 1  # one task for the batch
     for result in results:
         registration = Registration.objects.get(pk=result.registration.pk)
         assert registration.status in (Status.VALIDATED, Status.FAILED)
@@ -112,5 +119,5 @@ def test_validation_is_handed_off_after_commit(employer, django_capture_on_commi
 def test_nothing_is_handed_off_before_commit(employer, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         [result] = registration_submit_batch(items=[presence(caller=employer)], caller=employer, channel="WS")
-    assert len(callbacks) == 1
+    assert len(without_feed(callbacks)) == 1
     assert Registration.objects.get(pk=result.registration.pk).status == Status.REGISTERED

@@ -37,6 +37,12 @@ OPERATIONS = {
     ("post", "/inspection/workerAccesses"): "listWorkerAccesses",
     ("get", "/requestLogs"): "listRequestLogs",
     ("get", "/requestLogs/{ticketId}"): "getRequestLog",
+    ("get", "/events"): "listEvents",
+    ("get", "/subscriptions"): "listSubscriptions",
+    ("post", "/subscriptions"): "createSubscription",
+    ("get", "/subscriptions/{id}"): "getSubscription",
+    ("delete", "/subscriptions/{id}"): "deleteSubscription",
+    ("post", "/subscriptions/{id}/rotateSecret"): "rotateSubscriptionSecret",
 }
 
 

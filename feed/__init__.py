@@ -1,0 +1,1 @@
+"""The cursor feed of registration events and its signed webhooks (docs/feed.md)."""

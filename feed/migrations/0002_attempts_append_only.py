@@ -1,0 +1,52 @@
+"""Refuse UPDATE (and, on PostgreSQL, DELETE) of delivery attempts in the database itself.
+
+The ORM already refuses (model and queryset); the triggers also stop raw SQL and other
+clients, as for the history (history/migrations/0002). On SQLite only UPDATE is refused: the
+test runner empties tables with DELETE there (on PostgreSQL it uses TRUNCATE, which row
+triggers do not see).
+"""
+
+from django.db import migrations
+
+POSTGRES_UP = """
+CREATE OR REPLACE FUNCTION feed_attempt_refuse_change() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'delivery attempts are append-only';
+END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER feed_attempt_append_only BEFORE UPDATE OR DELETE ON feed_deliveryattempt
+    FOR EACH ROW EXECUTE FUNCTION feed_attempt_refuse_change();
+"""
+POSTGRES_DOWN = """
+DROP TRIGGER IF EXISTS feed_attempt_append_only ON feed_deliveryattempt;
+DROP FUNCTION IF EXISTS feed_attempt_refuse_change();
+"""
+SQLITE_UP = """
+CREATE TRIGGER feed_attempt_append_only BEFORE UPDATE ON feed_deliveryattempt
+BEGIN
+    SELECT RAISE(ABORT, 'delivery attempts are append-only');
+END;
+"""
+SQLITE_DOWN = "DROP TRIGGER IF EXISTS feed_attempt_append_only;"
+
+
+def install(apps, schema_editor):  # type: ignore[no-untyped-def]
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(POSTGRES_UP)
+    elif vendor == "sqlite":
+        schema_editor.execute(SQLITE_UP)
+
+
+def uninstall(apps, schema_editor):  # type: ignore[no-untyped-def]
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(POSTGRES_DOWN)
+    elif vendor == "sqlite":
+        schema_editor.execute(SQLITE_DOWN)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("feed", "0001_initial")]
+
+    operations = [migrations.RunPython(install, uninstall)]

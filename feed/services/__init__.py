@@ -1,0 +1,1 @@
+"""Every write of the feed: publishing events, subscriptions, deliveries."""
