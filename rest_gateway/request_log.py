@@ -38,6 +38,13 @@ OPERATIONS = {
     "rest-inspection-csv": "getInspectionSnapshotCsv",
     "rest-inspection-pdf": "getInspectionSnapshotPdf",
     "rest-worker-accesses": "listWorkerAccesses",
+    "rest-events": "listEvents",
+    "rest-subscription-secret": "rotateSubscriptionSecret",
+}
+# URLs whose methods are different operations: named by URL and method.
+OPERATIONS_BY_METHOD = {
+    "rest-subscriptions": {"GET": "listSubscriptions", "POST": "createSubscription"},
+    "rest-subscription": {"GET": "getSubscription", "DELETE": "deleteSubscription"},
 }
 NOT_RECORDED = frozenset({"rest-openapi", "rest-doc", "rest-doc-schema", "rest-request-logs", "rest-request-log"})
 
@@ -59,7 +66,7 @@ class RestRequestLog(RequestLogMiddleware):
         return int(settings.REST_MAX_BODY_BYTES)
 
     def operation(self, request: HttpRequest, call: Call) -> str:
-        return OPERATIONS.get(_url_name(request), "")
+        return operation_name(_url_name(request), request.method or "")
 
     def error(self, response: HttpResponseBase) -> tuple[str, UUID | None]:
         if response.status_code < 400:
@@ -79,3 +86,11 @@ class RestRequestLog(RequestLogMiddleware):
         except ValueError:
             ticket = None
         return str(problem.get("type", "")), ticket
+
+
+def operation_name(url_name: str, method: str) -> str:
+    """The contract's operationId of a call, "" for a URL that is none of the API's operations."""
+    by_method = OPERATIONS_BY_METHOD.get(url_name)
+    if by_method is not None:
+        return by_method.get(method.upper(), "")
+    return OPERATIONS.get(url_name, "")
