@@ -111,6 +111,14 @@ class GatewayApi(APIView):
             raise InputValidationError(serializer.errors, location="body")
         return dict(serializer.validated_data)
 
+    def query(self, serializer_class: type[s.StrictSerializer]) -> dict[str, Any]:
+        """The query parameters but paging, read by `serializer_class` (a 400 when they are bad)."""
+        params = {name: value for name, value in self.request.query_params.items() if name not in PAGE_PARAMETERS}
+        serializer = serializer_class(data=params)
+        if not serializer.is_valid():
+            raise InputValidationError(serializer.errors, location="query")
+        return dict(serializer.validated_data)
+
 
 def _audit_unknown(caller: Caller, registration_ids: Iterable[int], operation: str) -> None:
     """Record ids a caller asked for and may not see (or that do not exist): a trail for
@@ -308,11 +316,8 @@ class PresenceRegistrationListApi(_SearchBase):
         summary="Search by query parameters (never by NISS: use POST search)",
     )
     def get(self, request: Request) -> Response:
-        params = {name: value for name, value in request.query_params.items() if name not in PAGE_PARAMETERS}
-        serializer = s.PresenceRegistrationQueryIn(data=params)
-        if not serializer.is_valid():
-            raise InputValidationError(serializer.errors, location="query")
-        return self.search_page(_query_as_body(dict(serializer.validated_data)), {}, page_request(request), "query")
+        criteria = _query_as_body(self.query(s.PresenceRegistrationQueryIn))
+        return self.search_page(criteria, {}, page_request(request), "query")
 
 
 class SearchApi(_SearchBase):
@@ -412,11 +417,7 @@ class PerformancesApi(_PerformancesBase):
         summary="IN/OUT pairs per person, place of work and day, with worked time; open INs shown open",
     )
     def get(self, request: Request) -> Response:
-        params = {key: value for key, value in request.query_params.items() if key not in PAGE_PARAMETERS}
-        serializer = s.PerformanceSearchIn(data=params)
-        if not serializer.is_valid():
-            raise InputValidationError(serializer.errors, location="query")
-        return self.performances_page(request, _performance_query(dict(serializer.validated_data)), "query")
+        return self.performances_page(request, _performance_query(self.query(s.PerformanceSearchIn)), "query")
 
 
 class PerformanceSearchApi(_PerformancesBase):

@@ -88,7 +88,6 @@ def test_a_failed_delivery_is_retried_on_the_schedule_until_the_receiver_answers
         ("unavailable", 500),
         ("delivered", 200),
     ]
-    assert all(attempt.duration_ms >= 0 for attempt in attempts)
     messages = receiver.messages()
     assert len({message.webhook_id for message in messages}) == 1  # the same message, sent again
     assert all(message.valid[made.secret] for message in messages)
