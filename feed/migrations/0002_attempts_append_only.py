@@ -8,6 +8,8 @@ triggers do not see).
 
 from django.db import migrations
 
+from config.migration_sql import sql_by_vendor
+
 POSTGRES_UP = """
 CREATE OR REPLACE FUNCTION feed_attempt_refuse_change() RETURNS trigger AS $$
 BEGIN
@@ -30,23 +32,7 @@ END;
 SQLITE_DOWN = "DROP TRIGGER IF EXISTS feed_attempt_append_only;"
 
 
-def install(apps, schema_editor):  # type: ignore[no-untyped-def]
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_UP)
-    elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_UP)
-
-
-def uninstall(apps, schema_editor):  # type: ignore[no-untyped-def]
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_DOWN)
-    elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_DOWN)
-
-
 class Migration(migrations.Migration):
     dependencies = [("feed", "0001_initial")]
 
-    operations = [migrations.RunPython(install, uninstall)]
+    operations = [sql_by_vendor(postgresql=(POSTGRES_UP, POSTGRES_DOWN), sqlite=(SQLITE_UP, SQLITE_DOWN))]

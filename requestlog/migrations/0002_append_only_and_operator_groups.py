@@ -11,6 +11,8 @@ see every screen, this one included; nobody may change it.
 
 from django.db import migrations
 
+from config.migration_sql import sql_by_vendor
+
 POSTGRES_UP = """
 CREATE OR REPLACE FUNCTION requestlog_refuse_change() RETURNS trigger AS $$
 BEGIN
@@ -35,22 +37,6 @@ END;
 """
 SQLITE_DOWN = "DROP TRIGGER IF EXISTS requestlog_append_only;"
 GROUPS = ("viewer", "corrector", "administrator")
-
-
-def install(apps, schema_editor):  # type: ignore[no-untyped-def]
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_UP)
-    elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_UP)
-
-
-def uninstall(apps, schema_editor):  # type: ignore[no-untyped-def]
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_DOWN)
-    elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_DOWN)
 
 
 def grant_view(apps, schema_editor):  # type: ignore[no-untyped-def]
@@ -80,4 +66,4 @@ class Migration(migrations.Migration):
         ("registrations", "0006_operator_groups"),
     ]
 
-    operations = [migrations.RunPython(install, uninstall), migrations.RunPython(grant_view, revoke_view)]
+    operations = [sql_by_vendor(postgresql=(POSTGRES_UP, POSTGRES_DOWN), sqlite=(SQLITE_UP, SQLITE_DOWN)), migrations.RunPython(grant_view, revoke_view)]
