@@ -1,8 +1,11 @@
 """Writing benchmark results: one JSON file per run in bench/results/ and a printed table.
 
-Format: {"machine": ..., "versions": ..., "results": [{"operation", "value", "unit", "floor",
-"floor_value", "ratio"}]}. `ratio` = how many times the floor the operation costs (time
-ratios) — 1.0 would be as fast as the floor.
+Format: {"machine": ..., "versions": ..., "results": [row, ...]}, each row with the fields
+`operation`, `value`, `unit`, `floor`, `floor_value`, `ratio`, `target` (the target's text, or
+null), `target_ratio` (the highest ratio the target allows, or null), `met` (true, false, or
+null without a target) and `failed` (null, or why the benchmark that owns the row failed: then
+the figures are null). `ratio` = how many times the floor the operation costs: for times ours
+/ the floor's, for rates the floor's / ours; 1.0 would be as cheap as the floor.
 """
 
 import datetime
@@ -13,6 +16,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -65,7 +69,48 @@ def versions(*packages: str) -> dict[str, str]:
     return {package: metadata.version(package) for package in packages}
 
 
-def result(operation: str, value: float, unit: str, floor: str, floor_value: float, ratio: float) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Target:
+    """The highest ratio a row may have. For a rate the ratio is the floor's rate / ours, so
+    "at least half the floor's rate" is a ratio of at most 2 (`text` says it the reader's way)."""
+
+    ratio: float
+    text: str = ""
+
+    def __str__(self) -> str:
+        return self.text or f"ratio ≤ {self.ratio:g}"
+
+    def met(self, ratio: float) -> bool:
+        return ratio <= self.ratio
+
+
+# The targets of issue 14 (same run, this machine, a full `make bench`) and the request log's
+# budget (issue 16, ADR 0016). Each bench attaches the one its row answers to.
+TARGETS = {
+    "soap in-process vs durable": Target(3),
+    "soap http 1 client vs bare": Target(10),
+    "soap http 4 clients vs durable": Target(4),
+    "rest bulk vs bare": Target(5),
+    "rest single vs one insert": Target(2),
+    "check-in load vs floor view": Target(2, "rate ≥ 0.5 of the floor's (ratio ≤ 2)"),
+    "validation vs sql": Target(round(1 / 0.7, 2), "rate ≥ 0.7 of the floor's (ratio ≤ 1.43)"),
+    "request log": Target(1.10),
+}
+
+
+def result(
+    operation: str,
+    value: float,
+    unit: str,
+    floor: str,
+    floor_value: float,
+    ratio: float,
+    target: Target | None = None,
+) -> dict[str, Any]:
+    """One row of the table; fails the run (BenchmarkError) on a figure that is not a
+    positive finite number, which only a broken measurement produces."""
+    for name, figure in (("value", value), ("floor value", floor_value), ("ratio", ratio)):
+        require(figure > 0 and figure != float("inf"), f"{operation}: {name} is {figure}")
     return {
         "operation": operation,
         "value": round(value, 3),
@@ -73,6 +118,26 @@ def result(operation: str, value: float, unit: str, floor: str, floor_value: flo
         "floor": floor,
         "floor_value": round(floor_value, 3),
         "ratio": round(ratio, 2),
+        "target": None if target is None else str(target),
+        "target_ratio": None if target is None else target.ratio,
+        "met": None if target is None else target.met(ratio),
+        "failed": None,
+    }
+
+
+def failed(operation: str, reason: str) -> dict[str, Any]:
+    """The row of a benchmark that failed: no figures, and why."""
+    return {
+        "operation": operation,
+        "value": None,
+        "unit": "",
+        "floor": "",
+        "floor_value": None,
+        "ratio": None,
+        "target": None,
+        "target_ratio": None,
+        "met": None,
+        "failed": reason,
     }
 
 
@@ -87,9 +152,23 @@ def write(name: str, results: list[dict[str, Any]], packages: tuple[str, ...] = 
     return path
 
 
+def met_text(row: dict[str, Any]) -> str:
+    """The "met" column: yes, no, "-" without a target, FAILED for a failed benchmark."""
+    if row.get("failed"):
+        return "FAILED"
+    met = row.get("met")
+    return "-" if met is None else ("yes" if met else "no")
+
+
 def print_table(results: list[dict[str, Any]]) -> None:
-    print(f"{'operation':44} {'result':>16} {'floor':38} {'floor value':>14} {'ratio':>7}")
+    print(f"{'operation':52} {'result':>18} {'floor':60} {'floor value':>18} {'ratio':>7} {'met':>6}")
     for row in results:
+        if row.get("failed"):
+            print(f"{row['operation']:52} FAILED: {row['failed']}")
+            continue
         value = f"{row['value']} {row['unit']}"
         floor_value = f"{row['floor_value']} {row['unit']}"
-        print(f"{row['operation']:44} {value:>16} {row['floor']:38} {floor_value:>14} {row['ratio']:>7}")
+        print(
+            f"{row['operation']:52} {value:>18} {row['floor']:60} {floor_value:>18} {row['ratio']:>7}"
+            f" {met_text(row):>6}"
+        )

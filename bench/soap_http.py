@@ -7,14 +7,19 @@ presence every PROBE_EVERY seconds while the load runs; a receiver on loopback
 to the feed too (nobody subscribed to them): the probe measures what one subscriber waits
 for while everybody else's traffic goes through the same workers.
 
-Floors, measured in the same run on the same database:
-- 1 client: an lxml parse of the same envelope + a psycopg COPY of the same 200 rows
-  (bench/soap_register.py's floor), per call;
-- 4 clients: the same parse + COPY by 4 threads at once, each on its own connection;
-- lag (creation -> validated by the worker): the in-process validation of one 200-item batch;
-- webhook lag (the event's commit -> the receiver has the message, p50 and p99): one signed
-  POST of such a message to the same receiver, in-process (a light floor: no queue, no
-  database).
+Floors, measured in the same run on the same database (bench/floors.py):
+- 1 client, two rows: the bare floor (lxml parse of the same envelope + COPY of the same 200
+  rows into a temporary table: no history, no WAL) and the durable floor (the parse + one
+  committed transaction writing the same rows, their `registration.created` events and outbox
+  entries with COPY into logged copies of the service's tables), each per call;
+- 4 clients: the durable floor run by 4 threads at once, each on its own connection, each
+  call with fresh resend keys;
+- lag (creation -> validated by the worker): a light floor, the in-process validation of one
+  200-item batch;
+- webhook lag (the event's commit -> the receiver has the message, p50 and p99): a light floor,
+  one signed POST of such a message to the same receiver, in-process (no queue, no database).
+
+An exception in any call, of the service or of a floor, in any thread, fails the run.
 
 Started by bench/run_all.py, which starts gunicorn and the worker and passes --url; the
 environment (DATABASE_URL, CELERY_BROKER_URL) is the one gunicorn runs with.
@@ -29,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
@@ -40,12 +46,8 @@ import django
 
 django.setup()
 
-import psycopg
-from django.db import connection
-from lxml import etree
-
-from bench import report, stack
-from bench.soap_register import _T, COLUMNS, ITEMS, build_envelopes, floor_once
+from bench import floors, report
+from bench.soap_register import ITEMS, build_envelopes
 from feed.sender import post as post_webhook
 from feed.services.subscriptions import subscription_create, subscription_delete
 from feed.signing import signature
@@ -89,37 +91,29 @@ def post(url: str, data: bytes, items: int = ITEMS) -> float:
     return elapsed
 
 
-def concurrent(work: list[list[bytes]], action: "object") -> float:
-    """Run `action(envelope)` over each thread's envelopes at once; return the wall time."""
-    threads = [threading.Thread(target=lambda items=items: [action(e) for e in items]) for items in work]  # type: ignore[operator]
+def concurrent(work: list[list[bytes]], action: Callable[[int, bytes], object]) -> float:
+    """Run `action(thread number, envelope)` over each thread's envelopes, the threads at once;
+    return the wall time. An exception in any thread fails the run (raised here, after all
+    threads ended): a thread that died early would make the rate meaningless."""
+    errors: list[Exception] = []
+
+    def run(number: int, envelopes: list[bytes]) -> None:
+        try:
+            for data in envelopes:
+                action(number, data)
+        except Exception as error:  # carried to the main thread, which raises it
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(number, items)) for number, items in enumerate(work)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return time.perf_counter() - started
-
-
-def copy_floor_on_own_connection(database_url: str, client_id: str, company: str) -> "object":
-    """parse + COPY like floor_once, on a connection of this thread (for the 4-client floor)."""
-    local = threading.local()
-
-    def run(data: bytes) -> None:
-        if not hasattr(local, "conn"):
-            local.conn = psycopg.connect(database_url, autocommit=True)
-            stack.scratch_copy(local.conn.cursor(), "bench_registration", COLUMNS, temporary=True)
-        root = etree.fromstring(data)
-        rows = [
-            (1, "WS", client_id, company, "enterprise", "2026-11-26T10:00:00Z", "2026-11-26",
-             item.findtext(f"{_T}INSS"), "", company, "", item.findtext(f"{_T}WorkPlaceId"), "", "{}",
-             "registered", 0, "", "", "", f"bench|{index}")
-            for index, item in enumerate(root.iter(f"{{{PR}}}PresenceRegistrationRequest"))
-        ]  # fmt: skip
-        with local.conn.cursor() as cursor, cursor.copy(f"COPY bench_registration ({COLUMNS}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-    return run
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise report.BenchmarkError(f"{len(errors)} of {len(threads)} threads failed") from errors[0]
+    return elapsed
 
 
 def validation_floor(reference: Registration) -> float:
@@ -171,13 +165,18 @@ class Probe:
         self.subscription = subscription_create(caller=caller, target_url=self.receiver.url)
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
+        self.error: Exception | None = None
 
     def _send(self) -> None:
-        while not self.stopping.wait(PROBE_EVERY):
-            item = register_item(niss=make_niss(), company=self.client.enterprise_number, workplace=make_workplace_id())
-            with SIGNING:
-                data = sign(envelope(register_request([item])), self.signer)
-            post(self.url, data, items=1)
+        try:
+            while not self.stopping.wait(PROBE_EVERY):
+                company, workplace = self.client.enterprise_number, make_workplace_id()
+                item = register_item(niss=make_niss(), company=company, workplace=workplace)
+                with SIGNING:
+                    data = sign(envelope(register_request([item])), self.signer)
+                post(self.url, data, items=1)
+        except Exception as error:  # carried to the main thread, which raises it on exit
+            self.error = error
 
     def __enter__(self) -> "Probe":
         self.stopping.clear()
@@ -189,6 +188,8 @@ class Probe:
         self.stopping.set()
         if self.thread is not None:
             self.thread.join(60)
+        if self.error is not None:
+            raise report.BenchmarkError("the webhook probe's call failed") from self.error
 
     def lags(self, timeout: float) -> list[float]:
         """Seconds from each event of the probe's registrations to its arrival (at its first
@@ -242,34 +243,44 @@ def main() -> None:
     credentials = make_credentials(Path(tempfile.mkdtemp()), "bench-soap")
     client = register(credentials)
     signer = TimestampedSignature(credentials)
-    company, client_id = client.enterprise_number, str(client.id)
-    with connection.cursor() as cursor:
-        stack.scratch_copy(cursor, "bench_registration", COLUMNS, temporary=True)
+    company = client.enterprise_number
+    sender, actor = floors.Sender(client.id, company), caller_for_client(client).actor
+    database_url = os.environ["DATABASE_URL"]
+    floors.create_durable_tables(database_url, floors.SOAP_COLUMNS)
+    bare = floors.BareFloor(database_url, floors.SOAP_COLUMNS)
+    durable = [floors.DurableFloor(database_url) for _ in range(4)]  # one per thread
 
     for data in build_envelopes(4, signer, company, zeep_style=False):  # warm every gunicorn worker
         post(args.url, data)
     first_id = Registration.objects.filter(sender_id=client.id).order_by("-id").values_list("id", flat=True)[0]
     probe = Probe(args.url)
 
-    one, one_floor = [], []
+    one, one_bare, one_durable = [], [], []
     for _ in range(args.runs):
         with SIGNING:
             envelopes = build_envelopes(args.calls, signer, company, zeep_style=False)  # signed just before use
         with probe:
             one.append(statistics.median(post(args.url, data) for data in envelopes))
-        one_floor.append(statistics.median(floor_once(data, client_id, company) for data in envelopes))
+        one_bare.append(statistics.median(floors.soap_bare_seconds(bare, data, sender) for data in envelopes))
+        one_durable.append(
+            statistics.median(floors.soap_durable_seconds(durable[0], data, sender, actor) for data in envelopes)
+        )
     last_single_id = Registration.objects.filter(sender_id=client.id).order_by("-id").values_list("id", flat=True)[0]
 
-    database_url = os.environ["DATABASE_URL"]
-    floor_copy = copy_floor_on_own_connection(database_url, client_id, company)
-    four, four_floor = [], []
+    four, four_durable = [], []
     for _ in range(args.runs):
         with SIGNING:
             work = [build_envelopes(args.calls, signer, company, zeep_style=False) for _ in range(4)]
         items = 4 * args.calls * ITEMS
         with probe:
-            four.append(items / concurrent(work, lambda data: post(args.url, data)))
-        four_floor.append(items / concurrent(work, floor_copy))
+            four.append(items / concurrent(work, lambda _, data: post(args.url, data)))
+        four_durable.append(
+            items / concurrent(work, lambda n, data: floors.soap_durable_seconds(durable[n], data, sender, actor))
+        )
+    bare.close()
+    for floor in durable:
+        floor.close()
+    floors.drop_durable_tables(database_url)
 
     wait_validated(client, timeout=300)
     lags_webhook = probe.lags(timeout=300)
@@ -287,32 +298,39 @@ def main() -> None:
         raise report.BenchmarkError("no registration of the bench client to validate")
     lag_floor = statistics.median(validation_floor(reference) for _ in range(args.runs))
 
-    p50, p50_floor = statistics.median(one) * 1000, statistics.median(one_floor) * 1000
-    rate, rate_floor = statistics.median(four), statistics.median(four_floor)
+    p50 = statistics.median(one) * 1000
+    p50_bare, p50_durable = statistics.median(one_bare) * 1000, statistics.median(one_durable) * 1000
+    rate, rate_durable = statistics.median(four), statistics.median(four_durable)
+    operation = "SOAP registerPresences 200 items"
     report.write(
         "soap_http",
         [
             report.result(
-                "SOAP registerPresences 200 items, 1 client (p50)",
+                f"{operation}, 1 client (p50)",
                 p50,
                 "ms",
-                "lxml parse + psycopg COPY of the rows",
-                p50_floor,
-                p50 / p50_floor,
+                floors.BARE_SOAP,
+                p50_bare,
+                p50 / p50_bare,
+                report.TARGETS["soap http 1 client vs bare"],
             ),
             report.result(
-                "SOAP registerPresences 200 items, 4 clients",
+                f"{operation}, 1 client (p50)", p50, "ms", floors.DURABLE_SOAP, p50_durable, p50 / p50_durable
+            ),
+            report.result(
+                f"{operation}, 4 clients",
                 rate,
                 "registrations/s",
-                "4 threads: parse + COPY",
-                rate_floor,
-                rate_floor / rate,
+                f"4 threads of the {floors.DURABLE_SOAP}",
+                rate_durable,
+                rate_durable / rate,
+                report.TARGETS["soap http 4 clients vs durable"],
             ),
             report.result(
                 "validation lag p50 (created -> validated, worker)",
                 lag * 1000,
                 "ms",
-                "one 200-item batch validated in-process",
+                "light floor: one 200-item batch validated in-process (no queue)",
                 lag_floor * 1000,
                 lag / lag_floor,
             ),

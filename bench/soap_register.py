@@ -6,8 +6,12 @@ WS-Security verification (xmlsec), the contract XSD, Spyne's deserialisation, th
 service (admission, dedup query, bulk insert, history events, the validation hand-off after
 commit) and the response serialisation. Client-side signing is done before timing.
 
-Floor = what no implementation can avoid: an lxml parse of the same envelope plus a psycopg
-COPY of the same 200 rows into a temporary copy of the registrations table.
+Two floors, each per call, on the same envelopes (bench/floors.py): the bare floor (a
+physical limit: lxml parse of the same envelope + COPY of the same 200 rows into a temporary
+table, no history, no WAL) and the durable floor (the parse + one committed transaction
+writing, with COPY, the same rows, their `registration.created` events with their hashes and
+the events' outbox entries into logged copies of the service's tables with their indexes,
+constraints and foreign keys). Issue 14's target is the ratio to the durable floor (≤ 3).
 
 The breakdown times the gateway's own steps inside those same calls, and compares Spyne's
 deserialisation with a direct translation of the (already XSD-validated) lxml tree.
@@ -17,7 +21,10 @@ middleware, interleaved with calls that have it (`--request-log-runs` pairs; the
 written when the response is closed, which the test client does inside the timed call). The
 ratio is with / without; the budget is 1.10.
 
-Needs PostgreSQL (COPY). Run, for example:
+Rows written (bench/report.py, bench/results/soap_register-*.json): the end-to-end call
+against each floor, and the request log's cost. A failed call or floor fails the run.
+
+Needs PostgreSQL (COPY). Run by bench/run_all.py, or, for example:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/presence_soap_bench \
     DJANGO_SECRET_KEY=$(openssl rand -hex 32) NISS_HASH_KEY=$(openssl rand -hex 32) \
     DJANGO_ALLOWED_HOSTS=127.0.0.1 REST_CACHE_URL=redis://127.0.0.1:6379/11 \
@@ -49,10 +56,11 @@ from django.test import Client as HttpClient
 from django.test.utils import override_settings
 from lxml import etree
 
-from bench import stack
+from bench import floors, report
 from bench.report import paired_medians, require
 from config.celery import app as celery_app
 from registrations import tasks as core_tasks
+from registrations.selectors.clients import caller_for_client
 from registrations.services import batches as core_batches
 from soap_gateway import application, security, xmlio
 from soap_gateway import services as soap_services
@@ -72,12 +80,6 @@ from tests.soap_gateway.conftest import (
 )
 
 ITEMS = 200
-_T = "{http://socialsecurity.be/presenceregistration/schemas/v1}"
-COLUMNS = (
-    "sector, channel, sender_id, sender_enterprise_number, sender_role, created_at, registration_date, niss, "
-    "limosa_id, enterprise_number, foreign_vat_number, workplace_id, client_reference, submitted, status, "
-    "remark_mask, cancellation_reason, event_type, activity, dedup_key"
-)
 
 steps: dict[str, list[float]] = defaultdict(list)
 
@@ -165,47 +167,6 @@ def build_envelopes(count: int, signer: TimestampedSignature, company: str, zeep
     return envelopes
 
 
-def floor_once(data: bytes, client_id: str, company: str) -> float:
-    """lxml parse + COPY of the same 200 rows; the COPY is rolled back (not timed)."""
-    rows = []
-    with connection.cursor() as django_cursor:
-        cursor = django_cursor.cursor
-        start = time.perf_counter()
-        root = etree.fromstring(data)
-        for index, item in enumerate(root.iter(f"{{{PR}}}PresenceRegistrationRequest")):
-            niss, workplace = item.findtext(f"{_T}INSS"), item.findtext(f"{_T}WorkPlaceId")
-            rows.append(
-                (
-                    1,
-                    "WS",
-                    client_id,
-                    company,
-                    "enterprise",
-                    "2026-11-26T10:00:00Z",
-                    "2026-11-26",
-                    niss,
-                    "",
-                    company,
-                    "",
-                    workplace,
-                    "",
-                    "{}",
-                    "registered",
-                    0,
-                    "",
-                    "",
-                    "",
-                    f"bench|{index}|{niss}|{workplace}",
-                )
-            )
-        with cursor.copy(f"COPY bench_registration ({COLUMNS}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        elapsed = time.perf_counter() - start
-        cursor.execute("TRUNCATE bench_registration")
-    return elapsed
-
-
 def without_request_log() -> HttpClient:
     """A client of the same stack whose handler has no request log middleware."""
     bare = HttpClient(HTTP_HOST="127.0.0.1")
@@ -246,12 +207,12 @@ def main() -> None:
         sys.exit("the floor uses COPY: set DATABASE_URL to a PostgreSQL database")
     call_command("migrate", verbosity=0)
     celery_app.conf.task_always_eager = False  # publish the hand-off as production does
-    with connection.cursor() as cursor:
-        # Columns the floor does not write (added to the model later) default to neutral values.
-        stack.scratch_copy(cursor, "bench_registration", COLUMNS, temporary=True)
-
     credentials = make_credentials(Path(tempfile.mkdtemp()), "bench")
     client = register(credentials)
+    sender, actor = floors.Sender(client.id, client.enterprise_number), caller_for_client(client).actor
+    database_url = os.environ["DATABASE_URL"]
+    floors.create_durable_tables(database_url, floors.SOAP_COLUMNS)
+    bare_floor, durable_floor = floors.BareFloor(database_url, floors.SOAP_COLUMNS), floors.DurableFloor(database_url)
     signer = TimestampedSignature(credentials)
     total = arguments.runs + arguments.warmup
     pairs = arguments.request_log_runs or arguments.runs
@@ -261,7 +222,7 @@ def main() -> None:
     action = '"http://socialsecurity.be/presenceregistration/v1/registerPresences"'
 
     labels = instrument()
-    end_to_end, floor, spyne_read, spyne_write, xmlio_write = [], [], [], [], []
+    end_to_end, bare, durable, spyne_read, spyne_write, xmlio_write = [], [], [], [], [], []
     per_call: dict[str, list[float]] = defaultdict(list)
     for index, data in enumerate(envelopes):
         steps.clear()
@@ -270,11 +231,13 @@ def main() -> None:
         elapsed = time.perf_counter() - start
         require(response.status_code == 200, response.content[:500])
         require(response.content.count(b"PresenceRegistrationId>") == 2 * ITEMS, response.content[:500])
-        floor_elapsed = floor_once(data, str(client.id), client.enterprise_number)
+        bare_elapsed = floors.soap_bare_seconds(bare_floor, data, sender)
+        durable_elapsed = floors.soap_durable_seconds(durable_floor, data, sender, actor)
         reference = spyne_reference(data)
         if index >= arguments.warmup:
             end_to_end.append(elapsed)
-            floor.append(floor_elapsed)
+            bare.append(bare_elapsed)
+            durable.append(durable_elapsed)
             spyne_read.append(reference[0])
             spyne_write.append(reference[1])
             xmlio_write.append(reference[2])
@@ -282,23 +245,46 @@ def main() -> None:
                 per_call[name].append(sum(values))
 
     steps.clear()
-    logged, bare = request_log_cost(http, logged_envelopes, action)
+    logged, unlogged = request_log_cost(http, logged_envelopes, action)
+    bare_floor.close()
+    durable_floor.close()
+    floors.drop_durable_tables(database_url)
 
     def ms(values: list[float]) -> str:
         return f"{statistics.median(values) * 1000:7.2f} ms"
 
     print(f"registerPresences, {ITEMS} items, {arguments.runs} runs (median), request {len(envelopes[0])} bytes")
     print(f"  end to end            {ms(end_to_end)}")
-    print(f"  floor (parse + COPY)  {ms(floor)}")
-    print(f"  ratio                 {statistics.median(end_to_end) / statistics.median(floor):7.2f}")
     print("  breakdown (per call; authenticate includes verify, service includes nothing of Spyne):")
     for name in labels:
         print(f"    {name:45s} {ms(per_call[name])}")
-    print(f"  request log on / off   {logged * 1000:7.2f} ms / {bare * 1000:7.2f} ms = {logged / bare:.2f}")
     celery_app.control.purge()  # no worker consumes the bench's hand-offs
     print("  same 200 items, Spyne's own reader/writer (replaced) vs xmlio:")
     print(f"    read request   Spyne {ms(spyne_read)}  xmlio {ms(per_call['read request (xmlio)'])}")
     print(f"    write 200 item errors  Spyne {ms(spyne_write)}  xmlio {ms(xmlio_write)}")
+    write_results(statistics.median(end_to_end), statistics.median(bare), statistics.median(durable), logged, unlogged)
+
+
+def write_results(call: float, bare: float, durable: float, logged: float, unlogged: float) -> None:
+    """The bench's rows (seconds in, milliseconds out)."""
+    operation = f"SOAP registerPresences {ITEMS} items, in-process"
+    target = report.TARGETS["soap in-process vs durable"]
+    report.write(
+        "soap_register",
+        [
+            report.result(operation, call * 1000, "ms", floors.BARE_SOAP, bare * 1000, call / bare),
+            report.result(operation, call * 1000, "ms", floors.DURABLE_SOAP, durable * 1000, call / durable, target),
+            report.result(
+                f"{operation}, request log on",
+                logged * 1000,
+                "ms",
+                "the same call, request log off",
+                unlogged * 1000,
+                logged / unlogged,
+                report.TARGETS["request log"],
+            ),
+        ],
+    )
 
 
 if __name__ == "__main__":
