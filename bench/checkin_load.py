@@ -8,8 +8,12 @@ until it fails, then is bisected three times. One repetition is one
 such search; the median of --runs is reported.
 
 Floor: the same load against a minimal Django view doing one INSERT of the same row
-(bench/floor_urls.py), served by a second gunicorn with the same settings and workers.
-Both servers and the environment are set up by bench/run_all.py (--url, --floor-url).
+(bench/floor_urls.py; no history), served by a second gunicorn with the same settings and
+workers. Both servers and the environment are set up by bench/run_all.py (--url, --floor-url).
+
+A connection refused, reset or timed out, or closed without an answer, is the load's failure
+(the step does not hold). An answer other than 200 with the stored item is a defect of the
+service or the floor and fails the run, as does a server that cannot hold even 25/s.
 """
 
 import argparse
@@ -50,6 +54,10 @@ MIN_REQUESTS = 200
 FAILURES: list[bytes] = []  # the first failed answer, printed once
 
 
+class WrongAnswerError(report.BenchmarkError):
+    """The server answered, but not with a stored check-in: the bench measures nothing."""
+
+
 def random_niss(rng: random.Random) -> str:
     born = date(1960, 1, 1) + timedelta(days=rng.randrange(14_000))
     base = f"{born:%y%m%d}{rng.randrange(1, 998):03d}"
@@ -86,7 +94,7 @@ async def send(host: str, port: int, request: bytes, scheduled: float, results: 
         answer = await asyncio.wait_for(reader.read(), timeout=30)
         writer.close()
         ok = answer.startswith(b"HTTP/1.1 200") and (b"createdPresenceRegistration" in answer or b"stored" in answer)
-        if not ok and not FAILURES:
+        if not ok and answer:
             FAILURES.append(answer[-600:])
     except (OSError, TimeoutError):
         ok = False
@@ -126,8 +134,8 @@ def highest_rate(url: str, path: str, token: str, enterprise: str, seconds: floa
         bodies = [json.dumps({"items": [check_in(enterprise, rng)]}).encode() for _ in range(count)]
         p99, failures = asyncio.run(step(url, [http_request(url, path, b, token) for b in bodies], rate))
         print(f"    {rate:7.0f}/s  p99 {p99 * 1000:7.1f} ms  failures {failures}", flush=True)
-        if FAILURES and failures:
-            print(f"    first failure: {FAILURES[0]!r}", flush=True)
+        if FAILURES:
+            raise WrongAnswerError(f"{url}{path} answered {len(FAILURES)} time(s) wrongly: {FAILURES[0]!r}")
         return failures == 0 and p99 <= P99_LIMIT
 
     def passes(rate: float) -> bool:
@@ -137,11 +145,13 @@ def highest_rate(url: str, path: str, token: str, enterprise: str, seconds: floa
 
     warm = [json.dumps({"items": [check_in(enterprise, rng)]}).encode() for _ in range(20)]
     asyncio.run(step(url, [http_request(url, path, b, token) for b in warm], 10.0))  # every worker warm
+    if FAILURES:
+        raise WrongAnswerError(f"{url}{path} answered wrongly while warming up: {FAILURES[0]!r}")
     good, bad = 0.0, 25.0
     while bad <= MAX_RATE and passes(bad):
         good, bad = bad, bad * 2
     if good == 0:
-        return 0.0
+        raise report.BenchmarkError(f"{url}{path} does not hold even {bad:.0f} requests/s with p99 <= 50 ms")
     for _ in range(3):
         middle = (good + bad) / 2
         good, bad = (middle, bad) if passes(middle) else (good, middle)
@@ -191,9 +201,10 @@ def main() -> None:
                 "REST check-in under load (p99 <= 50 ms)",
                 rate,
                 "requests/s",
-                "minimal Django view, one INSERT",
+                "one-INSERT Django view (same settings, workers), its rate",
                 floor_rate,
-                floor_rate / rate if rate else float("inf"),
+                floor_rate / rate,
+                report.TARGETS["check-in load vs floor view"],
             ),
         ],
     )

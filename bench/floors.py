@@ -60,7 +60,6 @@ _CALLS = itertools.count(1)
 
 BARE_SOAP = "bare floor: lxml parse + COPY into a temp table (no history, no WAL)"
 DURABLE_SOAP = "durable floor: parse + 1 committed transaction, COPY of rows, events, outbox"
-BARE_REST = "bare floor: COPY of the rows into a scratch table (no history)"
 DURABLE_REST = "durable floor: 1 committed transaction, COPY of rows, events, outbox"
 
 
