@@ -92,7 +92,7 @@ def soap_rows(data: bytes, sender: Sender, now: datetime) -> list[dict[str, Any]
     for item in etree.fromstring(data).iter(f"{{{PR}}}PresenceRegistrationRequest"):
         submitted = {etree.QName(child).localname: child.text for child in item.iter(f"{_TYPES}*")}
         niss, workplace = submitted.get("INSS") or "", submitted.get("WorkPlaceId") or ""
-        company = submitted.get("CompanyID") or ""
+        company = (submitted.get("CompanyID") or "").zfill(10)  # the service's normalised form
         rows.append(
             {
                 "sector": 1, "channel": "WS", "sender_id": sender.client_id,

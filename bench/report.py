@@ -14,6 +14,7 @@ import os
 import platform
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +22,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-# BENCH_RESULTS_DIR: where a run writes (make bench BENCH=short writes to var/, not here).
-RESULTS = Path(os.environ.get("BENCH_RESULTS_DIR") or Path(__file__).resolve().parent / "results")
+
+def results_dir() -> Path:
+    """Where a run writes: BENCH_RESULTS_DIR (make bench BENCH=short: var/bench-results/),
+    else bench/results/. Read at each write, so run_all may set it after importing this."""
+    return Path(os.environ.get("BENCH_RESULTS_DIR") or Path(__file__).resolve().parent / "results")
 
 
 class BenchmarkError(RuntimeError):
@@ -55,6 +59,31 @@ def paired_medians(treated: list[float], control: list[float]) -> tuple[float, f
     differences = [one - other for one, other in zip(treated, control, strict=True)]
     base = statistics.median(control)
     return base + statistics.median(differences), base
+
+
+def concurrent(work: list[list[bytes]], action: Callable[[int, bytes], object]) -> float:
+    """Run `action(thread number, item)` over each thread's items, the threads at once; return
+    the wall time. An exception in any thread fails the run (BenchmarkError raised here once
+    all threads ended): a thread that died early would make a rate meaningless."""
+    errors: list[Exception] = []
+
+    def run(number: int, items: list[bytes]) -> None:
+        try:
+            for item in items:
+                action(number, item)
+        except Exception as error:  # carried to the calling thread, which raises it
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(number, items)) for number, items in enumerate(work)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise BenchmarkError(f"{len(errors)} of {len(threads)} threads failed: {errors[0]!r}") from errors[0]
+    return elapsed
 
 
 def machine() -> dict[str, Any]:
@@ -142,9 +171,10 @@ def failed(operation: str, reason: str) -> dict[str, Any]:
 
 
 def write(name: str, results: list[dict[str, Any]], packages: tuple[str, ...] = ("Django", "psycopg")) -> Path:
-    RESULTS.mkdir(exist_ok=True)
+    directory = results_dir()
+    directory.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS / f"{name}-{stamp}.json"
+    path = directory / f"{name}-{stamp}.json"
     document = {"machine": machine(), "versions": versions(*packages), "results": results}
     path.write_text(json.dumps(document, indent=2) + "\n")
     print_table(results)

@@ -5,12 +5,15 @@ then migrates its own databases (presence_bench_*), starts gunicorn with the pro
 settings on a free loopback port, a Celery worker (Redis DB 8) and, for the REST floor, a
 second gunicorn serving a minimal view; runs every benchmark of bench/ (each repeats its
 measurement --runs times and reports the median); and prints the combined table: operation,
-result, floor, floor value, ratio (how many times the floor the operation costs).
+result, floor, floor value, ratio (how many times the floor the operation costs), target
+(issue 14's, where the row answers one) and whether it is met.
 
 Results: bench/results/<bench>-<time>.json per benchmark and bench-<time>.json for the whole
 table (format of bench/report.py), and the table in docs/performance.md. `--short` (what CI
 runs: small data, one repetition) writes to var/bench-results/ and leaves the docs alone.
-A benchmark that fails is reported and makes the exit status non-zero; the others still run.
+A benchmark that fails (an exception in a measured call or in a floor exits its script
+non-zero) gets a FAILED row in the table and makes the exit status non-zero; the others still
+run, and a full run with a failure leaves docs/performance.md alone.
 """
 
 import argparse
@@ -26,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import stack
+from bench import report, stack
 
 ROOT = stack.ROOT
 PYTHON = str(stack.BIN / "python")
@@ -38,6 +41,7 @@ FULL = {
     "soap_http": ["--runs", "5", "--calls", "8"],
     "checkin_load": ["--runs", "5", "--seconds", "2"],
     "rest_register": ["--runs", "5", "--warmup", "3"],
+    "soap_register": ["--runs", "20", "--warmup", "3"],
     "search": ["--rows", "10000000", "--queries", "40", "--runs", "5"],
     "history": ["--registrations", "1000000", "--lookups", "500", "--runs", "5"],
     "validation": ["--registrations", "10000", "--runs", "5"],
@@ -47,6 +51,7 @@ SHORT = {
     "soap_http": ["--runs", "1", "--calls", "2"],
     "checkin_load": ["--runs", "1", "--seconds", "0.5"],
     "rest_register": ["--runs", "1", "--warmup", "1"],
+    "soap_register": ["--runs", "2", "--warmup", "1"],
     "search": ["--rows", "100000", "--queries", "10", "--runs", "1"],
     "history": ["--registrations", "10000", "--lookups", "50", "--runs", "1"],
     "validation": ["--registrations", "1000", "--runs", "1"],
@@ -57,8 +62,11 @@ SHORT = {
 class Runner:
     """Runs one bench script at a time and collects the rows it wrote."""
 
-    def __init__(self, results_dir: Path, arguments: dict[str, list[str]], only: set[str]) -> None:
+    def __init__(
+        self, results_dir: Path, arguments: dict[str, list[str]], only: set[str], scripts: Path | None = None
+    ) -> None:
         self.results_dir, self.arguments, self.only = results_dir, arguments, only
+        self.scripts = scripts or ROOT / "bench"  # where bench/NAME.py is
         self.rows: list[dict[str, Any]] = []
         self.failed: list[str] = []
 
@@ -67,7 +75,7 @@ class Runner:
             return
         print(f"\n== bench/{name}.py", flush=True)
         started = time.time()
-        command = [PYTHON, f"bench/{name}.py", *self.arguments[name], *extra]
+        command = [PYTHON, str(self.scripts / f"{name}.py"), *self.arguments[name], *extra]
         environment = {**environment, "BENCH_RESULTS_DIR": str(self.results_dir)}
         completed = subprocess.run(command, env=environment, cwd=ROOT, check=False)  # noqa: S603
         written = sorted(
@@ -76,17 +84,24 @@ class Runner:
         )
         written = [p for p in written if not p.name.startswith("bench-")]
         if completed.returncode != 0 or not written:
-            self.failed.append(name)
-            print(f"!! bench/{name}.py failed (exit {completed.returncode})", flush=True)
+            reason = f"exit {completed.returncode}" if completed.returncode else "no results written"
+            self.fail(f"bench/{name}.py", reason)
             return
         self.rows += json.loads(written[-1].read_text())["results"]
 
+    def fail(self, name: str, reason: str) -> None:
+        """A failed benchmark: its FAILED row in the table, and a non-zero exit at the end."""
+        self.failed.append(name)
+        self.rows.append(report.failed(name, reason))
+        print(f"!! {name} failed ({reason})", flush=True)
+
     def guarded(self, name: str, body: Callable[[], None]) -> None:
+        """Run `body` (starting servers, then benches); a failure of its own fails `name`."""
         try:
             body()
-        except Exception:
+        except Exception as error:  # reported as a FAILED row; the other groups still run
             traceback.print_exc()
-            self.failed.append(name)
+            self.fail(name, f"{type(error).__name__}: {error}")
 
 
 def over_http(runner: Runner, short: bool) -> None:
@@ -112,6 +127,8 @@ def in_process(runner: Runner, short: bool) -> None:
     """The benchmarks that call the core directly, each on its own database."""
     rest = stack.app_environment(stack.ensure_database("presence_bench_rest"), f"{REDIS}/9")
     runner.run("rest_register", rest)
+    soap = stack.app_environment(stack.ensure_database("presence_bench_soap"), f"{REDIS}/9")
+    runner.run("soap_register", soap)
     search_db = "presence_bench_search_short" if short else "presence_bench_search"
     search = stack.app_environment(stack.ensure_database(search_db), f"{REDIS}/10")
     runner.run("search", search)
@@ -123,10 +140,15 @@ def in_process(runner: Runner, short: bool) -> None:
     runner.run("addresses", addresses)
 
 
-def latest_rows(results_dir: Path, names: list[str]) -> list[dict[str, Any]]:
-    """The rows of each bench's newest result file, in the table's order."""
+def latest_rows(results_dir: Path, names: list[str], failed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of each bench's newest result file, in the table's order; a bench that failed
+    in this run has its FAILED row instead (never an older success)."""
     rows: list[dict[str, Any]] = []
+    failed_by_name = {row["operation"]: row for row in failed}
     for name in names:
+        if f"bench/{name}.py" in failed_by_name:
+            rows.append(failed_by_name[f"bench/{name}.py"])
+            continue
         files = sorted(results_dir.glob(f"{name}-*.json"), key=lambda p: p.stat().st_mtime)
         if name == "rest_register":
             files = [f for f in files if "-postgresql-" in f.name]
@@ -139,13 +161,17 @@ def markdown(rows: list[dict[str, Any]], when: str, machine: dict[str, Any]) -> 
     lines = [
         f"Last full run: {when}, {machine['cpus']} CPUs, Python {machine['python']} (`make bench`).",
         "",
-        "| operation | result | floor | floor value | ratio |",
-        "|---|---:|---|---:|---:|",
+        "| operation | result | floor | floor value | ratio | target | met |",
+        "|---|---:|---|---:|---:|---|---|",
     ]
     for row in rows:
+        if row.get("failed"):
+            lines.append(f"| {row['operation']} | FAILED: {row['failed']} | | | | | |")
+            continue
         lines.append(
             f"| {row['operation']} | {row['value']} {row['unit']} | {row['floor']} "
-            f"| {row['floor_value']} {row['unit']} | {row['ratio']} |"
+            f"| {row['floor_value']} {row['unit']} | {row['ratio']} | {row.get('target') or '-'} "
+            f"| {report.met_text(row)} |"
         )
     return "\n".join(lines)
 
@@ -178,9 +204,9 @@ def main() -> None:
         runner.guarded("over_http", lambda: over_http(runner, args.short))
     runner.guarded("in_process", lambda: in_process(runner, args.short))
     if args.only:
-        runner.rows = latest_rows(results_dir, list(arguments))
-
-    from bench import report  # imported late: it reads BENCH_RESULTS_DIR
+        failed_rows = [row for row in runner.rows if row.get("failed")]
+        runner.rows = latest_rows(results_dir, list(arguments), failed_rows)
+        runner.rows += [row for row in failed_rows if row not in runner.rows]  # a group's own failure
 
     print(f"\n== all benchmarks ({'short' if args.short else 'full'}), {time.perf_counter() - started:.0f} s\n")
     report.write("bench", runner.rows)

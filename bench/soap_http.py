@@ -34,7 +34,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
@@ -88,31 +87,6 @@ def post(url: str, data: bytes, items: int = ITEMS) -> float:
     elapsed = time.perf_counter() - started
     if response.status != 200 or body.count(b"PresenceRegistrationId>") != 2 * items:
         raise RuntimeError(f"registerPresences failed: {response.status} {body[:300]!r}")
-    return elapsed
-
-
-def concurrent(work: list[list[bytes]], action: Callable[[int, bytes], object]) -> float:
-    """Run `action(thread number, envelope)` over each thread's envelopes, the threads at once;
-    return the wall time. An exception in any thread fails the run (raised here, after all
-    threads ended): a thread that died early would make the rate meaningless."""
-    errors: list[Exception] = []
-
-    def run(number: int, envelopes: list[bytes]) -> None:
-        try:
-            for data in envelopes:
-                action(number, data)
-        except Exception as error:  # carried to the main thread, which raises it
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(number, items)) for number, items in enumerate(work)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    if errors:
-        raise report.BenchmarkError(f"{len(errors)} of {len(threads)} threads failed") from errors[0]
     return elapsed
 
 
@@ -267,16 +241,17 @@ def main() -> None:
         )
     last_single_id = Registration.objects.filter(sender_id=client.id).order_by("-id").values_list("id", flat=True)[0]
 
+    def durable_call(thread: int, data: bytes) -> float:
+        return floors.soap_durable_seconds(durable[thread], data, sender, actor)
+
     four, four_durable = [], []
     for _ in range(args.runs):
         with SIGNING:
             work = [build_envelopes(args.calls, signer, company, zeep_style=False) for _ in range(4)]
         items = 4 * args.calls * ITEMS
         with probe:
-            four.append(items / concurrent(work, lambda _, data: post(args.url, data)))
-        four_durable.append(
-            items / concurrent(work, lambda n, data: floors.soap_durable_seconds(durable[n], data, sender, actor))
-        )
+            four.append(items / report.concurrent(work, lambda _, data: post(args.url, data)))
+        four_durable.append(items / report.concurrent(work, durable_call))
     bare.close()
     for floor in durable:
         floor.close()
