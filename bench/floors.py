@@ -44,25 +44,14 @@ DURABLE = {
     "history_outboxentry": "bench_durable_outbox",
 }
 EVENT_COLUMNS = (
-    "id",
-    "registration_id",
-    "seq",
-    "event_type",
-    "occurred_at",
-    "actor",
-    "channel",
-    "data",
-    "prev_hash",
-    "hash",
-)
+    "id", "registration_id", "seq", "event_type", "occurred_at", "actor", "channel", "data", "prev_hash", "hash",
+)  # fmt: skip
 _TYPES = "{http://socialsecurity.be/presenceregistration/schemas/v1}"
 _CALLS = itertools.count(1)
 
 BARE_SOAP = "bare floor: lxml parse + COPY into a temp table (no history, no WAL)"
 DURABLE_SOAP = "durable floor: parse + 1 committed transaction, COPY of rows, events, outbox"
 DURABLE_REST = "durable floor: 1 committed transaction, COPY of rows, events, outbox"
-
-
 SOAP_COLUMNS = (
     "sector", "channel", "sender_id", "sender_enterprise_number", "sender_role", "created_at", "registration_date",
     "niss", "limosa_id", "enterprise_number", "foreign_vat_number", "workplace_id", "client_reference", "submitted",
@@ -218,18 +207,8 @@ class DurableFloor:
             registration_id=registration_id, seq=1, event_type=str(EventType.CREATED), occurred_at=when,
             actor=actor, channel=channel, data=data, prev_hash="",
         )  # fmt: skip
-        return (
-            event_id,
-            registration_id,
-            1,
-            str(EventType.CREATED),
-            when,
-            actor,
-            channel,
-            json.dumps(data),
-            "",
-            digest,
-        )
+        created = str(EventType.CREATED)
+        return (event_id, registration_id, 1, created, when, actor, channel, json.dumps(data), "", digest)
 
     def close(self) -> None:
         self.connection.close()
@@ -244,7 +223,7 @@ def soap_bare_seconds(floor: BareFloor, data: bytes, sender: Sender) -> float:
     return elapsed
 
 
-def soap_durable_seconds(floor: "DurableFloor", data: bytes, sender: Sender, actor: str) -> float:
+def soap_durable_seconds(floor: DurableFloor, data: bytes, sender: Sender, actor: str) -> float:
     """The durable floor of one `registerPresences`: parse + the committed transaction."""
     started = time.perf_counter()
     floor.write(soap_rows(data, sender, datetime.now(UTC)), actor=actor, channel="WS")

@@ -58,7 +58,7 @@ def ensure_events(count: int) -> tuple[int, int]:
     print(f"writing the history of {count:,} registrations (once) ...", flush=True)
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE history_historyevent")
+        cursor.execute("TRUNCATE history_outboxentry, history_historyevent")  # the outbox refers to events
     at = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
     with connection.cursor() as cursor:
         extra = stack.unfilled_columns(cursor, "history_historyevent", COLUMNS)  # columns added later

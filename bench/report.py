@@ -4,7 +4,8 @@ Format: {"machine": ..., "versions": ..., "results": [row, ...]}, each row with 
 `operation`, `value`, `unit`, `floor`, `floor_value`, `ratio`, `target` (the target's text, or
 null), `target_ratio` (the highest ratio the target allows, or null), `met` (true, false, or
 null without a target) and `failed` (null, or why the benchmark that owns the row failed: then
-the figures are null). `ratio` = how many times the floor the operation costs: for times ours
+the figures are null); a rate below the lowest step of its search has `value` 0, `ratio` null
+and a `note` saying so (`below_range`). `ratio` = how many times the floor the operation costs: for times ours
 / the floor's, for rates the floor's / ours; 1.0 would be as cheap as the floor.
 """
 
@@ -154,6 +155,16 @@ def result(
     }
 
 
+def below_range(
+    operation: str, unit: str, lowest: float, floor: str, floor_value: float, target: Target | None = None
+) -> dict[str, Any]:
+    """A rate the operation did not reach even at the search's lowest step (`lowest`): a
+    result, not a failure of the bench. No ratio (the floor's rate / 0); a target is not met."""
+    row = result(operation, lowest, unit, floor, floor_value, floor_value / lowest, target)
+    note = f"below {lowest:g} {unit}, the lowest rate tried"
+    return row | {"value": 0.0, "ratio": None, "met": None if target is None else False, "note": note}
+
+
 def failed(operation: str, reason: str) -> dict[str, Any]:
     """The row of a benchmark that failed: no figures, and why."""
     return {
@@ -196,7 +207,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
         if row.get("failed"):
             print(f"{row['operation']:52} FAILED: {row['failed']}")
             continue
-        value = f"{row['value']} {row['unit']}"
+        value = row.get("note") or f"{row['value']} {row['unit']}"
         floor_value = f"{row['floor_value']} {row['unit']}"
         print(
             f"{row['operation']:52} {value:>18} {row['floor']:60} {floor_value:>18} {row['ratio']:>7}"

@@ -168,8 +168,9 @@ def markdown(rows: list[dict[str, Any]], when: str, machine: dict[str, Any]) -> 
         if row.get("failed"):
             lines.append(f"| {row['operation']} | FAILED: {row['failed']} | | | | | |")
             continue
+        result = row.get("note") or f"{row['value']} {row['unit']}"
         lines.append(
-            f"| {row['operation']} | {row['value']} {row['unit']} | {row['floor']} "
+            f"| {row['operation']} | {result} | {row['floor']} "
             f"| {row['floor_value']} {row['unit']} | {row['ratio']} | {row.get('target') or '-'} "
             f"| {report.met_text(row)} |"
         )
