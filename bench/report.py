@@ -210,6 +210,6 @@ def print_table(results: list[dict[str, Any]]) -> None:
         value = row.get("note") or f"{row['value']} {row['unit']}"
         floor_value = f"{row['floor_value']} {row['unit']}"
         print(
-            f"{row['operation']:52} {value:>18} {row['floor']:60} {floor_value:>18} {row['ratio']:>7}"
+            f"{row['operation']:52} {value:>18} {row['floor']:60} {floor_value:>18} {row['ratio'] or '-':>7}"
             f" {met_text(row):>6}"
         )

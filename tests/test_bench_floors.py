@@ -57,13 +57,15 @@ def test_a_row_without_a_target_shows_a_dash_in_the_met_column():
     assert report.met_text(row) == "-"
 
 
-def test_a_rate_below_the_searchs_lowest_step_is_a_result_whose_target_is_not_met():
+def test_a_rate_below_the_searchs_lowest_step_is_a_result_whose_target_is_not_met(capsys):
     target = report.TARGETS["check-in load vs floor view"]
     row = report.below_range("REST check-in under load", "requests/s", 25.0, "one-INSERT view", 600.0, target)
     assert set(row) == FIELDS | {"note"}
     assert (row["value"], row["ratio"], row["met"], row["failed"]) == (0.0, None, False, None)
     table = run_all.markdown([row], "now", {"cpus": 2, "python": "3.11.7"})
     assert "| REST check-in under load | below 25 requests/s, the lowest rate tried | one-INSERT view |" in table
+    report.print_table([row])
+    assert "below 25 requests/s" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("floor_value", [0.0, -1.0, float("inf")])
