@@ -13,8 +13,9 @@ workers. Both servers and the environment are set up by bench/run_all.py (--url,
 
 A connection refused, reset or timed out, or closed without an answer, is the load's failure
 (the step does not hold). An answer other than 200 with the stored item is a defect of the
-service or the floor and fails the run, as does a floor that cannot hold even the lowest rate
-(25/s): its rate would mean nothing. A service below 25/s is a result (a row saying so).
+service or the floor and fails the run. A server below the lowest rate (25/s) is a result, a
+row saying so: the service's (its target not met), or the floor's (the machine was too busy
+for the row to mean anything).
 """
 
 import argparse
@@ -198,14 +199,13 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE bench_floor_registration")
     rate, floor_rate = statistics.median(service), statistics.median(floor)
-    report.require(floor_rate > 0, f"the floor view does not hold even {LOWEST_RATE:g} requests/s")
     operation, floor_name = (
         "REST check-in under load (p99 <= 50 ms)",
         "one-INSERT Django view (same settings), its rate",
     )
     target = report.TARGETS["check-in load vs floor view"]
-    if rate == 0:
-        row = report.below_range(operation, "requests/s", LOWEST_RATE, floor_name, floor_rate, target)
+    if rate == 0 or floor_rate == 0:
+        row = report.below_range(operation, "requests/s", LOWEST_RATE, floor_name, (rate, floor_rate), target)
     else:
         row = report.result(operation, rate, "requests/s", floor_name, floor_rate, floor_rate / rate, target)
     report.write("checkin_load", [row])

@@ -156,13 +156,38 @@ def result(
 
 
 def below_range(
-    operation: str, unit: str, lowest: float, floor: str, floor_value: float, target: Target | None = None
+    operation: str,
+    unit: str,
+    lowest: float,
+    floor: str,
+    rates: tuple[float, float],
+    target: Target | None = None,
 ) -> dict[str, Any]:
-    """A rate the operation did not reach even at the search's lowest step (`lowest`): a
-    result, not a failure of the bench. No ratio (the floor's rate / 0); a target is not met."""
-    row = result(operation, lowest, unit, floor, floor_value, floor_value / lowest, target)
-    note = f"below {lowest:g} {unit}, the lowest rate tried"
-    return row | {"value": 0.0, "ratio": None, "met": None if target is None else False, "note": note}
+    """A rate search (ours, the floor's) where one side did not hold even the lowest step
+    (`lowest`, given as 0): a result, not a failure of the bench; no ratio. Ours below it
+    with the floor above: a target is not met. The floor below it: the machine was too busy
+    for the row to say anything, and `met` stays null."""
+    value, floor_value = rates
+    require(value == 0 or floor_value == 0, f"{operation}: both rates were measured, use result()")
+    if floor_value == 0:
+        note = f"not measured: the floor did not hold {lowest:g} {unit} either"
+        met = None
+    else:
+        note = f"below {lowest:g} {unit}, the lowest rate tried"
+        met = None if target is None else False
+    return {
+        "operation": operation,
+        "value": round(value, 3),
+        "unit": unit,
+        "floor": floor,
+        "floor_value": round(floor_value, 3),
+        "ratio": None,
+        "target": None if target is None else str(target),
+        "target_ratio": None if target is None else target.ratio,
+        "met": met,
+        "failed": None,
+        "note": note,
+    }
 
 
 def failed(operation: str, reason: str) -> dict[str, Any]:

@@ -3,8 +3,9 @@
 PostgreSQL and Redis are started first by scripts/services.sh if they are down. This script
 then migrates its own databases (presence_bench_*), starts gunicorn with the production
 settings on a free loopback port, a Celery worker (Redis DB 8) and, for the REST floor, a
-second gunicorn serving a minimal view; runs every benchmark of bench/ (each repeats its
-measurement --runs times and reports the median); and prints the combined table: operation,
+second gunicorn serving a minimal view; runs the benchmarks of FULL (or SHORT), which are all
+of bench/ but soap_hostile.py (no database, run it alone), each repeating its measurement
+--runs times and reporting the median; and prints the combined table: operation,
 result, floor, floor value, ratio (how many times the floor the operation costs), target
 (issue 14's, where the row answers one) and whether it is met.
 

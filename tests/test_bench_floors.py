@@ -59,13 +59,20 @@ def test_a_row_without_a_target_shows_a_dash_in_the_met_column():
 
 def test_a_rate_below_the_searchs_lowest_step_is_a_result_whose_target_is_not_met(capsys):
     target = report.TARGETS["check-in load vs floor view"]
-    row = report.below_range("REST check-in under load", "requests/s", 25.0, "one-INSERT view", 600.0, target)
+    row = report.below_range("REST check-in under load", "requests/s", 25.0, "one-INSERT view", (0.0, 600.0), target)
     assert set(row) == FIELDS | {"note"}
     assert (row["value"], row["ratio"], row["met"], row["failed"]) == (0.0, None, False, None)
     table = run_all.markdown([row], "now", {"cpus": 2, "python": "3.11.7"})
     assert "| REST check-in under load | below 25 requests/s, the lowest rate tried | one-INSERT view |" in table
     report.print_table([row])
     assert "below 25 requests/s" in capsys.readouterr().out
+
+
+def test_a_floor_below_the_searchs_lowest_step_leaves_the_row_unjudged():
+    target = report.TARGETS["check-in load vs floor view"]
+    row = report.below_range("REST check-in under load", "requests/s", 25.0, "one-INSERT view", (0.0, 0.0), target)
+    assert (row["ratio"], row["met"]) == (None, None)
+    assert row["note"].startswith("not measured")
 
 
 @pytest.mark.parametrize("floor_value", [0.0, -1.0, float("inf")])
