@@ -43,6 +43,7 @@ from registrations.domain.identifiers import (
     normalise_niss,
     normalise_workplace_id,
 )
+from registrations.domain.rows import RegistrationRow
 from registrations.domain.vocabulary import Channel, CleaningEventType, Sector, Status
 from registrations.models import Registration
 from registrations.registers.addresses import normalise_addresses
@@ -55,6 +56,7 @@ from registrations.services.batches import (
     start_submission,
     store_with_retry,
 )
+from registrations.services.inserts import registrations_insert
 
 LATE_AFTER = timedelta(minutes=10)
 EARLY_BEFORE = timedelta(minutes=2)
@@ -363,7 +365,7 @@ def _store(
 ) -> None:
     keys = {entry.state_key(caller) for entry in admitted}
     _lock_states(keys)
-    existing: dict[str, Registration] = {}
+    existing: dict[str, Registration | RegistrationRow] = {}
     if caller.client_id:
         existing = {
             registration.dedup_key: registration
@@ -372,30 +374,29 @@ def _store(
             ).exclude(status=Status.CANCELLED)
         }
     last = _last_events(keys, caller)
-    new_rows: list[tuple[int, Registration]] = []
+    new_rows: list[tuple[int, RegistrationRow]] = []
     for entry in sorted(admitted, key=lambda entry: (entry.event_at, entry.index)):
         if entry.dedup_key in existing:
-            results[entry.index] = ItemResult(registration=existing[entry.dedup_key], replayed=True)
+            results[entry.index] = ItemResult.answered(existing[entry.dedup_key], replayed=True)
             continue
         error = _state_error(entry, last.get(entry.state_key(caller)))
         if error is not None:
             results[entry.index] = ItemResult(errors=[error])
             continue
-        registration = _new_registration(entry, items[entry.index], caller, channel, now)
+        row = _new_row(entry, items[entry.index], caller, channel, now)
         last[entry.state_key(caller)] = _LastEvent(entry.event_type, entry.event_at)
         if caller.client_id:
-            existing[entry.dedup_key] = registration  # the same event twice in one batch
-        new_rows.append((entry.index, registration))
-    created = Registration.objects.bulk_create([registration for _, registration in new_rows])
-    for (index, _), registration in zip(new_rows, created, strict=True):
-        results[index] = ItemResult(registration=registration)
+            existing[entry.dedup_key] = row  # the same event twice in one batch
+        new_rows.append((entry.index, row))
+    created = [row for _, row in new_rows]
+    registrations_insert(created)
+    for index, row in new_rows:
+        results[index] = ItemResult(row=row)
     record_created(created, caller, channel, now)
 
 
-def _new_registration(
-    entry: _Admitted, item: CleaningInput, caller: Caller, channel: Channel, now: datetime
-) -> Registration:
-    return Registration(
+def _new_row(entry: _Admitted, item: CleaningInput, caller: Caller, channel: Channel, now: datetime) -> RegistrationRow:
+    return RegistrationRow(
         sector=Sector.CLEANING,
         channel=channel,
         sender_id=caller.client_id,
@@ -404,6 +405,7 @@ def _new_registration(
         created_at=now,
         registration_date=_brussels_date(entry.event_at),
         niss=entry.niss,
+        limosa_id="",
         enterprise_number=entry.enterprise_number,
         foreign_vat_number=entry.foreign_vat_number,
         workplace_id=entry.workplace_id,
