@@ -63,4 +63,5 @@ def registration_of(row: RegistrationRow) -> Registration:
     the callers that want one: the console, the demo, tests)."""
     if not row.id:
         raise ValueError("the row has not been inserted yet")
-    return Registration.from_db(connection.alias, ["id", *_NAMES], [row.id, *(getattr(row, name) for name in _NAMES)])
+    names = [field.attname for field in Registration._meta.concrete_fields]
+    return Registration.from_db(connection.alias, names, [getattr(row, name) for name in names])
