@@ -30,7 +30,8 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from registrations.domain.activities import ACTIVITIES
@@ -294,19 +295,21 @@ def _lock_id(key: StateKey) -> int:
 
 
 def _last_events(keys: set[StateKey], caller: Caller) -> dict[StateKey, _LastEvent]:
-    """The last non-cancelled event of each state, in two queries.
+    """The last non-cancelled event of each state, in one query for the whole batch.
 
     A state counts only its keeper's events (spec §8, docs/adr/0011): the employer's own
     state is what its clients and operators sent, never what a client naming it sent; such
     a client's state is only what it sent itself, so it can neither probe, close nor block
     the employer's events. Filtered by the batch's persons and places (IN lists, indexed by
     person); keys that are not in the batch are dropped here rather than by a 200-term OR
-    in SQL.
+    in SQL. The database ranks each sender's events per person, place and employer (a
+    window: the latest first, two at the same instant by id); the states are then merged
+    here, because whose state an event belongs to depends on the sender's authority.
     """
     if not keys:
         return {}
     kept_by_caller = SENT_FOR_EMPLOYER | Q(sender_id=caller.client_id) if caller.client_id else SENT_FOR_EMPLOYER
-    events = (
+    latest = (
         Registration.objects.filter(
             kept_by_caller,
             sector=Sector.CLEANING,
@@ -315,22 +318,22 @@ def _last_events(keys: set[StateKey], caller: Caller) -> dict[StateKey, _LastEve
         )
         .exclude(status=Status.CANCELLED)
         .filter(CLEANING_EVENT)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F(name) for name in _KEY_FIELDS],
+                order_by=[F("event_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(rank=1)
     )
-    latest: dict[StateKey, datetime] = {}
-    for row in events.values(*_KEY_FIELDS).annotate(last=Max("event_at")):
+    found: dict[StateKey, tuple[datetime, int, str]] = {}
+    for row in latest.values(*_KEY_FIELDS, "event_type", "event_at", "id"):
         key = StateKey.of_sender(**{name: row[name] for name in _KEY_FIELDS})
-        if key in keys and (key not in latest or row["last"] > latest[key]):
-            latest[key] = row["last"]
-    found: dict[StateKey, _LastEvent] = {}
-    if not latest:
-        return found
-    rows = events.filter(event_at__in=set(latest.values())).order_by("id")
-    # Two events at the same instant: the later id is the last.
-    for row in rows.values(*_KEY_FIELDS, "event_type", "event_at"):
-        key = StateKey.of_sender(**{name: row[name] for name in _KEY_FIELDS})
-        if latest.get(key) == row["event_at"]:
-            found[key] = _LastEvent(row["event_type"], row["event_at"])
-    return found
+        candidate = (row["event_at"], row["id"], row["event_type"])
+        if key in keys and (key not in found or candidate[:2] > found[key][:2]):
+            found[key] = candidate
+    return {key: _LastEvent(event_type, event_at) for key, (event_at, _, event_type) in found.items()}
 
 
 _KEY_FIELDS = (
