@@ -7,9 +7,10 @@ the caller hands rows as tuples already in column order, and only the few kinds 
 the database driver cannot take as they are (JSON, and on SQLite UUIDs and datetimes) are
 converted, once per value.
 
-PostgreSQL: `INSERT ... SELECT * FROM unnest(%s::type[], ...) RETURNING id`, one array per
-column. SQLite: `INSERT ... VALUES (...), (...) RETURNING id`, in chunks under its limit of
-bound variables. Both answer the generated ids in the order of the rows (Django's own
+PostgreSQL: `INSERT ... SELECT ... FROM unnest(%s::type[], ...) WITH ORDINALITY ... ORDER BY
+n RETURNING id`, one array per column whose values differ (see `_insert_postgresql`).
+SQLite: `INSERT ... VALUES (...), (...) RETURNING id`, in chunks under its limit of bound
+variables. Both answer the generated ids in the order of the rows (Django's own
 `bulk_create` relies on the same order). The ids are never supplied by us: whatever generates
 them (a sequence, a default, a trigger) keeps doing so.
 """
@@ -86,16 +87,54 @@ def insert_returning_ids(table: str, columns: Sequence[Column], rows: Sequence[S
     """
     if not rows:
         return []
-    vendor = connection.vendor
-    values = _prepared_columns(columns, rows, vendor)
+    if connection.vendor == "postgresql":
+        return _insert_postgresql(table, columns, rows)
+    values = _prepared_columns(columns, rows, connection.vendor)
     names = ", ".join(column.name for column in columns)
-    if vendor == "postgresql":
-        arrays = ", ".join(f"%s::{column.pg_type}[]" for column in columns)
-        sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) RETURNING id"  # noqa: S608 - constants
-        with connection.cursor() as cursor:
-            cursor.execute(sql, values)
-            return [row[0] for row in cursor.fetchall()]
     return _insert_in_chunks(table, names, len(columns), list(zip(*values, strict=True)))
+
+
+def _insert_postgresql(table: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]]) -> list[int]:
+    """`INSERT ... SELECT ... FROM unnest(...) WITH ORDINALITY ... ORDER BY n RETURNING id`.
+
+    What the driver spends its time on is quoting array elements, so each column is sent
+    the cheapest way that keeps its values: one value when the whole batch shares it (the
+    sender, the creation time, the empty columns), one JSON array for a JSON column (one
+    `json.dumps`; row n takes element n, JSON null is SQL NULL as Django stores None), an
+    array to unnest otherwise.
+    """
+    expressions: list[str] = []
+    scalars: list[Any] = []
+    arrays: list[tuple[str, list[Any]]] = []
+    for position, column in enumerate(columns):
+        values = [row[position] for row in rows]
+        first = values[0]
+        if all(value == first for value in values):
+            expressions.append(f"%s::{column.pg_type}")
+            scalars.append(_json(first) if column.kind == Kind.JSON else first)
+        elif column.kind == Kind.JSON:
+            expressions.append("nullif((%s::jsonb) -> (u.n::integer - 1), 'null'::jsonb)")
+            scalars.append(json.dumps(values))
+        else:
+            alias = f"c{len(arrays)}"
+            expressions.append(f"u.{alias}")
+            arrays.append((f"%s::{column.pg_type}[]", values))
+    if arrays:
+        unnested = ", ".join(cast for cast, _ in arrays)
+        aliases = ", ".join(f"c{index}" for index in range(len(arrays)))
+        source = f"unnest({unnested}) WITH ORDINALITY AS u({aliases}, n)"
+        parameters = [*scalars, *(values for _, values in arrays)]
+    else:
+        source = "generate_series(1, %s) AS u(n)"
+        parameters = [*scalars, len(rows)]
+    names = ", ".join(column.name for column in columns)
+    sql = (
+        f"INSERT INTO {table} ({names}) SELECT {', '.join(expressions)} "  # noqa: S608 - constants only
+        f"FROM {source} ORDER BY u.n RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _insert_in_chunks(table: str, names: str, width: int, rows: list[tuple[Any, ...]]) -> list[int]:
