@@ -12,6 +12,7 @@ from django.db.models import OuterRef, Subquery
 from django.dispatch import Signal
 from django.utils import timezone
 
+from config.set_insert import Column, Kind, insert_returning_ids
 from history.events import PUBLISHED_EVENT_TYPES, EventType
 from history.models import HistoryEvent, OutboxEntry, PurgeRecord
 
@@ -71,17 +72,33 @@ def _chain_heads(registration_ids: set[int]) -> dict[int, tuple[int, str]]:
     return {registration_id: (seq, digest) for registration_id, seq, digest in heads}
 
 
+# The columns `history_record_many` writes, in the order of its row tuples (the id is the
+# database's): a column added to HistoryEvent is added here.
+_EVENT_COLUMNS = (
+    Column("registration_id", "bigint"),
+    Column("seq", "integer"),
+    Column("event_type", "text"),
+    Column("occurred_at", "timestamptz", Kind.DATETIME),
+    Column("actor", "text"),
+    Column("channel", "text"),
+    Column("data", "jsonb", Kind.JSON),
+    Column("prev_hash", "text"),
+    Column("hash", "text"),
+)
+
+
 def history_record_many(
     events: Sequence[NewEvent], *, occurred_at: datetime | None = None, new_chains: bool = False
-) -> list[HistoryEvent]:
-    """Append events, chaining each to its registration's previous event.
+) -> list[int]:
+    """Append events, chaining each to its registration's previous event; returns their ids.
 
     Two queries whatever the number of events (one with `new_chains=True`, for registrations
-    created in the same transaction, which have no events yet), and one more when some of
-    them are published: their outbox entries. Must run inside the transaction of the change
-    the events record; the registrations' rows must be locked by the caller when several
-    writers may append to the same chains concurrently (the unique (registration, seq)
-    constraint turns a lost race into an error, never a fork).
+    created in the same transaction, which have no events yet): the events are written by one
+    INSERT (`config.set_insert`), and one more when some of them are published: their outbox
+    entries. Must run inside the transaction of the change the events record; the
+    registrations' rows must be locked by the caller when several writers may append to the
+    same chains concurrently (the unique (registration, seq) constraint turns a lost race into
+    an error, never a fork).
     """
     if not events:
         return []
@@ -91,10 +108,11 @@ def history_record_many(
     for event in events:
         seq, prev_hash = heads.get(event.registration_id, (0, ""))
         seq += 1
+        event_type = str(event.event_type)
         digest = event_hash(
             registration_id=event.registration_id,
             seq=seq,
-            event_type=str(event.event_type),
+            event_type=event_type,
             occurred_at=when,
             actor=event.actor,
             channel=event.channel,
@@ -103,29 +121,24 @@ def history_record_many(
         )
         heads[event.registration_id] = (seq, digest)
         rows.append(
-            HistoryEvent(
-                registration_id=event.registration_id,
-                seq=seq,
-                event_type=event.event_type,
-                occurred_at=when,
-                actor=event.actor,
-                channel=event.channel,
-                data=event.data,
-                prev_hash=prev_hash,
-                hash=digest,
-            )
+            (event.registration_id, seq, event_type, when, event.actor, event.channel, event.data, prev_hash, digest)
         )
-    written = HistoryEvent.objects.bulk_create(rows)
-    _put_in_outbox(written)
-    return written
+    ids = insert_returning_ids(HistoryEvent._meta.db_table, _EVENT_COLUMNS, rows)
+    _put_in_outbox(
+        [event_id for event_id, event in zip(ids, events, strict=True) if event.event_type in PUBLISHED_EVENT_TYPES]
+    )
+    return ids
 
 
-def _put_in_outbox(events: Sequence[HistoryEvent]) -> None:
-    """The published events' outbox entries, in the events' transaction; their publication
-    is announced once it commits (a lost announcement is made good by the feed's sweep)."""
-    entries = [OutboxEntry(event=event) for event in events if event.event_type in PUBLISHED_EVENT_TYPES]
-    if entries:
-        OutboxEntry.objects.bulk_create(entries)
+_OUTBOX_COLUMNS = (Column("event_id", "bigint"),)
+
+
+def _put_in_outbox(event_ids: Sequence[int]) -> None:
+    """The published events' outbox entries (one INSERT), in the events' transaction; their
+    publication is announced once it commits (a lost announcement is made good by the feed's
+    sweep)."""
+    if event_ids:
+        insert_returning_ids(OutboxEntry._meta.db_table, _OUTBOX_COLUMNS, [(event_id,) for event_id in event_ids])
         transaction.on_commit(announce_outbox, robust=True)
 
 

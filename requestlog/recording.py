@@ -69,7 +69,7 @@ class ItemOutcome(Protocol):
     """One item's result, as the core's batch services answer it (`ItemResult`)."""
 
     @property
-    def registration(self) -> object | None: ...
+    def stored(self) -> object | None: ...
 
     @property
     def errors(self) -> Sequence[_CodedError]: ...
@@ -90,7 +90,7 @@ def note_items(request: object, results: Sequence[ItemOutcome], *, done: str) ->
         if result.errors:
             refused.update(str(int(error.code)) for error in result.errors)
             counts["refused"] += 1
-        elif result.registration is not None:
+        elif result.stored is not None:
             counts["replayed" if result.replayed else done] += 1
     call.items = {done: counts[done], "replayed": counts["replayed"], "refused": counts["refused"]}
     if refused:

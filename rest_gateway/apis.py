@@ -175,11 +175,11 @@ class RegisterInBulkApi(GatewayApi):
         except NotAuthorisedError as exc:
             raise PermissionDenied(exc.message) from exc
         note_items(request, results, done="created")
-        stored = [result.registration for result in results if result.registration is not None]
+        stored = [result.stored for result in results if result.stored is not None]
         shown = dict(zip((r.pk for r in stored), presenters.registrations_out(stored, self.caller), strict=True))
         answer = [
-            {"createdPresenceRegistration": shown[result.registration.pk]}
-            if result.registration is not None
+            {"createdPresenceRegistration": shown[result.stored.pk]}
+            if result.stored is not None
             else {"notCreatedPresenceRegistration": {"errorList": presenters.errors_out(result.errors)}}
             for result in results
         ]

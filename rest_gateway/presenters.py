@@ -18,6 +18,7 @@ from registrations.selectors.timeline import TimelineEntry
 from registrations.selectors.worker_names import worker_names_shown
 
 if TYPE_CHECKING:
+    from registrations.domain.rows import RegistrationRow
     from registrations.models import Registration
 
 
@@ -44,7 +45,7 @@ def _employer(enterprise_number: str, foreign_vat_number: str) -> dict[str, str]
     return {"foreignVatNumber": foreign_vat_number}
 
 
-def _place_of_work(registration: "Registration") -> dict[str, Any] | None:
+def _place_of_work(registration: "Registration | RegistrationRow") -> dict[str, Any] | None:
     if registration.latitude is not None and registration.longitude is not None:
         return {"coordinates": {"latitude": float(registration.latitude), "longitude": float(registration.longitude)}}
     submitted = registration.submitted.get("placeOfWork") if isinstance(registration.submitted, dict) else None
@@ -54,7 +55,7 @@ def _place_of_work(registration: "Registration") -> dict[str, Any] | None:
 
 
 def registration_out(
-    registration: "Registration", names: Mapping[int, tuple[str, str]], status: StatusAt
+    registration: "Registration | RegistrationRow", names: Mapping[int, tuple[str, str]], status: StatusAt
 ) -> dict[str, Any]:
     """`names`: the worker names the caller may read, by registration id (others: null)."""
     name = names.get(registration.pk)
@@ -76,7 +77,9 @@ def registration_out(
     }
 
 
-def registrations_out(registrations: Sequence["Registration"], caller: Caller) -> list[dict[str, Any]]:
+def registrations_out(
+    registrations: Sequence["Registration | RegistrationRow"], caller: Caller
+) -> list[dict[str, Any]]:
     """Many registrations, with the worker names the caller may read (a fixed number of queries)."""
     names = worker_names_shown(caller=caller, registrations=registrations)
     statuses = presence_statuses(registrations=registrations)

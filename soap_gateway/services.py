@@ -41,6 +41,7 @@ from soap_gateway import types as t
 from soap_gateway.faults import PlatformCode, SocSecFault
 
 if TYPE_CHECKING:
+    from registrations.domain.rows import RegistrationRow
     from registrations.models import Registration
 
 logger = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ def error_list(errors: Iterable[ItemError]) -> t.RequestErrorType:
 
 
 def _submitted_echo(
-    registration: "Registration", item: t.PresenceRegistrationSubmitType | None = None
+    registration: "Registration | RegistrationRow", item: t.PresenceRegistrationSubmitType | None = None
 ) -> dict[str, Any]:
     """One branch of the Submitted/ConsultSubmitted choice: the SOAP item exactly as sent,
     or, for a registration that did not come through SOAP, its consult form.
@@ -160,7 +161,7 @@ def _remark_list(numbers: Iterable[int]) -> t.RemarkListType | None:
     return t.RemarkListType(Remark=texts) if texts else None
 
 
-def last_validation(registration: "Registration") -> t.ValidationType:
+def last_validation(registration: "Registration | RegistrationRow") -> t.ValidationType:
     """The current status; the date of the last validation or of the cancellation."""
     status = Status(registration.status)
     when = registration.cancelled_at if status == Status.CANCELLED else registration.validated_at
@@ -187,7 +188,7 @@ def validation_history(caller: Caller, registration_id: int) -> t.ValidationHist
 
 
 def presence_registration(
-    registration: "Registration",
+    registration: "Registration | RegistrationRow",
     *,
     history_for: Caller | None = None,
     created_from: t.PresenceRegistrationSubmitType | None = None,
@@ -271,10 +272,10 @@ class PresenceRegistrationService(GatewayService):
         return [
             t.RegisterPresenceRegistrationResponse(
                 PresenceRegistration=presence_registration(
-                    result.registration, created_from=None if result.replayed else item
+                    result.stored, created_from=None if result.replayed else item
                 )
             )
-            if result.registration is not None and not result.errors
+            if result.stored is not None and not result.errors
             else t.RegisterPresenceRegistrationResponse(
                 PresenceRegistrationError=t.RegisterPresenceRegistrationErrorType(
                     PresenceRegistrationSubmitted=item, ErrorList=error_list(result.errors)
@@ -308,8 +309,8 @@ class PresenceRegistrationService(GatewayService):
                     CancelPresenceRequest=item, ErrorList=error_list(result.errors)
                 )
             )
-            if result.errors or result.registration is None
-            else t.CancelPresenceRegistrationResponse(PresenceRegistration=presence_registration(result.registration))
+            if result.errors or result.stored is None
+            else t.CancelPresenceRegistrationResponse(PresenceRegistration=presence_registration(result.stored))
             for item, result in zip(items, results, strict=True)
         ]
 

@@ -20,11 +20,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeAlias
 
 from django.db.models import Exists, OuterRef, Q
 
+from registrations.domain.rows import RegistrationRow
 from registrations.domain.vocabulary import Status
 from registrations.models import Registration
+
+# A registration as stored, or as the set-wise write path has just written it (no model
+# instance): what the status and validity of a registration are read from.
+StoredRegistration: TypeAlias = Registration | RegistrationRow
 
 
 class Validity(StrEnum):
@@ -41,7 +47,7 @@ class PresenceStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-def validity_of(registration: Registration) -> Validity:
+def validity_of(registration: StoredRegistration) -> Validity:
     if registration.validated_at is None:
         return Validity.PENDING
     return Validity.VALID if registration.remark_mask == 0 else Validity.INVALID
@@ -73,7 +79,7 @@ class StatusAt:
     date: datetime
 
 
-def presence_status_of(registration: Registration, *, corrected_at: datetime | None) -> StatusAt:
+def presence_status_of(registration: StoredRegistration, *, corrected_at: datetime | None) -> StatusAt:
     """The public status of one registration. `corrected_at`: when the first correction
     superseding it was recorded, None when none was (`selectors.presence_statuses` reads it)."""
     if registration.status == Status.CANCELLED:

@@ -17,6 +17,7 @@ from registrations.models import Registration
 from registrations.selectors.lifecycle import (
     PresenceStatus,
     StatusAt,
+    StoredRegistration,
     Validity,
     presence_status_filter,
     presence_status_of,
@@ -319,7 +320,7 @@ def registration_search(
     return SearchPage(total=total, registrations=page)
 
 
-def presence_statuses(*, registrations: Sequence[Registration]) -> dict[int, StatusAt]:
+def presence_statuses(*, registrations: Sequence[StoredRegistration]) -> dict[int, StatusAt]:
     """The public status of each registration (`lifecycle`), by id: one query for the
     corrections superseding those not cancelled, none when all are."""
     open_ids = [r.pk for r in registrations if r.status != Status.CANCELLED]

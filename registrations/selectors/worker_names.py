@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from config.logging import niss_token
 from registrations.domain.authorisation import Caller
 from registrations.domain.periods import Dimona, Period, covered
-from registrations.models import DimonaPeriod, Person, Registration
+from registrations.models import DimonaPeriod, Person
+from registrations.selectors.lifecycle import StoredRegistration
 
 names_log = logging.getLogger("registrations.worker_names")
 
@@ -22,7 +23,7 @@ def cleaning_worker_names(niss_numbers: Iterable[str]) -> dict[str, tuple[str, s
     return {niss: (given, family) for niss, given, family in rows}
 
 
-def worker_names_shown(*, caller: Caller, registrations: Sequence[Registration]) -> dict[int, tuple[str, str]]:
+def worker_names_shown(*, caller: Caller, registrations: Sequence[StoredRegistration]) -> dict[int, tuple[str, str]]:
     """The worker's (given name, family name) the caller may read, by registration id.
 
     A registration shows its worker's name only to its Belgian employer's own side (a client
@@ -46,7 +47,7 @@ def worker_names_shown(*, caller: Caller, registrations: Sequence[Registration])
     return shown
 
 
-def _related_to_employer(registrations: Sequence[Registration]) -> list[Registration]:
+def _related_to_employer(registrations: Sequence[StoredRegistration]) -> list[StoredRegistration]:
     """The registrations whose Belgian employer has a Dimona relation with the person on their date."""
     if not registrations:
         return []
@@ -65,7 +66,7 @@ def _related_to_employer(registrations: Sequence[Registration]) -> list[Registra
     ]
 
 
-def _log_name_lookup(caller: Caller, registrations: Sequence[Registration], shown: Mapping[int, object]) -> None:
+def _log_name_lookup(caller: Caller, registrations: Sequence[StoredRegistration], shown: Mapping[int, object]) -> None:
     """One line per answer: who looked up which workers' names, and which were withheld."""
     outcome: dict[str, list[str]] = {"shown": [], "withheld": []}
     for registration in registrations:

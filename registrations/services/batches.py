@@ -7,7 +7,6 @@ are built from these; so is every later batch service.
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
@@ -20,8 +19,10 @@ from registrations import tasks
 from registrations.domain.authorisation import Caller
 from registrations.domain.exceptions import BatchSizeError, ItemError, NotAuthorisedError
 from registrations.domain.limits import MAX_BATCH
+from registrations.domain.rows import RegistrationRow
 from registrations.domain.vocabulary import Channel, Sector, Status
 from registrations.models import Registration
+from registrations.services.inserts import registration_of
 
 __all__ = [
     "ItemResult",
@@ -36,17 +37,51 @@ __all__ = [
 _INSERT_ATTEMPTS = 3
 
 
-@dataclass
 class ItemResult:
     """The outcome of one item, in the order of the request.
 
-    `registration` is set when the item is stored (or was already stored: `replayed`);
-    `errors` is set when it was refused, and then nothing was written for it.
+    `stored` is set when the item is stored: the new row as written (`RegistrationRow`, no
+    model instance on the hot path: the gateways answer from it), or the stored
+    `Registration` it resends (`replayed`), or, for a cancel, the registration it names.
+    `registration` is the same as a `Registration`, built from the row only when asked (the
+    console, the demo, tests). `errors` is set when the item was refused, and then nothing
+    was written for it.
     """
 
-    registration: Registration | None = None
-    errors: list[ItemError] = field(default_factory=list)
-    replayed: bool = False
+    __slots__ = ("_registration", "errors", "replayed", "row")
+
+    def __init__(
+        self,
+        registration: Registration | None = None,
+        errors: list[ItemError] | None = None,
+        replayed: bool = False,
+        *,
+        row: RegistrationRow | None = None,
+    ) -> None:
+        self._registration = registration
+        self.row = row
+        self.errors: list[ItemError] = errors if errors is not None else []
+        self.replayed = replayed
+
+    @classmethod
+    def answered(cls, stored: "Registration | RegistrationRow", *, replayed: bool = False) -> "ItemResult":
+        """The result of a stored item: a new row, or a registration found stored (`replayed`)."""
+        if isinstance(stored, RegistrationRow):
+            return cls(row=stored, replayed=replayed)
+        return cls(registration=stored, replayed=replayed)
+
+    @property
+    def stored(self) -> Registration | RegistrationRow | None:
+        return self.row if self.row is not None else self._registration
+
+    @property
+    def registration(self) -> Registration | None:
+        if self._registration is None and self.row is not None:
+            self._registration = registration_of(self.row)
+        return self._registration
+
+    def __repr__(self) -> str:
+        return f"ItemResult(stored={self.stored!r}, errors={self.errors!r}, replayed={self.replayed})"
 
 
 def check_batch_size(items: Sequence[object]) -> None:
@@ -96,7 +131,7 @@ def store_with_retry(store: Callable[[], None]) -> None:
                 raise
 
 
-def record_created(created: list[Registration], caller: Caller, channel: Channel, now: datetime) -> None:
+def record_created(created: Sequence[RegistrationRow], caller: Caller, channel: Channel, now: datetime) -> None:
     """The `registration.created` events of new registrations (new chains), and their
     validation handed to Celery after commit, one task for the batch. Shared by every
     submit service; must run in the transaction that inserted them."""

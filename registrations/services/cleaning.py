@@ -30,7 +30,8 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from registrations.domain.activities import ACTIVITIES
@@ -43,6 +44,7 @@ from registrations.domain.identifiers import (
     normalise_niss,
     normalise_workplace_id,
 )
+from registrations.domain.rows import RegistrationRow
 from registrations.domain.vocabulary import Channel, CleaningEventType, Sector, Status
 from registrations.models import Registration
 from registrations.registers.addresses import normalise_addresses
@@ -55,6 +57,7 @@ from registrations.services.batches import (
     start_submission,
     store_with_retry,
 )
+from registrations.services.inserts import registrations_insert
 
 LATE_AFTER = timedelta(minutes=10)
 EARLY_BEFORE = timedelta(minutes=2)
@@ -292,19 +295,21 @@ def _lock_id(key: StateKey) -> int:
 
 
 def _last_events(keys: set[StateKey], caller: Caller) -> dict[StateKey, _LastEvent]:
-    """The last non-cancelled event of each state, in two queries.
+    """The last non-cancelled event of each state, in one query for the whole batch.
 
     A state counts only its keeper's events (spec §8, docs/adr/0011): the employer's own
     state is what its clients and operators sent, never what a client naming it sent; such
     a client's state is only what it sent itself, so it can neither probe, close nor block
     the employer's events. Filtered by the batch's persons and places (IN lists, indexed by
     person); keys that are not in the batch are dropped here rather than by a 200-term OR
-    in SQL.
+    in SQL. The database ranks each sender's events per person, place and employer (a
+    window: the latest first, two at the same instant by id); the states are then merged
+    here, because whose state an event belongs to depends on the sender's authority.
     """
     if not keys:
         return {}
     kept_by_caller = SENT_FOR_EMPLOYER | Q(sender_id=caller.client_id) if caller.client_id else SENT_FOR_EMPLOYER
-    events = (
+    latest = (
         Registration.objects.filter(
             kept_by_caller,
             sector=Sector.CLEANING,
@@ -313,22 +318,22 @@ def _last_events(keys: set[StateKey], caller: Caller) -> dict[StateKey, _LastEve
         )
         .exclude(status=Status.CANCELLED)
         .filter(CLEANING_EVENT)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F(name) for name in _KEY_FIELDS],
+                order_by=[F("event_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(rank=1)
     )
-    latest: dict[StateKey, datetime] = {}
-    for row in events.values(*_KEY_FIELDS).annotate(last=Max("event_at")):
+    found: dict[StateKey, tuple[datetime, int, str]] = {}
+    for row in latest.values(*_KEY_FIELDS, "event_type", "event_at", "id"):
         key = StateKey.of_sender(**{name: row[name] for name in _KEY_FIELDS})
-        if key in keys and (key not in latest or row["last"] > latest[key]):
-            latest[key] = row["last"]
-    found: dict[StateKey, _LastEvent] = {}
-    if not latest:
-        return found
-    rows = events.filter(event_at__in=set(latest.values())).order_by("id")
-    # Two events at the same instant: the later id is the last.
-    for row in rows.values(*_KEY_FIELDS, "event_type", "event_at"):
-        key = StateKey.of_sender(**{name: row[name] for name in _KEY_FIELDS})
-        if latest.get(key) == row["event_at"]:
-            found[key] = _LastEvent(row["event_type"], row["event_at"])
-    return found
+        candidate = (row["event_at"], row["id"], row["event_type"])
+        if key in keys and (key not in found or candidate[:2] > found[key][:2]):
+            found[key] = candidate
+    return {key: _LastEvent(event_type, event_at) for key, (event_at, _, event_type) in found.items()}
 
 
 _KEY_FIELDS = (
@@ -363,7 +368,7 @@ def _store(
 ) -> None:
     keys = {entry.state_key(caller) for entry in admitted}
     _lock_states(keys)
-    existing: dict[str, Registration] = {}
+    existing: dict[str, Registration | RegistrationRow] = {}
     if caller.client_id:
         existing = {
             registration.dedup_key: registration
@@ -372,30 +377,29 @@ def _store(
             ).exclude(status=Status.CANCELLED)
         }
     last = _last_events(keys, caller)
-    new_rows: list[tuple[int, Registration]] = []
+    new_rows: list[tuple[int, RegistrationRow]] = []
     for entry in sorted(admitted, key=lambda entry: (entry.event_at, entry.index)):
         if entry.dedup_key in existing:
-            results[entry.index] = ItemResult(registration=existing[entry.dedup_key], replayed=True)
+            results[entry.index] = ItemResult.answered(existing[entry.dedup_key], replayed=True)
             continue
         error = _state_error(entry, last.get(entry.state_key(caller)))
         if error is not None:
             results[entry.index] = ItemResult(errors=[error])
             continue
-        registration = _new_registration(entry, items[entry.index], caller, channel, now)
+        row = _new_row(entry, items[entry.index], caller, channel, now)
         last[entry.state_key(caller)] = _LastEvent(entry.event_type, entry.event_at)
         if caller.client_id:
-            existing[entry.dedup_key] = registration  # the same event twice in one batch
-        new_rows.append((entry.index, registration))
-    created = Registration.objects.bulk_create([registration for _, registration in new_rows])
-    for (index, _), registration in zip(new_rows, created, strict=True):
-        results[index] = ItemResult(registration=registration)
+            existing[entry.dedup_key] = row  # the same event twice in one batch
+        new_rows.append((entry.index, row))
+    created = [row for _, row in new_rows]
+    registrations_insert(created)
+    for index, row in new_rows:
+        results[index] = ItemResult(row=row)
     record_created(created, caller, channel, now)
 
 
-def _new_registration(
-    entry: _Admitted, item: CleaningInput, caller: Caller, channel: Channel, now: datetime
-) -> Registration:
-    return Registration(
+def _new_row(entry: _Admitted, item: CleaningInput, caller: Caller, channel: Channel, now: datetime) -> RegistrationRow:
+    return RegistrationRow(
         sector=Sector.CLEANING,
         channel=channel,
         sender_id=caller.client_id,
@@ -404,6 +408,7 @@ def _new_registration(
         created_at=now,
         registration_date=_brussels_date(entry.event_at),
         niss=entry.niss,
+        limosa_id="",
         enterprise_number=entry.enterprise_number,
         foreign_vat_number=entry.foreign_vat_number,
         workplace_id=entry.workplace_id,

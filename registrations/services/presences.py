@@ -21,6 +21,7 @@ from registrations.domain.identifiers import (
     normalise_niss,
     normalise_workplace_id,
 )
+from registrations.domain.rows import RegistrationRow
 from registrations.domain.vocabulary import CancellationReason, Channel, Sector, Status
 from registrations.models import Registration
 from registrations.selectors.reference import workplace_sectors
@@ -34,6 +35,7 @@ from registrations.services.batches import (
     start_submission,
     store_with_retry,
 )
+from registrations.services.inserts import registrations_insert
 from registrations.services.revalidation import duplicates_changed
 
 logger = logging.getLogger(__name__)
@@ -167,15 +169,17 @@ def _store_admitted(
     caller: Caller,
     channel: Channel,
 ) -> None:
-    existing = _active_registrations_of_sender(caller, {entry.dedup_key for entry in admitted})
+    existing: dict[str, Registration | RegistrationRow] = dict(
+        _active_registrations_of_sender(caller, {entry.dedup_key for entry in admitted})
+    )
     now = timezone.now()
-    new_rows: list[tuple[int, Registration]] = []
+    new_rows: list[tuple[int, RegistrationRow]] = []
     for entry in admitted:
         if entry.dedup_key in existing:
-            results[entry.index] = ItemResult(registration=existing[entry.dedup_key], replayed=True)
+            results[entry.index] = ItemResult.answered(existing[entry.dedup_key], replayed=True)
             continue
         item = items[entry.index]
-        registration = Registration(
+        row = RegistrationRow(
             sector=_presence_sector(sectors.get(entry.workplace_id)),
             channel=channel,
             sender_id=caller.client_id,
@@ -186,6 +190,7 @@ def _store_admitted(
             niss=entry.niss,
             limosa_id=entry.limosa_id,
             enterprise_number=entry.enterprise_number,
+            foreign_vat_number="",
             workplace_id=entry.workplace_id,
             client_reference=item.client_reference,
             submitted=item.submitted,
@@ -193,11 +198,12 @@ def _store_admitted(
         )
         if caller.client_id:
             # The same presence twice in one batch: the second answer is the first's row.
-            existing[entry.dedup_key] = registration
-        new_rows.append((entry.index, registration))
-    created = Registration.objects.bulk_create([registration for _, registration in new_rows])
-    for (index, _), registration in zip(new_rows, created, strict=True):
-        results[index] = ItemResult(registration=registration)
+            existing[entry.dedup_key] = row
+        new_rows.append((entry.index, row))
+    created = [row for _, row in new_rows]
+    registrations_insert(created)
+    for index, row in new_rows:
+        results[index] = ItemResult(row=row)
     record_created(created, caller, channel, now)
 
 
