@@ -18,6 +18,9 @@ from registrations.validation.facts import ReferenceFacts
 
 WORKER_ACTOR = "worker"
 WORKER_CHANNEL = "WORKER"  # history channel of asynchronous work
+# What no rule, no event and no later step of the task reads: the submission as sent (the
+# largest column, a JSON document decoded per row) stays in the database.
+UNREAD_FIELDS = ("submitted",)
 
 
 def _status_for(mask: int) -> Status:
@@ -50,7 +53,11 @@ def registration_validate_waiting(*, registration_ids: Sequence[int]) -> list[Re
     row lock before, without writing a lock into each row ahead of the UPDATE.
     """
     with transaction.atomic():
-        waiting = list(Registration.objects.filter(id__in=registration_ids, status=Status.REGISTERED).order_by("id"))
+        waiting = list(
+            Registration.objects.filter(id__in=registration_ids, status=Status.REGISTERED)
+            .defer(*UNREAD_FIELDS)
+            .order_by("id")
+        )
         changed = _apply(waiting, EventType.VALIDATED, only_changes=False)
     _count_verdicts(changed, EventType.VALIDATED)
     return changed
@@ -68,6 +75,7 @@ def registration_revalidate(
         current = list(
             Registration.objects.select_for_update()
             .filter(id__in=registration_ids, status__in=[Status.VALIDATED, Status.FAILED])
+            .defer(*UNREAD_FIELDS)
             .order_by("id")
         )
         changed = _apply(current, EventType.REVALIDATED, only_changes=True, actor=actor, channel=channel)
