@@ -16,7 +16,7 @@ from registrations.validation.run import registration_validate_batch
 from tests.factories import caller_for, make_client, presence
 
 
-def _submit(count: int) -> list[int]:
+def _submit(count):
     employer = caller_for(make_client(ClientRole.ENTERPRISE))
     items = [presence(caller=employer) for _ in range(count)]
     results = registration_submit_batch(items=items, caller=employer, channel="WS")
