@@ -26,7 +26,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from registrations.services.client_stamp import STAMP_KEY, clients_changed, clients_stamp
+from registrations.services.client_stamp import STAMP_KEY, client_shape, clients_changed, clients_stamp
 from rest_gateway.models import AccessToken
 
 if TYPE_CHECKING:
@@ -34,7 +34,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-KEY_PREFIX = "rest:token:"
+
+# A deployment that changes the client model or the caller reads none of the entries pickled
+# by the code before it: a miss, not an unpickling error.
+KEY_PREFIX = f"rest:token:{client_shape()}:"
 
 
 @dataclass(frozen=True)

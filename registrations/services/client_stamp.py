@@ -18,8 +18,10 @@ rolls back), because a change committed with the old stamp still current would l
 token through until it expires.
 """
 
+import hashlib
 import logging
 import secrets
+from dataclasses import fields
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
@@ -27,6 +29,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from redis.exceptions import RedisError
 
+from registrations.domain.authorisation import Caller
 from registrations.models import Client, ClientMandate
 
 logger = logging.getLogger(__name__)
@@ -78,6 +81,13 @@ def clients_changed() -> None:
             "the shared cache (REST_CACHE_URL) does not answer: the client was not changed, try again"
         ) from exc
     transaction.on_commit(_new_stamp_after_commit)
+
+
+def client_shape() -> str:
+    """What a kept client and caller are made of (their fields' names, hashed): part of a
+    gateway's cache keys, so entries pickled by other code are never read."""
+    names = [field.attname for field in Client._meta.concrete_fields] + [field.name for field in fields(Caller)]
+    return hashlib.sha256(",".join(names).encode()).hexdigest()[:12]
 
 
 def _client_saved(sender: object, created: bool = False, **kwargs: object) -> None:
