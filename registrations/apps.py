@@ -13,5 +13,7 @@ class RegistrationsConfig(AppConfig):
         from django.contrib import admin
 
         from registrations.admin.guards import guard_other_apps_lists
+        from registrations.services.client_stamp import connect_client_stamp
 
         guard_other_apps_lists(admin.site)
+        connect_client_stamp()

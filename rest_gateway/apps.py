@@ -8,3 +8,6 @@ class RestGatewayConfig(AppConfig):
     def ready(self) -> None:
         # Registers the OpenAPI extension for the Bearer authentication class.
         from rest_gateway import schema  # noqa: F401
+        from rest_gateway.token_cache import connect_token_revocation
+
+        connect_token_revocation()

@@ -27,6 +27,7 @@ from rest_framework.request import Request
 from registrations.domain.authorisation import Caller
 from registrations.domain.vocabulary import ClientRole
 from registrations.selectors.clients import caller_for_client
+from rest_gateway import token_cache
 from rest_gateway.errors import ExpiredAccessToken, InvalidAccessToken, MissingScope
 from rest_gateway.models import AccessToken
 
@@ -87,11 +88,18 @@ class Principal:
 
 def principal_for_token(raw: str) -> Principal:
     """Raises InvalidAccessToken (unknown, revoked, inactive client, issued before the
-    client's credentials or active state last changed) or ExpiredAccessToken."""
+    client's credentials or active state last changed) or ExpiredAccessToken.
+
+    Kept in the cache for the token's life (rest_gateway/token_cache.py), so a client's
+    calls after its first cost no query; any change to a client drops what was kept."""
+    digest = _digest(raw)
+    kept, stamp = token_cache.kept_principal(digest)
+    if kept is not None:
+        return kept
     row = (
         AccessToken.objects.select_related("client")
         .filter(
-            token_hash=_digest(raw),
+            token_hash=digest,
             revoked=False,
             client__is_active=True,
             client_generation=F("client__token_generation"),
@@ -102,7 +110,9 @@ def principal_for_token(raw: str) -> Principal:
         raise InvalidAccessToken
     if row.expires_at <= timezone.now():
         raise ExpiredAccessToken
-    return Principal(row.client, frozenset(row.scope.split()), caller_for_client(row.client))
+    principal = Principal(row.client, frozenset(row.scope.split()), caller_for_client(row.client))
+    token_cache.keep_principal(digest, principal, expires_at=row.expires_at, stamp=stamp)
+    return principal
 
 
 class BearerTokenAuthentication(BaseAuthentication):

@@ -132,7 +132,10 @@ def _authenticated_within_limit(envelope: etree._Element, request: Any) -> Calle
     sent again after the wait, as SOA-02002's Retry invites.
     """
     try:
+        outermost = not transaction.get_connection().in_atomic_block
         with transaction.atomic():
+            if outermost:  # never a caller's transaction that writes more than authentication
+                security.commit_without_waiting()
             caller = authenticate(envelope, request.META)
             if caller.client_id is None:  # authenticate() answers only with a client's caller
                 raise SocSecFault(PlatformCode.PROVIDER_ERROR, log_reason="a SOAP caller without a client")

@@ -15,6 +15,7 @@ from django.utils import timezone
 from registrations.domain.identifiers import normalise_enterprise_number
 from registrations.domain.vocabulary import ClientRole
 from registrations.models import Client, ClientMandate
+from registrations.services.client_stamp import clients_changed
 
 
 class ClientRegistrationError(ValueError):
@@ -98,6 +99,7 @@ def _end_issued_tokens(client: Client) -> None:
     An UPDATE with F(), so two concurrent changes both count; the instance follows."""
     Client.objects.filter(pk=client.pk).update(token_generation=F("token_generation") + 1)
     client.refresh_from_db(fields=["token_generation"])
+    clients_changed()  # what the gateways keep about the client's tokens goes too
 
 
 @transaction.atomic

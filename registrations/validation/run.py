@@ -3,6 +3,7 @@
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -17,6 +18,9 @@ from registrations.validation.facts import ReferenceFacts
 
 WORKER_ACTOR = "worker"
 WORKER_CHANNEL = "WORKER"  # history channel of asynchronous work
+# What no rule, no event and no later step of the task reads: the submission as sent (the
+# largest column, a JSON document decoded per row) stays in the database.
+UNREAD_FIELDS = ("submitted",)
 
 
 def _status_for(mask: int) -> Status:
@@ -41,11 +45,17 @@ def registration_validate_waiting(*, registration_ids: Sequence[int]) -> list[Re
     Sets VALIDATED (no remark) or FAILED (remarks) and writes one `registration.validated`
     event each, in one transaction. Registrations already validated or cancelled are left
     alone (and not returned), so a re-delivered or duplicated task changes nothing.
+
+    The rows are read without a lock: the one UPDATE that writes the verdicts applies only
+    to rows still waiting when it runs (it waits for a concurrent writer's commit, then
+    checks again), and only the rows it wrote get an event. A registration cancelled, or
+    validated by a duplicate task, while this one evaluated is so left as it is, as with the
+    row lock before, without writing a lock into each row ahead of the UPDATE.
     """
     with transaction.atomic():
         waiting = list(
-            Registration.objects.select_for_update()
-            .filter(id__in=registration_ids, status=Status.REGISTERED)
+            Registration.objects.filter(id__in=registration_ids, status=Status.REGISTERED)
+            .defer(*UNREAD_FIELDS)
             .order_by("id")
         )
         changed = _apply(waiting, EventType.VALIDATED, only_changes=False)
@@ -65,6 +75,7 @@ def registration_revalidate(
         current = list(
             Registration.objects.select_for_update()
             .filter(id__in=registration_ids, status__in=[Status.VALIDATED, Status.FAILED])
+            .defer(*UNREAD_FIELDS)
             .order_by("id")
         )
         changed = _apply(current, EventType.REVALIDATED, only_changes=True, actor=actor, channel=channel)
@@ -72,25 +83,40 @@ def registration_revalidate(
     return len(changed)
 
 
-def _write_outcomes(registrations: list[Registration], validated_at: datetime) -> None:
-    """One UPDATE for the whole batch. (Django's bulk_update builds a CASE expression per
-    column that costs more than the rest of the validation; UPDATE ... FROM a VALUES list
-    works on PostgreSQL and SQLite >= 3.33 alike.)"""
+def _write_outcomes(registrations: list[Registration], read: dict[int, str], validated_at: datetime) -> set[int]:
+    """One UPDATE for the whole batch, of the rows whose status is still the one `read`
+    (id -> status); returns the ids it wrote.
+
+    (Django's bulk_update builds a CASE expression per column that costs more than the rest
+    of the validation.) On PostgreSQL the values go as five arrays, unnested: five parameters
+    whatever the batch's size; elsewhere as a VALUES list (SQLite >= 3.33 for UPDATE ... FROM,
+    3.35 for RETURNING)."""
     if not registrations:
-        return
+        return set()
     table = Registration._meta.db_table
-    rows = ", ".join(["(CAST(%s AS BIGINT), %s, CAST(%s AS BIGINT), CAST(%s AS INTEGER))"] * len(registrations))
-    params: list[int | str | datetime] = []
-    for registration in registrations:
-        params += [registration.pk, registration.status, registration.remark_mask, registration.sector]
+    rows = [(r.pk, str(r.status), r.remark_mask, int(r.sector), read[r.pk]) for r in registrations]
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    if connection.vendor == "postgresql":
+        outcome = (
+            "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::integer[], %s::text[])"
+            " AS v(id, status, remark_mask, sector, read_status)"
+        )
+        params: list[Any] = list(columns)
+    else:
+        outcome = "VALUES " + ", ".join(
+            ["(CAST(%s AS BIGINT), %s, CAST(%s AS BIGINT), CAST(%s AS INTEGER), %s)"] * len(registrations)
+        )
+        params = [value for row in rows for value in row]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH outcome(id, status, remark_mask, sector) AS (VALUES {rows}) "  # noqa: S608 - placeholders only
+            f"WITH outcome(id, status, remark_mask, sector, read_status) AS ({outcome}) "  # noqa: S608 - placeholders only
             f"UPDATE {table} SET status = outcome.status, remark_mask = outcome.remark_mask, "
             "sector = outcome.sector, validated_at = %s "
-            f"FROM outcome WHERE {table}.id = outcome.id",
+            f"FROM outcome WHERE {table}.id = outcome.id AND {table}.status = outcome.read_status "
+            f"RETURNING {table}.id",
             [*params, validated_at],
         )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _follow_declared_sectors(registrations: list[Registration], facts: ReferenceFacts) -> None:
@@ -134,6 +160,7 @@ def _apply(
     _follow_declared_sectors(registrations, facts)
     masks = evaluate(registrations, facts)
     now = timezone.now()
+    read = {registration.pk: str(registration.status) for registration in registrations}
     changed = []
     for registration in registrations:
         mask = masks[registration.pk]
@@ -143,7 +170,8 @@ def _apply(
         registration.status = _status_for(mask)
         registration.validated_at = now
         changed.append(registration)
-    _write_outcomes(changed, now)
+    written = _write_outcomes(changed, read, now)
+    changed = [registration for registration in changed if registration.pk in written]
     history_record_many(
         [
             NewEvent(
