@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import OuterRef, Subquery
+from django.db.models.expressions import RawSQL
 from django.dispatch import Signal
 from django.utils import timezone
 
+from config.partitioning import months_of_ids
 from config.set_insert import Column, Kind, insert_returning_ids
 from history.events import PUBLISHED_EVENT_TYPES, EventType
 from history.models import HistoryEvent, OutboxEntry, PurgeRecord
@@ -29,6 +31,10 @@ class NewEvent:
     actor: str
     channel: str
     data: dict[str, Any] = field(default_factory=dict)
+    # The registration's date (the events' partition key, docs/adr/0019), when the writer has
+    # it at hand: the created events of a batch. Otherwise it is read, which also checks that
+    # the registration exists (there is no foreign key into the partitioned table).
+    registration_date: date | None = None
 
 
 def event_hash(
@@ -64,10 +70,16 @@ def event_hash(
 def _chain_heads(registration_ids: set[int]) -> dict[int, tuple[int, str]]:
     """The last (seq, hash) of each registration's chain, in one query."""
     last_seq = (
-        HistoryEvent.objects.filter(registration_id=OuterRef("registration_id")).order_by("-seq").values("seq")[:1]
+        HistoryEvent.objects.filter(
+            registration_id=OuterRef("registration_id"), registration_date=OuterRef("registration_date")
+        )
+        .order_by("-seq")
+        .values("seq")[:1]
     )
     heads = HistoryEvent.objects.filter(
-        registration_id__in=registration_ids, seq=Subquery(last_seq, output_field=models.IntegerField())
+        months_of_ids(registration_ids),
+        registration_id__in=registration_ids,
+        seq=Subquery(last_seq, output_field=models.IntegerField()),
     ).values_list("registration_id", "seq", "hash")
     return {registration_id: (seq, digest) for registration_id, seq, digest in heads}
 
@@ -76,6 +88,7 @@ def _chain_heads(registration_ids: set[int]) -> dict[int, tuple[int, str]]:
 # database's): a column added to HistoryEvent is added here.
 _EVENT_COLUMNS = (
     Column("registration_id", "bigint"),
+    Column("registration_date", "date"),
     Column("seq", "integer"),
     Column("event_type", "text"),
     Column("occurred_at", "timestamptz", Kind.DATETIME),
@@ -85,6 +98,20 @@ _EVENT_COLUMNS = (
     Column("prev_hash", "text"),
     Column("hash", "text"),
 )
+
+
+def _registration_dates(registration_ids: set[int]) -> dict[int, date]:
+    """Each registration's date, which its events carry (the partition key on PostgreSQL,
+    docs/adr/0019), in one query that reads only the months the ids name."""
+    if not registration_ids:
+        return {}
+    registrations = HistoryEvent._meta.get_field("registration").related_model._default_manager
+    found = registrations.filter(months_of_ids(registration_ids), id__in=registration_ids)
+    dates: dict[int, date] = dict(found.values_list("id", "registration_date"))
+    if missing := registration_ids - dates.keys():
+        # What the foreign key said before the tables were partitioned: no event without its registration.
+        raise IntegrityError(f"history events for registrations that do not exist: {sorted(missing)}")
+    return dates
 
 
 def history_record_many(
@@ -104,6 +131,10 @@ def history_record_many(
         return []
     when = occurred_at or timezone.now()
     heads = {} if new_chains else _chain_heads({event.registration_id for event in events})
+    dates: dict[int, date] = {
+        event.registration_id: event.registration_date for event in events if event.registration_date is not None
+    }
+    dates |= _registration_dates({event.registration_id for event in events} - dates.keys())
     rows = []
     for event in events:
         seq, prev_hash = heads.get(event.registration_id, (0, ""))
@@ -121,7 +152,18 @@ def history_record_many(
         )
         heads[event.registration_id] = (seq, digest)
         rows.append(
-            (event.registration_id, seq, event_type, when, event.actor, event.channel, event.data, prev_hash, digest)
+            (
+                event.registration_id,
+                dates[event.registration_id],
+                seq,
+                event_type,
+                when,
+                event.actor,
+                event.channel,
+                event.data,
+                prev_hash,
+                digest,
+            )
         )
     ids = insert_returning_ids(HistoryEvent._meta.db_table, _EVENT_COLUMNS, rows)
     _put_in_outbox(
@@ -179,6 +221,41 @@ def history_purge(*, registration_ids: Sequence[int]) -> int:
         deleted = int(cursor.rowcount)
         if connection.vendor == "postgresql":
             cursor.execute("SELECT set_config('presence.purge', 'off', true)")
+    return deleted
+
+
+def history_drop_month(*, partition: str | None, first: date, after: date, kept_registration_ids: Sequence[int]) -> int:
+    """The retention purge's whole-month drop, in the history (PostgreSQL, partitioned tables);
+    returns how many events left.
+
+    `partition` is the month's history partition, already detached by the purge (None when the
+    month had none). The events of the kept registrations (legal hold) go back into the history
+    unchanged (ids, hashes: their chains still verify), into its DEFAULT partition as their
+    month is gone; the outbox entries of the others leave; the partition is dropped. Events of
+    the month that were in the DEFAULT partition leave too, but those of kept registrations.
+    Must run inside the purge's transaction, like `history_purge`.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("history_drop_month must run inside the purge's transaction")
+    kept = list(kept_registration_ids)
+    table = HistoryEvent._meta.db_table
+    deleted = 0
+    with connection.cursor() as cursor:
+        if partition is not None:
+            cursor.execute(f'SELECT count(*) FROM "{partition}"')  # noqa: S608 - a partition's name from the catalogue
+            total = int(cursor.fetchone()[0])
+            cursor.execute(
+                f'INSERT INTO "{table}" SELECT * FROM "{partition}" WHERE registration_id = ANY(%s)',  # noqa: S608
+                [kept],
+            )
+            deleted = total - int(cursor.rowcount)
+            leaving = RawSQL(f'SELECT id FROM "{partition}" WHERE NOT registration_id = ANY(%s)', [kept])  # noqa: S608, S611
+            OutboxEntry.objects.filter(event_id__in=leaving).delete()
+            cursor.execute(f'DROP TABLE "{partition}"')
+        strays = HistoryEvent.objects.filter(registration_date__gte=first, registration_date__lt=after).exclude(
+            registration_id__in=kept
+        )
+        deleted += history_purge(registration_ids=list(strays.values_list("registration_id", flat=True).distinct()))
     return deleted
 
 

@@ -144,6 +144,7 @@ def record_created(created: Sequence[RegistrationRow], caller: Caller, channel: 
                 channel=channel,
                 data={"status": Status.REGISTERED.label, "sector": registration.sector}
                 | ({"event": registration.event_type} if registration.event_type else {}),
+                registration_date=registration.registration_date,
             )
             for registration in created
         ],

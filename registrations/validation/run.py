@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from config.observability import metrics
+from config.partitioning import months_of_ids
 from history.events import EventType
 from history.services import NewEvent, history_record_many
 from registrations.domain.vocabulary import Sector, Status
@@ -54,7 +55,9 @@ def registration_validate_waiting(*, registration_ids: Sequence[int]) -> list[Re
     """
     with transaction.atomic():
         waiting = list(
-            Registration.objects.filter(id__in=registration_ids, status=Status.REGISTERED)
+            Registration.objects.filter(
+                months_of_ids(registration_ids), id__in=registration_ids, status=Status.REGISTERED
+            )
             .defer(*UNREAD_FIELDS)
             .order_by("id")
         )
@@ -74,7 +77,9 @@ def registration_revalidate(
     with transaction.atomic():
         current = list(
             Registration.objects.select_for_update()
-            .filter(id__in=registration_ids, status__in=[Status.VALIDATED, Status.FAILED])
+            .filter(
+                months_of_ids(registration_ids), id__in=registration_ids, status__in=[Status.VALIDATED, Status.FAILED]
+            )
             .defer(*UNREAD_FIELDS)
             .order_by("id")
         )
@@ -94,27 +99,31 @@ def _write_outcomes(registrations: list[Registration], read: dict[int, str], val
     if not registrations:
         return set()
     table = Registration._meta.db_table
-    rows = [(r.pk, str(r.status), r.remark_mask, int(r.sector), read[r.pk]) for r in registrations]
+    rows = [(r.pk, r.registration_date, str(r.status), r.remark_mask, int(r.sector), read[r.pk]) for r in registrations]
     columns = [list(column) for column in zip(*rows, strict=True)]
     if connection.vendor == "postgresql":
         outcome = (
-            "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::integer[], %s::text[])"
-            " AS v(id, status, remark_mask, sector, read_status)"
+            "SELECT * FROM unnest(%s::bigint[], %s::date[], %s::text[], %s::bigint[], %s::integer[], %s::text[])"
+            " AS v(id, registration_date, status, remark_mask, sector, read_status)"
         )
         params: list[Any] = list(columns)
     else:
         outcome = "VALUES " + ", ".join(
-            ["(CAST(%s AS BIGINT), %s, CAST(%s AS BIGINT), CAST(%s AS INTEGER), %s)"] * len(registrations)
+            ["(CAST(%s AS BIGINT), %s, %s, CAST(%s AS BIGINT), CAST(%s AS INTEGER), %s)"] * len(registrations)
         )
         params = [value for row in rows for value in row]
+    # The batch's dates as constants as well, so that PostgreSQL touches only their months'
+    # partitions (docs/adr/0019); the join on (id, date) is the primary key.
+    dates = [r.registration_date for r in registrations]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH outcome(id, status, remark_mask, sector, read_status) AS ({outcome}) "  # noqa: S608 - placeholders only
+            f"WITH outcome(id, registration_date, status, remark_mask, sector, read_status) AS ({outcome}) "  # noqa: S608 - placeholders only
             f"UPDATE {table} SET status = outcome.status, remark_mask = outcome.remark_mask, "
             "sector = outcome.sector, validated_at = %s "
-            f"FROM outcome WHERE {table}.id = outcome.id AND {table}.status = outcome.read_status "
+            f"FROM outcome WHERE {table}.id = outcome.id AND {table}.registration_date = outcome.registration_date "
+            f"AND {table}.registration_date BETWEEN %s AND %s AND {table}.status = outcome.read_status "
             f"RETURNING {table}.id",
-            [*params, validated_at],
+            [*params, validated_at, min(dates), max(dates)],
         )
         return {row[0] for row in cursor.fetchall()}
 
@@ -180,6 +189,7 @@ def _apply(
                 actor=actor,
                 channel=channel,
                 data=_event_data(registration),
+                registration_date=registration.registration_date,
             )
             for registration in changed
         ],
