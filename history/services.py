@@ -30,6 +30,8 @@ class NewEvent:
     actor: str
     channel: str
     data: dict[str, Any] = field(default_factory=dict)
+    # The registration's date, when the caller has it at hand (saves the look-up, docs/adr/0018).
+    registration_date: date | None = None
 
 
 def event_hash(
@@ -82,6 +84,8 @@ def _chain_heads(registration_ids: set[int]) -> dict[int, tuple[int, str]]:
 def _registration_dates(registration_ids: set[int]) -> dict[int, date]:
     """Each registration's date, which its events carry (the partition key on PostgreSQL,
     docs/adr/0018), in one query that reads only the months the ids name."""
+    if not registration_ids:
+        return {}
     registrations = HistoryEvent._meta.get_field("registration").related_model._default_manager
     found = registrations.filter(months_of_ids(registration_ids), id__in=registration_ids)
     dates: dict[int, date] = dict(found.values_list("id", "registration_date"))
@@ -107,7 +111,8 @@ def history_record_many(
         return []
     when = occurred_at or timezone.now()
     heads = {} if new_chains else _chain_heads({event.registration_id for event in events})
-    dates = _registration_dates({event.registration_id for event in events})
+    dates = {event.registration_id: event.registration_date for event in events if event.registration_date}
+    dates |= _registration_dates({event.registration_id for event in events} - dates.keys())
     rows = []
     for event in events:
         seq, prev_hash = heads.get(event.registration_id, (0, ""))

@@ -104,6 +104,7 @@ def record_created(created: list[Registration], caller: Caller, channel: Channel
         [
             NewEvent(
                 registration_id=registration.pk,
+                registration_date=registration.registration_date,
                 event_type=EventType.CREATED,
                 actor=caller.actor,
                 channel=channel,
