@@ -139,12 +139,12 @@ def record_created(created: Sequence[RegistrationRow], caller: Caller, channel: 
         [
             NewEvent(
                 registration_id=registration.pk,
+                registration_date=registration.registration_date,
                 event_type=EventType.CREATED,
                 actor=caller.actor,
                 channel=channel,
                 data={"status": Status.REGISTERED.label, "sector": registration.sector}
                 | ({"event": registration.event_type} if registration.event_type else {}),
-                registration_date=registration.registration_date,
             )
             for registration in created
         ],
