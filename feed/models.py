@@ -36,8 +36,14 @@ class FeedEvent(models.Model):
     """
 
     position = models.BigIntegerField(_("position"), primary_key=True)
+    # No database constraint: registrations are partitioned (docs/adr/0018-partitioning-and-keys.md);
+    # the ORM's cascade and the retention purge remove a registration's feed events.
     registration = models.ForeignKey(
-        "registrations.Registration", on_delete=models.CASCADE, related_name="+", verbose_name=_("registration")
+        "registrations.Registration",
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("registration"),
     )
     event_type = models.CharField(_("event"), max_length=32, choices=FeedEventType.choices)
     occurred_at = models.DateTimeField(_("occurred at"))

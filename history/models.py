@@ -56,9 +56,14 @@ class HistoryEvent(AppendOnlyModel):
     """
 
     id = models.BigAutoField(primary_key=True)
+    # No database constraint: a foreign key into a partitioned table must carry its partition
+    # key; the services keep the integrity instead (docs/adr/0018-partitioning-and-keys.md).
     registration = models.ForeignKey(
-        "registrations.Registration", on_delete=models.PROTECT, related_name="history_events"
+        "registrations.Registration", on_delete=models.PROTECT, db_constraint=False, related_name="history_events"
     )
+    # The registration's date, copied: the partition key on PostgreSQL, where an event lives in
+    # the month of its registration and leaves with it (docs/adr/0018).
+    registration_date = models.DateField(_("registration date"))
     seq = models.PositiveIntegerField(_("sequence"))
     event_type = models.CharField(_("event"), max_length=48, choices=EventType.choices)
     occurred_at = models.DateTimeField(_("occurred at"))
@@ -122,7 +127,9 @@ class OutboxEntry(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    event = models.OneToOneField(HistoryEvent, on_delete=models.CASCADE, related_name="+")
+    # No database constraint: history events are partitioned (docs/adr/0018); an entry leaves
+    # with its event (history_purge, the retention purge's month drop).
+    event = models.OneToOneField(HistoryEvent, on_delete=models.CASCADE, db_constraint=False, related_name="+")
 
     class Meta:
         verbose_name = _("event waiting to be published")

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import OuterRef, Subquery
 from django.dispatch import Signal
 from django.utils import timezone
 
+from config.partitioning import months_of_ids
 from history.events import PUBLISHED_EVENT_TYPES, EventType
 from history.models import HistoryEvent, OutboxEntry, PurgeRecord
 
@@ -71,6 +72,18 @@ def _chain_heads(registration_ids: set[int]) -> dict[int, tuple[int, str]]:
     return {registration_id: (seq, digest) for registration_id, seq, digest in heads}
 
 
+def _registration_dates(registration_ids: set[int]) -> dict[int, date]:
+    """Each registration's date, which its events carry (the partition key on PostgreSQL,
+    docs/adr/0018), in one query that reads only the months the ids name."""
+    registrations = HistoryEvent._meta.get_field("registration").related_model._default_manager
+    found = registrations.filter(months_of_ids(registration_ids), id__in=registration_ids)
+    dates: dict[int, date] = dict(found.values_list("id", "registration_date"))
+    if missing := registration_ids - dates.keys():
+        # What the foreign key said before the tables were partitioned: no event without its registration.
+        raise IntegrityError(f"history events for registrations that do not exist: {sorted(missing)}")
+    return dates
+
+
 def history_record_many(
     events: Sequence[NewEvent], *, occurred_at: datetime | None = None, new_chains: bool = False
 ) -> list[HistoryEvent]:
@@ -87,6 +100,7 @@ def history_record_many(
         return []
     when = occurred_at or timezone.now()
     heads = {} if new_chains else _chain_heads({event.registration_id for event in events})
+    dates = _registration_dates({event.registration_id for event in events})
     rows = []
     for event in events:
         seq, prev_hash = heads.get(event.registration_id, (0, ""))
@@ -105,6 +119,7 @@ def history_record_many(
         rows.append(
             HistoryEvent(
                 registration_id=event.registration_id,
+                registration_date=dates[event.registration_id],
                 seq=seq,
                 event_type=event.event_type,
                 occurred_at=when,

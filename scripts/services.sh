@@ -2,6 +2,14 @@
 # Start the machine's PostgreSQL (5432) and Redis (6379) if they do not answer, exactly as
 # .ci/run does (stack notes §13). A running service is never touched.
 set -euo pipefail
+# The partitioned tables (docs/adr/0018-partitioning-and-keys.md) need pg_partman, built for the
+# cluster's major version (Debian package postgresql-<major>-partman), as in .ci/run.
+pg_major="$(ls /etc/postgresql | sort -V | tail -1)"
+if [ ! -e "/usr/share/postgresql/$pg_major/extension/pg_partman.control" ]; then
+    echo "installing pg_partman"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "postgresql-$pg_major-partman" \
+        || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "postgresql-$pg_major-partman"; }
+fi
 if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
     echo "starting PostgreSQL"
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
