@@ -11,7 +11,9 @@ month: their queries stay correct, without pruning.
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import Q
 
 MONTH_SHIFT = 40
@@ -42,3 +44,94 @@ def months_of_ids(registration_ids: Iterable[int], date_field: str = "registrati
         return Q()
     known = [month for month in months if month is not None]
     return Q(**{f"{date_field}__gte": min(first for first, _ in known), f"{date_field}__lt": max(a for _, a in known)})
+
+
+# --- PostgreSQL's partitions, as pg_partman manages them (schema `partman`) ------------------
+
+
+def is_partitioned(table: str) -> bool:
+    """True when `table` is partitioned here (PostgreSQL after registrations/0012, history/0008)."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass(%s)", [table])
+        return cursor.fetchone() is not None
+
+
+def monthly_partitions(table: str) -> list[tuple[str, date, date]]:
+    """The month partitions of `table` (not the DEFAULT one), oldest first: (name, first day,
+    first day after)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.partition_tablename, i.child_start_time::date, i.child_end_time::date"
+            " FROM partman.show_partitions(%s) p,"
+            " partman.show_partition_info(p.partition_schemaname || '.' || p.partition_tablename,"
+            " p_parent_table => %s) i ORDER BY i.child_start_time",
+            [f"public.{table}", f"public.{table}"],
+        )
+        return [(name, first, after) for name, first, after in cursor.fetchall()]
+
+
+def default_partition(table: str) -> str:
+    """The name pg_partman gives the DEFAULT partition, where rows of a month without a
+    partition go (and the purge's kept rows, registrations/services/retention.py)."""
+    return f"{table}_default"
+
+
+def run_maintenance() -> None:
+    """pg_partman's maintenance of every partitioned table: the months ahead are made."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT partman.run_maintenance(p_analyze => false)")
+
+
+def move_out_of_default(table: str, since: date) -> int:
+    """Give the rows dated from `since` that went to the DEFAULT partition (their month had no
+    partition) the partitions of their months; returns how many moved. Older rows stay: the
+    purge's kept rows live there on purpose.
+
+    pg_partman's maintenance would otherwise fail at the first month it makes that has rows in
+    the DEFAULT partition. Its own `partition_data_time` DELETEs from the DEFAULT partition,
+    which the history's append-only trigger refuses; so, in one transaction, the DEFAULT
+    partition is swapped instead: detached, the months made by pg_partman, an empty DEFAULT
+    partition attached, the old one's rows inserted back through the table (each to its month,
+    or to the new DEFAULT partition), the old one dropped. Nothing is deleted row by row.
+    """
+    default = default_partition(table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT date_trunc('month', registration_date)::date FROM \"{default}\""  # noqa: S608
+            " WHERE registration_date >= %s",
+            [since],
+        )
+        months = [row[0] for row in cursor.fetchall()]
+        if not months:
+            return 0
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending check may stay on the detached table
+        cursor.execute(f'ALTER TABLE "{table}" DETACH PARTITION "{default}"')
+        cursor.execute(f'ALTER TABLE "{default}" RENAME TO "{default}_moving"')
+        cursor.execute(
+            "SELECT partman.create_partition_time(%s, %s::timestamptz[], p_analyze => false)",
+            [f"public.{table}", [month.isoformat() for month in months]],
+        )
+        # The DEFAULT partition pg_partman's create_parent made, made again (its indexes,
+        # constraints and triggers come from the table, as for every partition).
+        cursor.execute(f'CREATE TABLE "{default}" PARTITION OF "{table}" DEFAULT')
+        cursor.execute(f'INSERT INTO "{table}" SELECT * FROM "{default}_moving"')  # noqa: S608
+        cursor.execute(f'SELECT count(*) FROM "{default}_moving" WHERE registration_date >= %s', [since])  # noqa: S608
+        moved = int(cursor.fetchone()[0])
+        cursor.execute(f'DROP TABLE "{default}_moving"')
+    return moved
+
+
+def _has_default_rows(cursor: Any, table: str, since: date) -> bool:
+    cursor.execute(
+        f'SELECT EXISTS (SELECT 1 FROM "{default_partition(table)}" WHERE registration_date >= %s)',  # noqa: S608
+        [since],
+    )
+    return bool(cursor.fetchone()[0])
+
+
+def detach(table: str, partition: str) -> None:
+    """Take a month out of `table`: its rows are no longer the table's, nothing is deleted yet."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER TABLE "{table}" DETACH PARTITION "{partition}"')

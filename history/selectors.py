@@ -1,18 +1,21 @@
 """Reading history."""
 
+from config.partitioning import months_of_ids
 from history.models import HistoryEvent, OutboxEntry
 from history.services import event_hash
 
 
 def history_for_registration(*, registration_id: int) -> list[HistoryEvent]:
     """Every event of one registration, oldest first."""
-    return list(HistoryEvent.objects.filter(registration_id=registration_id).order_by("seq"))
+    in_its_month = months_of_ids([registration_id])
+    return list(HistoryEvent.objects.filter(in_its_month, registration_id=registration_id).order_by("seq"))
 
 
 def history_for_registrations(*, registration_ids: list[int]) -> dict[int, list[HistoryEvent]]:
     """Events of several registrations in one query, each list oldest first."""
     grouped: dict[int, list[HistoryEvent]] = {registration_id: [] for registration_id in registration_ids}
-    events = HistoryEvent.objects.filter(registration_id__in=registration_ids).order_by("registration_id", "seq")
+    events = HistoryEvent.objects.filter(months_of_ids(registration_ids), registration_id__in=registration_ids)
+    events = events.order_by("registration_id", "seq")
     for event in events:
         grouped[event.registration_id].append(event)
     return grouped

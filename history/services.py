@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import OuterRef, Subquery
+from django.db.models.expressions import RawSQL
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -64,10 +65,16 @@ def event_hash(
 def _chain_heads(registration_ids: set[int]) -> dict[int, tuple[int, str]]:
     """The last (seq, hash) of each registration's chain, in one query."""
     last_seq = (
-        HistoryEvent.objects.filter(registration_id=OuterRef("registration_id")).order_by("-seq").values("seq")[:1]
+        HistoryEvent.objects.filter(
+            registration_id=OuterRef("registration_id"), registration_date=OuterRef("registration_date")
+        )
+        .order_by("-seq")
+        .values("seq")[:1]
     )
     heads = HistoryEvent.objects.filter(
-        registration_id__in=registration_ids, seq=Subquery(last_seq, output_field=models.IntegerField())
+        months_of_ids(registration_ids),
+        registration_id__in=registration_ids,
+        seq=Subquery(last_seq, output_field=models.IntegerField()),
     ).values_list("registration_id", "seq", "hash")
     return {registration_id: (seq, digest) for registration_id, seq, digest in heads}
 
@@ -181,6 +188,41 @@ def history_purge(*, registration_ids: Sequence[int]) -> int:
         deleted = int(cursor.rowcount)
         if connection.vendor == "postgresql":
             cursor.execute("SELECT set_config('presence.purge', 'off', true)")
+    return deleted
+
+
+def history_drop_month(*, partition: str | None, first: date, after: date, kept_registration_ids: Sequence[int]) -> int:
+    """The retention purge's whole-month drop, in the history (PostgreSQL, partitioned tables);
+    returns how many events left.
+
+    `partition` is the month's history partition, already detached by the purge (None when the
+    month had none). The events of the kept registrations (legal hold) go back into the history
+    unchanged (ids, hashes: their chains still verify), into its DEFAULT partition as their
+    month is gone; the outbox entries of the others leave; the partition is dropped. Events of
+    the month that were in the DEFAULT partition leave too, but those of kept registrations.
+    Must run inside the purge's transaction, like `history_purge`.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("history_drop_month must run inside the purge's transaction")
+    kept = list(kept_registration_ids)
+    table = HistoryEvent._meta.db_table
+    deleted = 0
+    with connection.cursor() as cursor:
+        if partition is not None:
+            cursor.execute(f'SELECT count(*) FROM "{partition}"')  # noqa: S608 - a partition's name from the catalogue
+            total = int(cursor.fetchone()[0])
+            cursor.execute(
+                f'INSERT INTO "{table}" SELECT * FROM "{partition}" WHERE registration_id = ANY(%s)',  # noqa: S608
+                [kept],
+            )
+            deleted = total - int(cursor.rowcount)
+            leaving = RawSQL(f'SELECT id FROM "{partition}" WHERE NOT registration_id = ANY(%s)', [kept])  # noqa: S608, S611
+            OutboxEntry.objects.filter(event_id__in=leaving).delete()
+            cursor.execute(f'DROP TABLE "{partition}"')
+        strays = HistoryEvent.objects.filter(registration_date__gte=first, registration_date__lt=after).exclude(
+            registration_id__in=kept
+        )
+        deleted += history_purge(registration_ids=list(strays.values_list("registration_id", flat=True).distinct()))
     return deleted
 
 

@@ -22,6 +22,7 @@ from registrations.domain.limits import MAX_BATCH
 from registrations.domain.vocabulary import Status
 from registrations.models import Registration
 from registrations.registers.geocoding import geocode_externally, registrations_awaiting_address, resolve_places
+from registrations.services.partitions import partitions_maintain
 from registrations.services.retention import registrations_purge_expired
 from registrations.validation.affected import recent_failures
 from registrations.validation.run import registration_revalidate, registration_validate_waiting
@@ -189,3 +190,11 @@ def requeue_waiting_validations() -> int:
 def purge_expired_registrations() -> int:
     """The daily retention purge (registrations.services.retention); returns how many registrations left."""
     return registrations_purge_expired().registrations
+
+
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
+def maintain_partitions() -> int | None:
+    """pg_partman's maintenance (registrations.services.partitions): the months ahead exist before
+    their first registration; returns how many months ahead are ready (None on SQLite)."""
+    health = partitions_maintain()
+    return health.months_ahead if health else None

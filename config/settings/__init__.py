@@ -456,6 +456,12 @@ CELERY_BEAT_SCHEDULE["purge-expired-registrations"] = {
     "task": "registrations.tasks.purge_expired_registrations",
     "schedule": 86400.0,
 }
+# PostgreSQL: every hour, pg_partman makes the months ahead of registrations and history
+# (docs/adr/0018-partitioning-and-keys.md); a warning when fewer than 2 are ready. Nothing on SQLite.
+CELERY_BEAT_SCHEDULE["maintain-partitions"] = {
+    "task": "registrations.tasks.maintain_partitions",
+    "schedule": 3600.0,
+}
 
 
 # --- Request log (requestlog/, docs/rest.md, docs/operators.md) ------------------------------

@@ -8,6 +8,7 @@ from enum import StrEnum
 from django.db.models import F, Min, Q, QuerySet
 from django.utils import timezone
 
+from config.partitioning import months_of_ids
 from config.routers import replica_reads
 from registrations.domain.authorisation import Caller, CallerRole
 from registrations.domain.exceptions import InvalidSearchError, ItemError
@@ -70,13 +71,23 @@ def no_registrations() -> QuerySet[Registration]:
 def cleaning_event_get(*, caller: Caller, registration_id: int) -> Registration | None:
     """One cleaning event, or None when it does not exist, is no cleaning event, or the
     caller may not see it."""
-    return cleaning_events_visible_to(caller).select_related("sender").filter(id=registration_id).first()
+    return (
+        cleaning_events_visible_to(caller)
+        .select_related("sender")
+        .filter(months_of_ids([registration_id]), id=registration_id)
+        .first()
+    )
 
 
 @replica_reads  # may read a replica (config/routers.py); never used to decide a write
 def registration_get(*, caller: Caller, registration_id: int) -> Registration | None:
     """One registration, or None when it does not exist or the caller may not see it."""
-    return registrations_visible_to(caller).select_related("sender").filter(id=registration_id).first()
+    return (
+        registrations_visible_to(caller)
+        .select_related("sender")
+        .filter(months_of_ids([registration_id]), id=registration_id)
+        .first()
+    )
 
 
 class SortKey(StrEnum):

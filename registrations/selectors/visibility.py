@@ -19,6 +19,7 @@ from uuid import UUID
 
 from django.db.models import Q, QuerySet
 
+from config.partitioning import months_of_ids
 from registrations.domain.authorisation import Caller, CallerRole
 from registrations.models import Client, DeclarationParty, Registration
 from registrations.selectors.clients import caller_for_client
@@ -125,7 +126,7 @@ def clients_seeing(*, parties: Iterable[Parties], among: Collection[UUID]) -> di
 
 def parties_of(*, registration_ids: Collection[int]) -> dict[int, Parties]:
     """The parties of each registration, in one query (a purged registration is absent)."""
-    rows = Registration.objects.filter(id__in=registration_ids).values_list(
+    rows = Registration.objects.filter(months_of_ids(registration_ids), id__in=registration_ids).values_list(
         "id", "sender_id", "enterprise_number", "workplace_id"
     )
     return {pk: Parties(sender, employer, workplace) for pk, sender, employer, workplace in rows}
@@ -144,7 +145,9 @@ def audiences(*, registration_ids: Collection[int], among: Collection[UUID]) -> 
     if len(among) < len(set(parties.values())):
         seen: dict[int, set[UUID]] = {pk: set() for pk in parties}
         for client in Client.objects.filter(id__in=among):
-            visible = Registration.objects.filter(visible_registrations(caller_for_client(client)), id__in=parties)
+            visible = Registration.objects.filter(
+                visible_registrations(caller_for_client(client)), months_of_ids(parties), id__in=parties
+            )
             for pk in visible.values_list("id", flat=True):
                 seen[pk].add(client.pk)
         return {pk: frozenset(clients) for pk, clients in seen.items()}

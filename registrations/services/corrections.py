@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from config.partitioning import months_of_ids
 from history.events import EventType
 from history.services import NewEvent, history_record_many
 from registrations import tasks
@@ -75,7 +76,11 @@ def registration_correct_cleaning(*, correction: CorrectionInput, caller: Caller
     if caller.role != CallerRole.OPERATOR:
         raise CorrectionError("only an operator corrects events")
     with transaction.atomic():
-        found = Registration.objects.select_for_update().filter(id=correction.registration_id).first()
+        found = (
+            Registration.objects.select_for_update()
+            .filter(months_of_ids([correction.registration_id]), id=correction.registration_id)
+            .first()
+        )
         now = timezone.now()
         original = _checked(found, correction, now)
         corrected = _new_event(original, correction, caller, now)

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from config.partitioning import months_of_ids
 from history.events import EventType
 from history.services import NewEvent, history_record_many
 from registrations.domain.authorisation import Caller, CallerRole
@@ -232,7 +233,7 @@ def _cancel_locked(items: Sequence[CancelInput], caller: Caller, channel: Channe
     ids = {item.registration_id for item in items}
     found = {
         registration.pk: registration
-        for registration in registrations_visible_to(caller).select_for_update().filter(id__in=ids)
+        for registration in registrations_visible_to(caller).select_for_update().filter(months_of_ids(ids), id__in=ids)
     }
     today = caller_today(caller)
     now = timezone.now()
@@ -323,7 +324,7 @@ def registrations_consulted(*, caller: Caller, registrations: Sequence[Registrat
     with transaction.atomic():
         # Lock the chains we append to: concurrent readers must not fork a chain.
         ids = [registration.pk for registration in registrations]
-        list(Registration.objects.select_for_update().filter(id__in=ids).values_list("id"))
+        list(Registration.objects.select_for_update().filter(months_of_ids(ids), id__in=ids).values_list("id"))
         history_record_many(
             [
                 NewEvent(

@@ -12,20 +12,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import transaction
-from django.db.models import QuerySet
-from django.utils import timezone
+from django.db import connection, transaction
+from django.db.models import CASCADE, ForeignObjectRel, QuerySet
+from django.db.models.expressions import RawSQL
 
+from config.partitioning import detach, is_partitioned, monthly_partitions, months_of_ids
 from history.events import EventType
 from history.models import HistoryEvent
-from history.services import NewEvent, history_purge, history_record_many, purge_record_create
+from history.services import NewEvent, history_drop_month, history_purge, history_record_many, purge_record_create
 from registrations.domain.authorisation import Caller
+from registrations.domain.retention import retention_cutoff
 from registrations.domain.vocabulary import Channel
 from registrations.models import DeclarationOfWorks, Registration
 
 logger = logging.getLogger(__name__)
 
-RETENTION_YEARS = 7
 PURGE_BATCH = 1000
 SYSTEM_ACTOR = "system"
 
@@ -41,17 +42,11 @@ class PurgeReport:
     dry_run: bool
 
 
-def retention_cutoff(today: date | None = None) -> date:
-    """The first date that is kept: registrations dated before it have expired."""
-    today = today or timezone.localdate()
-    try:
-        return today.replace(year=today.year - RETENTION_YEARS)
-    except ValueError:  # 29 February: keep the 28th's registrations one day longer
-        return today.replace(year=today.year - RETENTION_YEARS, day=28)
-
-
 def _expired(cutoff: date) -> QuerySet[Registration]:
     return Registration.objects.filter(registration_date__lt=cutoff)
+
+
+_HELD_WORKPLACES_SQL = f"SELECT number FROM {DeclarationOfWorks._meta.db_table} WHERE legal_hold"  # noqa: S608
 
 
 def _held_workplaces() -> QuerySet[DeclarationOfWorks, str]:
@@ -74,7 +69,7 @@ def registrations_purge_expired(*, actor: str = SYSTEM_ACTOR, dry_run: bool = Fa
     held = _expired(cutoff).count() - _purgeable(cutoff).count()
     if dry_run:
         return _dry_run(cutoff, held)
-    registrations = events = 0
+    registrations, events = _drop_expired_months(cutoff)
     while batch := _purge_batch(cutoff):
         events += batch[1]
         registrations += batch[0]
@@ -84,6 +79,60 @@ def registrations_purge_expired(*, actor: str = SYSTEM_ACTOR, dry_run: bool = Fa
         )
         logger.info("retention purge: %d registrations, %d events before %s", registrations, events, cutoff)
     return PurgeReport(cutoff, registrations, events, held, dry_run=False)
+
+
+def _drop_expired_months(cutoff: date) -> tuple[int, int]:
+    """PostgreSQL, partitioned tables: drop each month that ends before `cutoff`, whole, in both
+    tables; returns (registrations, events) deleted. Elsewhere nothing (the batches do it all)."""
+    table, history_table = Registration._meta.db_table, HistoryEvent._meta.db_table
+    if not (is_partitioned(table) and is_partitioned(history_table)):
+        return 0, 0
+    history_months = {first: name for name, first, _ in monthly_partitions(history_table)}
+    registrations = events = 0
+    for partition, first, after in monthly_partitions(table):
+        if after > cutoff:
+            break
+        month = _drop_month(partition, history_months.get(first), first, after)
+        registrations, events = registrations + month[0], events + month[1]
+        logger.info("retention purge: month %s dropped (%d registrations, %d events)", first, *month)
+    return registrations, events
+
+
+@transaction.atomic
+def _drop_month(partition: str, history_partition: str | None, first: date, after: date) -> tuple[int, int]:
+    """One month out of both tables, in one transaction: the partitions are detached (nobody
+    reads or writes them from then on), the registrations under legal hold and their history
+    go back into the tables (their DEFAULT partitions, where operators still find them), the
+    rows of other apps that leave with a registration (the feed's) are deleted, and the
+    partitions are dropped."""
+    table = Registration._meta.db_table
+    with connection.cursor() as cursor:
+        # A partition with deferred checks still pending in this transaction cannot be dropped.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    detach(table, partition)
+    if history_partition is not None:
+        detach(HistoryEvent._meta.db_table, history_partition)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT id FROM "{partition}" WHERE legal_hold OR workplace_id IN ({_HELD_WORKPLACES_SQL})',  # noqa: S608
+        )
+        kept = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f'INSERT INTO "{table}" SELECT * FROM "{partition}" WHERE id = ANY(%s)', [kept])  # noqa: S608
+        cursor.execute(f'SELECT count(*) FROM "{partition}"')  # noqa: S608 - a partition's name from the catalogue
+        registrations = int(cursor.fetchone()[0]) - len(kept)
+        _delete_dependants(RawSQL(f'SELECT id FROM "{partition}" WHERE NOT id = ANY(%s)', [kept]))  # noqa: S608, S611
+        events = history_drop_month(partition=history_partition, first=first, after=after, kept_registration_ids=kept)
+        cursor.execute(f'DROP TABLE "{partition}"')
+    return registrations, events
+
+
+def _delete_dependants(registration_ids: RawSQL) -> None:
+    """What the ORM's cascade deletes with a registration (the feed's events and deliveries),
+    for registrations that leave without the ORM (a dropped month)."""
+    for relation in Registration._meta.get_fields(include_hidden=True):  # hidden: related_name="+"
+        if isinstance(relation, ForeignObjectRel) and relation.on_delete is CASCADE:
+            related = relation.related_model._base_manager
+            related.filter(**{f"{relation.field.attname}__in": registration_ids}).delete()
 
 
 @transaction.atomic
@@ -118,7 +167,7 @@ def registrations_set_legal_hold(*, registration_ids: Sequence[int], hold: bool,
     with transaction.atomic():
         changing = list(
             Registration.objects.select_for_update()
-            .filter(id__in=registration_ids)
+            .filter(months_of_ids(registration_ids), id__in=registration_ids)
             .exclude(legal_hold=hold)
             .values_list("id", flat=True)
         )

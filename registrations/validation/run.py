@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from config.observability import metrics
+from config.partitioning import months_of_ids
 from history.events import EventType
 from history.services import NewEvent, history_record_many
 from registrations.domain.vocabulary import Sector, Status
@@ -45,7 +46,7 @@ def registration_validate_waiting(*, registration_ids: Sequence[int]) -> list[Re
     with transaction.atomic():
         waiting = list(
             Registration.objects.select_for_update()
-            .filter(id__in=registration_ids, status=Status.REGISTERED)
+            .filter(months_of_ids(registration_ids), id__in=registration_ids, status=Status.REGISTERED)
             .order_by("id")
         )
         changed = _apply(waiting, EventType.VALIDATED, only_changes=False)
@@ -64,7 +65,9 @@ def registration_revalidate(
     with transaction.atomic():
         current = list(
             Registration.objects.select_for_update()
-            .filter(id__in=registration_ids, status__in=[Status.VALIDATED, Status.FAILED])
+            .filter(
+                months_of_ids(registration_ids), id__in=registration_ids, status__in=[Status.VALIDATED, Status.FAILED]
+            )
             .order_by("id")
         )
         changed = _apply(current, EventType.REVALIDATED, only_changes=True, actor=actor, channel=channel)

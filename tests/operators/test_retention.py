@@ -10,8 +10,9 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from history.models import HistoryEvent, HistoryIsAppendOnlyError, PurgeRecord
+from registrations.domain.retention import retention_cutoff
 from registrations.models import Registration
-from registrations.services.retention import registrations_purge_expired, retention_cutoff
+from registrations.services.retention import registrations_purge_expired
 from registrations.tasks import purge_expired_registrations
 from tests.factories import make_declaration, make_enterprise_number
 from tests.operators.conftest import make_registration

@@ -4,7 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from registrations.services.retention import RETENTION_YEARS, registrations_purge_expired
+from registrations.domain.retention import RETENTION_YEARS
+from registrations.services.retention import registrations_purge_expired
 
 
 class Command(BaseCommand):
