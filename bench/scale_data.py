@@ -46,8 +46,64 @@ POPULATION = sizes(10_000_000)
 LARGE_SHARE = 0.08
 VALIDATED_SHARE = 0.10
 CONSULTED_SHARE = 0.05
-VERSION = 1
-CHUNK = 100_000
+VERSION = 2  # the generator: bump when the data it writes changes
+EMPLOYER_DRAWS = 1_000_000
+
+# One month of registrations: the columns and values of Generator.chunk, drawn by PostgreSQL.
+REGISTRATIONS_SQL = """
+INSERT INTO registrations_registration (id, sector, channel, sender_id, sender_enterprise_number, sender_role,
+    created_at, registration_date, niss, limosa_id, enterprise_number, foreign_vat_number, workplace_id,
+    client_reference, submitted, status, remark_mask, cancellation_reason, event_type, activity, dedup_key,
+    validated_at{extra})
+SELECT %(month)s | (%(base)s + g.i), 1, 'WS',
+    (CASE WHEN g.large THEN %(large_sender)s ELSE %(generic)s END)::uuid,
+    CASE WHEN g.large THEN %(large)s ELSE e.value END, 'enterprise',
+    (g.day + time '08:00') AT TIME ZONE 'UTC', g.day, p.value, '',
+    CASE WHEN g.large THEN %(large)s ELSE e.value END, '', w.value, '', '{{}}',
+    CASE WHEN g.failed THEN 'failed' ELSE 'validated' END, CASE WHEN g.failed THEN 16384 ELSE 0 END,
+    '', '', '', 'b' || (%(base)s + g.i - 1), (g.day + time '08:00:01') AT TIME ZONE 'UTC'{neutral}
+FROM (
+    SELECT i, random() < %(large_share)s AS large, random() < 0.1 AS failed,
+        %(first)s::date + floor(random() * %(days)s)::int AS day,
+        floor(random() * %(persons)s)::int AS person, floor(random() * %(workplaces)s)::int AS workplace,
+        floor(random() * %(employers)s)::int AS employer
+    FROM generate_series(1, %(rows)s) AS i
+) g
+JOIN bench_gen_person p ON p.n = g.person
+JOIN bench_gen_workplace w ON w.n = g.workplace
+JOIN bench_gen_employer e ON e.n = g.employer
+"""
+
+# The month's events: created for each registration, validated for a share, consulted for a
+# smaller share; hashed as history.services.event_hash hashes (canonical JSON, SHA-256).
+EVENTS_SQL = """
+WITH r AS (
+    SELECT id, registration_date AS day, random() AS u FROM registrations_registration
+    WHERE registration_date >= %(first)s AND registration_date < %(after)s
+), chained AS (
+    SELECT r.*, encode(sha256(convert_to('{"actor":"bench","at":"' || to_char(day, 'YYYY-MM-DD')
+        || 'T08:00:01+00:00","channel":"WS","data":{},"prev":"","registration":' || id
+        || ',"seq":1,"type":"registration.created"}', 'UTF8')), 'hex') AS h1 FROM r
+), second AS (
+    SELECT chained.*, encode(sha256(convert_to('{"actor":"bench","at":"' || to_char(day, 'YYYY-MM-DD')
+        || 'T08:00:02+00:00","channel":"WS","data":{"remarks":[],"status":"validated"},"prev":"' || h1
+        || '","registration":' || id || ',"seq":2,"type":"registration.validated"}', 'UTF8')), 'hex') AS h2
+    FROM chained WHERE u < %(validated)s
+)
+INSERT INTO history_historyevent (id, registration_id, registration_date, seq, event_type, occurred_at, actor,
+    channel, data, prev_hash, hash)
+SELECT id << 2 | 1, id, day, 1, 'registration.created', (day + time '08:00:01') AT TIME ZONE 'UTC', 'bench', 'WS',
+    '{}'::jsonb, '', h1 FROM chained
+UNION ALL
+SELECT id << 2 | 2, id, day, 2, 'registration.validated', (day + time '08:00:02') AT TIME ZONE 'UTC', 'bench', 'WS',
+    '{"remarks": [], "status": "validated"}'::jsonb, h1, h2 FROM second
+UNION ALL
+SELECT id << 2 | 3, id, day, 3, 'registration.consulted', (day + time '08:00:03') AT TIME ZONE 'UTC', 'bench', 'WS',
+    '{}'::jsonb, h2, encode(sha256(convert_to('{"actor":"bench","at":"' || to_char(day, 'YYYY-MM-DD')
+        || 'T08:00:03+00:00","channel":"WS","data":{},"prev":"' || h2 || '","registration":' || id
+        || ',"seq":3,"type":"registration.consulted"}', 'UTF8')), 'hex')
+FROM second WHERE u < %(consulted)s
+"""
 
 
 @dataclass(frozen=True)
@@ -152,23 +208,54 @@ class Generator:
     def run(self) -> None:
         create_months(self.plan.month_starts())
         indexes = drop_secondary_indexes()
-        columns, tail = registration_columns()
-        started, events_written = time.perf_counter(), 0
+        self.lookup_tables()
+        started = time.perf_counter()
         for month_index, first in enumerate(self.plan.month_starts()):
-            days = (month_end(first) - first).days
-            for offset in range(0, self.plan.month_rows, CHUNK):
-                base = month_index * self.plan.month_rows + offset
-                count = min(CHUNK, self.plan.month_rows - offset)
-                rows, events = self.chunk(base, count, first, days, tail)
-                copy_text(f"COPY {REGISTRATIONS} ({columns}) FROM STDIN", rows)
-                copy_text(f"COPY {EVENTS} ({EVENT_COLUMNS}) FROM STDIN", events)
-                events_written += events.count("\n")
+            self.month(month_index * self.plan.month_rows, first)
             done = (month_index + 1) * self.plan.month_rows
-            rate = done / (time.perf_counter() - started)
-            print(f"  {first:%Y-%m}: {done:>11,} registrations, {events_written:>11,} events, {rate:,.0f} reg/s",
+            print(f"  {first:%Y-%m}: {done:>11,} registrations, {done / (time.perf_counter() - started):,.0f} reg/s",
                   flush=True)  # fmt: skip
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE bench_gen_person, bench_gen_workplace, bench_gen_employer")
         rebuild(indexes)
         flat_copy(self.plan.month_starts()[-1])
+
+    def lookup_tables(self) -> None:
+        """The population, COPYed once: persons, workplaces, and employers drawn by weight
+        (one draw per row of bench_gen_employer), for the months' INSERT ... SELECT to pick from."""
+        employers = self.rng.choices(self.enterprises, cum_weights=self.cumulative, k=EMPLOYER_DRAWS)
+        with connection.cursor() as cursor:
+            for table, values in (
+                ("bench_gen_person", self.persons),
+                ("bench_gen_workplace", self.workplaces),
+                ("bench_gen_employer", employers),
+            ):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+                cursor.execute(f"CREATE UNLOGGED TABLE {table} (n integer PRIMARY KEY, value text NOT NULL)")
+                copy_text(f"COPY {table} (n, value) FROM STDIN", "".join(f"{n}\t{v}\n" for n, v in enumerate(values)))
+                cursor.execute(f"ANALYZE {table}")
+
+    def month(self, base: int, first: date) -> None:
+        """One month's registrations and their events, drawn by PostgreSQL itself (the shapes
+        of Generator.chunk; a COPY fed by Python was CPU-bound on this machine)."""
+        extra = extra_columns()
+        generic, large_sender = self.senders
+        after = month_end(first)
+        parameters = {
+            "month": month_number(first) << MONTH_SHIFT, "base": base, "first": first, "days": (after - first).days,
+            "rows": self.plan.month_rows, "large": self.large, "generic": generic, "large_sender": large_sender,
+            "persons": len(self.persons), "workplaces": len(self.workplaces), "employers": EMPLOYER_DRAWS,
+            "large_share": LARGE_SHARE, **{f"extra{i}": value for i, (_, value) in enumerate(extra)},
+        }  # fmt: skip
+        statement = REGISTRATIONS_SQL.format(
+            extra="".join(f", {name}" for name, _ in extra),
+            neutral="".join(f", %(extra{i})s" for i in range(len(extra))),
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setseed(%s)", [base % 997 / 997])
+            cursor.execute(statement, parameters)
+            cursor.execute(EVENTS_SQL, {"first": first, "after": after, "validated": VALIDATED_SHARE,
+                                        "consulted": CONSULTED_SHARE})  # fmt: skip
 
     def chunk(self, base: int, count: int, first: date, days: int, tail: str) -> tuple[str, str]:
         rng, generic, large_sender = self.rng, *self.senders
@@ -210,11 +297,16 @@ class Generator:
         return "".join(lines)
 
 
-def registration_columns() -> tuple[str, str]:
-    """The COPY column list of a registration line and the neutral values that end each line
-    (columns added to the model after bench/search.py's list)."""
+def extra_columns() -> list[tuple[str, str]]:
+    """The registration columns added to the model after bench/search.py's list, each with a
+    neutral value."""
     with connection.cursor() as cursor:
-        extra = stack.unfilled_columns(cursor, REGISTRATIONS, "id, " + COPY_COLUMNS)
+        return stack.unfilled_columns(cursor, REGISTRATIONS, "id, " + COPY_COLUMNS)
+
+
+def registration_columns() -> tuple[str, str]:
+    """The COPY column list of a registration line and the neutral values that end each line."""
+    extra = extra_columns()
     columns = ", ".join(["id", COPY_COLUMNS, *(name for name, _ in extra)])
     return columns, "".join(f"\t{value}" for _, value in extra) + "\n"
 
