@@ -55,7 +55,7 @@ def copy_of(template: str) -> None:
     settings = connection.settings_dict
     name = settings["NAME"]
     connection.close()
-    connection.close_pool()  # a pooled connection would stay open on the database dropped here
+    connection.close_pool()  # type: ignore[attr-defined]  # (not in django-stubs) a pooled connection outlives close()
     admin = f"postgres://{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
     stack.drop_database(name, f"{admin}/postgres")
     with psycopg.connect(f"{admin}/postgres", autocommit=True) as server:
@@ -108,7 +108,8 @@ def main() -> None:
         sys.exit("bench/purge.py needs PostgreSQL: set DATABASE_URL")
     copy_of(args.template_database)
     meta = scale_data.stored_meta()
-    report.require(meta is not None, f"{args.template_database} holds no bench/scale.py data set")
+    if meta is None:
+        sys.exit(f"{args.template_database} holds no bench/scale.py data set: run bench/scale.py first")
     plan = scale_data.Plan(months=meta["months"], month_rows=meta["month_rows"])
     first = plan.month_starts()[0]
     after = scale_data.month_end(first)

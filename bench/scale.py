@@ -162,18 +162,35 @@ def floor_measures(args: argparse.Namespace) -> dict[str, Any]:
 def rows_of(large: dict[str, Any], floor: dict[str, Any]) -> list[dict[str, Any]]:
     at = f"{large['label']} registrations, {large['months']} months"
     results = [
-        report.result(f"{name} ({at})", large[name], "ms", f"the same at {floor['label']} ({floor['months']} months)",
-                      floor[name], large[name] / floor[name])  # fmt: skip
+        report.result(
+            f"{name} ({at})",
+            large[name],
+            "ms",
+            f"the same at {floor['label']} ({floor['months']} months)",
+            floor[name],
+            large[name] / floor[name],
+        )
         for name in MEASURES
     ]
     results.append(
-        report.result(f"ingest, COPY into the partitioned tables ({at})", large["ingest"], "registrations/s",
-                      "COPY into an unpartitioned table of the same month and indexes", large["ingest flat"],
-                      large["ingest flat"] / large["ingest"])  # fmt: skip
+        report.result(
+            f"ingest, COPY into the partitioned tables ({at})",
+            large["ingest"],
+            "registrations/s",
+            "COPY into an unpartitioned table of the same month and indexes",
+            large["ingest flat"],
+            large["ingest flat"] / large["ingest"],
+        )
     )
     results.append(
-        report.result(f"ingest, COPY into the partitioned tables ({at})", large["ingest"], "registrations/s",
-                      f"the same at {floor['label']}", floor["ingest"], floor["ingest"] / large["ingest"])  # fmt: skip
+        report.result(
+            f"ingest, COPY into the partitioned tables ({at})",
+            large["ingest"],
+            "registrations/s",
+            f"the same at {floor['label']}",
+            floor["ingest"],
+            floor["ingest"] / large["ingest"],
+        )
     )
     return results
 

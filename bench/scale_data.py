@@ -40,7 +40,9 @@ from registrations.models import Client
 REGISTRATIONS = "registrations_registration"
 FLAT = "bench_scale_flat"  # unpartitioned, the newest month's rows: the ingest floor (bench/scale.py)
 EVENTS = "history_historyevent"
-EVENT_COLUMNS = "id, registration_id, registration_date, seq, event_type, occurred_at, actor, channel, data, prev_hash, hash"
+EVENT_COLUMNS = (
+    "id, registration_id, registration_date, seq, event_type, occurred_at, actor, channel, data, prev_hash, hash"
+)
 LAST_MONTH = date(2026, 10, 1)  # the newest month of every data set: a whole month, in the past
 POPULATION = sizes(10_000_000)
 LARGE_SHARE = 0.08
@@ -183,8 +185,14 @@ def ensure(plan: Plan) -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_database_size(current_database())")
         size = int(cursor.fetchone()[0])
-    meta = {**stamp(plan), "large": large, "generic_client": str(generic.pk), "large_client": str(large_client.pk), "generated_seconds": round(seconds),
-            "database_bytes": size}  # fmt: skip
+    meta = {
+        **stamp(plan),
+        "large": large,
+        "generic_client": str(generic.pk),
+        "large_client": str(large_client.pk),
+        "generated_seconds": round(seconds),
+        "database_bytes": size,
+    }
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE IF NOT EXISTS bench_scale_meta (meta jsonb NOT NULL)")
         cursor.execute("DELETE FROM bench_scale_meta")
@@ -241,7 +249,7 @@ class Generator:
         extra = extra_columns()
         generic, large_sender = self.senders
         after = month_end(first)
-        parameters = {
+        parameters: dict[str, Any] = {
             "month": month_number(first) << MONTH_SHIFT, "base": base, "first": first, "days": (after - first).days,
             "rows": self.plan.month_rows, "large": self.large, "generic": generic, "large_sender": large_sender,
             "persons": len(self.persons), "workplaces": len(self.workplaces), "employers": EMPLOYER_DRAWS,
@@ -280,7 +288,7 @@ class Generator:
     def history(self, identifier: int, day: date, count: int) -> str:
         """The hash-chained events of one registration, as COPY lines."""
         at = datetime(day.year, day.month, day.day, 8, tzinfo=UTC)
-        kinds = [(EventType.CREATED, {})]
+        kinds: list[tuple[str, dict[str, Any]]] = [(EventType.CREATED, {})]
         if count > 1:
             kinds.append((EventType.VALIDATED, {"status": "validated", "remarks": []}))
             if self.rng.random() < CONSULTED_SHARE / VALIDATED_SHARE:
@@ -318,7 +326,8 @@ def flat_copy(newest: date) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {FLAT}")
         cursor.execute(f"CREATE TABLE {FLAT} (LIKE {REGISTRATIONS} INCLUDING DEFAULTS INCLUDING INDEXES)")
         cursor.execute(
-            f"INSERT INTO {FLAT} SELECT * FROM {REGISTRATIONS} WHERE registration_date >= %s AND registration_date < %s",  # noqa: S608
+            f"INSERT INTO {FLAT} SELECT * FROM {REGISTRATIONS}"
+            " WHERE registration_date >= %s AND registration_date < %s",
             [newest, month_end(newest)],
         )
         cursor.execute(f"VACUUM ANALYZE {FLAT}")

@@ -24,7 +24,7 @@ def database_settings(
     transaction mode also set `server_side_cursors` False).
     """
     pooled = pool_max_size > 0
-    settings = dict(dj_database_url.parse(url, conn_max_age=0 if pooled else conn_max_age))
+    settings: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0 if pooled else conn_max_age))
     if pooled:
         settings.setdefault("OPTIONS", {})["pool"] = {
             "min_size": min(pool_min_size, pool_max_size),

@@ -12,7 +12,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # tests the pool itself; the real gunicorn and Celery processes the tests start use it).
 for _database in DATABASES.values():  # noqa: F405
     _database["CONN_MAX_AGE"] = 0
-    _database.get("OPTIONS", {}).pop("pool", None)
+    if isinstance(_options := _database.get("OPTIONS"), dict):
+        _options.pop("pool", None)
 
 # A `replica` alias that is the primary under another name (Django's TEST MIRROR), so the
 # read-replica router can be tested (tests/test_routers.py installs it; nothing else reads it).
