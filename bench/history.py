@@ -38,23 +38,23 @@ from history.events import EventType
 from history.selectors import history_for_registration
 from history.services import event_hash
 
-COLUMNS = "registration_id, seq, event_type, occurred_at, actor, channel, data, prev_hash, hash"
+COLUMNS = "registration_id, registration_date, seq, event_type, occurred_at, actor, channel, data, prev_hash, hash"
 
 
-def ensure_events(count: int) -> tuple[int, int]:
-    """Events for the first `count` registrations; returns their id range."""
+def ensure_events(count: int) -> list[int]:
+    """Events for the first `count` registrations (by id); returns their ids. On PostgreSQL
+    ids carry their month (docs/adr/0018), so they are not one range: they are read."""
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE IF NOT EXISTS bench_history_meta (registrations bigint NOT NULL)")
         cursor.execute("SELECT registrations FROM bench_history_meta")
         done = cursor.fetchone()
-        cursor.execute("SELECT id FROM registrations_registration ORDER BY id LIMIT 1")
-        first = cursor.fetchone()
-    if first is None:
+        cursor.execute("SELECT id, registration_date FROM registrations_registration ORDER BY id LIMIT %s", [count])
+        chosen = cursor.fetchall()
+    if not chosen:
         sys.exit("no registrations: run bench/search.py on this database first")
-    low, high = first[0], first[0] + count - 1
     if done and done[0] == count:
         print(f"reusing the history of {count:,} registrations", flush=True)
-        return low, high
+        return [registration_id for registration_id, _ in chosen]
     print(f"writing the history of {count:,} registrations (once) ...", flush=True)
     started = time.perf_counter()
     with connection.cursor() as cursor:
@@ -68,7 +68,7 @@ def ensure_events(count: int) -> tuple[int, int]:
         connection.cursor() as django_cursor,
         django_cursor.cursor.copy(f"COPY history_historyevent ({columns}) FROM STDIN") as copy,
     ):
-        for registration_id in range(low, high + 1):
+        for registration_id, registration_date in chosen:
             prev = ""
             for seq, (kind, data) in enumerate(
                 ((EventType.CREATED, {}), (EventType.VALIDATED, {"status": "validated", "remarks": []})), 1
@@ -76,14 +76,28 @@ def ensure_events(count: int) -> tuple[int, int]:
                 when = at + timedelta(seconds=seq)
                 digest = event_hash(registration_id=registration_id, seq=seq, event_type=kind, occurred_at=when,
                                     actor="bench", channel="WS", data=data, prev_hash=prev)  # fmt: skip
-                copy.write_row((registration_id, seq, kind, when, "bench", "WS", json.dumps(data), prev, digest, *tail))
+                copy.write_row(
+                    (
+                        registration_id,
+                        registration_date,
+                        seq,
+                        kind,
+                        when,
+                        "bench",
+                        "WS",
+                        json.dumps(data),
+                        prev,
+                        digest,
+                        *tail,
+                    )
+                )
                 prev = digest
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE history_historyevent")
         cursor.execute("DELETE FROM bench_history_meta")
         cursor.execute("INSERT INTO bench_history_meta VALUES (%s)", [count])
     print(f"  written in {time.perf_counter() - started:.0f} s", flush=True)
-    return low, high
+    return [registration_id for registration_id, _ in chosen]
 
 
 def main() -> None:
@@ -92,14 +106,14 @@ def main() -> None:
     parser.add_argument("--lookups", type=int, default=500, help="lookups per repetition")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    low, high = ensure_events(args.registrations)
+    ids = ensure_events(args.registrations)
     rng = random.Random(13)
     raw = raw_connection()
     p50s, p99s, f50s, f99s = [], [], [], []
     for _ in range(args.runs):
         service, floor = [], []
         for _ in range(args.lookups):
-            registration_id = rng.randint(low, high)
+            registration_id = rng.choice(ids)
             sent: list[tuple[str, Any]] = []
             with captured(sent):
                 started = time.perf_counter()

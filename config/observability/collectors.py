@@ -22,6 +22,7 @@ from registrations.selectors.operations import (
     oldest_waiting_validation,
     waiting_validation_count,
 )
+from registrations.selectors.partitions import partition_health
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,25 @@ def _database_size_bytes() -> int:
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, documentation, value=value)
+
+
+def _partition_gauges() -> list[Metric]:
+    """PostgreSQL's monthly partitions (docs/adr/0018): none where the tables are not partitioned."""
+    health = partition_health()
+    if health is None:
+        return []
+    return [
+        _gauge(
+            "presence_partition_months_ahead",
+            "Whole months after the current one whose partitions exist (registrations and history, the fewer).",
+            health.months_ahead,
+        ),
+        _gauge(
+            "presence_partition_default_rows",
+            "Rows dated within the retention period in a DEFAULT partition (their month had no partition).",
+            health.default_rows,
+        ),
+    ]
 
 
 class DomainCollector:
@@ -101,6 +121,7 @@ class DomainCollector:
             ),
             _gauge("presence_database_size_bytes", "Size of the service's database.", _database_size_bytes()),
         ]
+        gauges += _partition_gauges()
         if expiry is not None:
             gauges.append(
                 _gauge(

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from registrations.domain.vocabulary import Sector, Status
 from registrations.models import Registration
+from registrations.selectors.partitions import PartitionHealth, partition_health
 from registrations.selectors.remarks import remark_counts
 
 DAYS = 14
@@ -32,6 +33,8 @@ class DashboardFigures:
     oldest_waiting: datetime | None
     oldest_waiting_id: int | None
     lag_sample: int = 0
+    # PostgreSQL's monthly partitions (docs/adr/0018); None where the tables are not partitioned.
+    partitions: PartitionHealth | None = None
     sectors: list[int] = field(default_factory=lambda: [s.value for s in Sector if s != Sector.SECURITY])
 
     @property
@@ -107,4 +110,5 @@ def dashboard_figures(*, today: date | None = None) -> DashboardFigures:
         oldest_waiting=queue["oldest"],
         oldest_waiting_id=oldest_id,
         lag_sample=len(lags),
+        partitions=partition_health(),
     )

@@ -29,6 +29,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.partitioning import months_of_ids
 from registrations.admin.guards import GuardedAdmin
 from registrations.admin.labels import moment_text, reason_label, remark_text, status_code, status_label
 from registrations.admin.pages import person_page, workplace_page
@@ -327,6 +328,12 @@ class RegistrationAdmin(ReadOnlyAdminMixin, LegalHoldActionsMixin[Registration],
     offers_person_page = True
 
     paginator = BoundedCountPaginator
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Registration | None:
+        """The registration of a change page, read from its id's month only (docs/adr/0018)."""
+        if from_field is None and object_id.isdigit():
+            return self.get_queryset(request).filter(months_of_ids([int(object_id)]), pk=int(object_id)).first()
+        return super().get_object(request, object_id, from_field)
 
     def get_fieldsets(self, request: HttpRequest, obj: Registration | None = None) -> Any:
         """Status, remarks, where and who first (and, for a cleaning event, IN/OUT and its

@@ -14,8 +14,6 @@ from config.partitioning import (
     MONTHS_AHEAD_ALARM,
     PARTITIONED_TABLES,
     default_partition,
-    is_partitioned,
-    monthly_partitions,
 )
 from registrations.domain.retention import retention_cutoff
 
@@ -38,33 +36,46 @@ class PartitionHealth:
         return not self.months_short and self.default_rows == 0
 
 
-def _months_ahead(table: str, today: date) -> int:
-    partitions = monthly_partitions(table)
-    if not partitions:
+def _last_end(table: str) -> str:
+    """SQL: the day after the newest month partition of `table` (pg_partman's catalogue)."""
+    return (
+        "(SELECT i.child_end_time::date"  # noqa: S608 - constant table names
+        f" FROM partman.show_partitions('public.{table}', 'DESC') p,"
+        " partman.show_partition_info(p.partition_schemaname || '.' || p.partition_tablename,"
+        f" p_parent_table => 'public.{table}') i LIMIT 1)"
+    )
+
+
+def _default_rows(table: str) -> str:
+    """SQL: the rows of `table`'s DEFAULT partition dated from the first parameter on."""
+    return f'(SELECT count(*) FROM "{default_partition(table)}" WHERE registration_date >= %s)'  # noqa: S608
+
+
+_HEALTH_SQL = "SELECT " + ", ".join(
+    [*(_last_end(table) for table in PARTITIONED_TABLES), *(_default_rows(table) for table in PARTITIONED_TABLES)]
+)
+
+
+def _months_after(end: date | None, today: date) -> int:
+    if end is None:
         return 0
-    after = max(end for _, _, end in partitions)
-    return (after.year * 12 + after.month) - (today.year * 12 + today.month) - 1
-
-
-def _default_rows(table: str, since: date) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'SELECT count(*) FROM "{default_partition(table)}" WHERE registration_date >= %s',  # noqa: S608 - a constant name
-            [since],
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
+    return (end.year * 12 + end.month) - (today.year * 12 + today.month) - 1
 
 
 def partition_health(*, today: date | None = None) -> PartitionHealth | None:
     """The months made ahead and the rows gone to a DEFAULT partition (dated from the retention
-    cutoff on), or None where the tables are not partitioned."""
-    if not all(is_partitioned(table) for table in PARTITIONED_TABLES):
+    cutoff on), in one query; None on SQLite, where nothing is partitioned (on PostgreSQL the
+    migrations always partition both tables)."""
+    if connection.vendor != "postgresql":
         return None
     today = today or timezone.localdate()
     since = retention_cutoff(today)
+    with connection.cursor() as cursor:
+        cursor.execute(_HEALTH_SQL, [since] * len(PARTITIONED_TABLES))
+        row = cursor.fetchone()
+    count = len(PARTITIONED_TABLES)
     return PartitionHealth(
-        months_ahead=min(_months_ahead(table, today) for table in PARTITIONED_TABLES),
-        default_rows=sum(_default_rows(table, since) for table in PARTITIONED_TABLES),
+        months_ahead=min(_months_after(end, today) for end in row[:count]),
+        default_rows=sum(int(rows) for rows in row[count:]),
         since=since,
     )

@@ -25,7 +25,7 @@ from registrations.services.partitions import partitions_maintain
 from registrations.services.retention import registrations_purge_expired, registrations_set_legal_hold
 from registrations.tasks import maintain_partitions
 from tests.factories import make_declaration, make_enterprise_number
-from tests.operators.conftest import make_registration
+from tests.operators.conftest import logged_in, make_registration
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -158,3 +158,13 @@ def test_the_alarm_rings_when_the_months_ahead_run_short(caplog):
     assert health.months_short
     assert not health.ok
     assert "months ahead are ready (alarm below 2)" in caplog.text
+
+
+def test_the_dashboard_shows_the_months_ahead_and_the_default_rows(viewer):
+    today = timezone.localdate()
+    make_registration(registration_date=today.replace(year=today.year + 3))  # into the DEFAULT partitions
+    health = partition_health()
+    assert health is not None
+    page = logged_in(viewer).get("/admin/dashboard/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f'<strong id="partition-months-ahead">{health.months_ahead}</strong>' in page
+    assert '<strong id="partition-default-rows" class="alarm">2</strong>' in page
