@@ -128,7 +128,6 @@ def main() -> None:
         report.require(counts(first, after) == (0, 0, *before[2:]), "row by row left the month or took another")
     scaled = slow * before[0] / max(slow_registrations, 1)
     print(f"  row by row: {slow_registrations:,} registrations, {slow_events:,} events in {slow:.1f} s", flush=True)
-    copy_of(args.template_database)  # leave the copy whole for the next run's reading
     label = f"{before[0]:,} registrations, {before[1]:,} events"
     floor = "the row-by-row delete of the same month (batches of 1000)"
     if not whole:
