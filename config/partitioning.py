@@ -18,6 +18,11 @@ from django.db.models import Q
 
 MONTH_SHIFT = 40
 FIRST_MONTH = date(2000, 1, 1)  # month 1
+# The last month an id names (2075-07): ids keep the contract's 15 digits at most (spec §3).
+# Later dates get MAX_MONTH + 1, earlier ones 0: such ids name no month and their reads do not
+# prune (registrations/migrations/0013). Before 2075 the shift is to be revisited (ADR 0018).
+MAX_ID = 999_999_999_999_999
+MAX_MONTH = (MAX_ID + 1) // (1 << MONTH_SHIFT) - 2
 # Partitions made ahead by pg_partman's maintenance (premake), and the fewest months ahead
 # below which the dashboard and the log raise the alarm.
 PREMAKE_MONTHS = 4
@@ -28,7 +33,7 @@ PARTITIONED_TABLES = ("registrations_registration", "history_historyevent")
 def month_of_id(registration_id: int) -> tuple[date, date] | None:
     """The month [first day, first day of the next month) a registration id names, if any."""
     month = registration_id >> MONTH_SHIFT
-    if month <= 0:
+    if not 1 <= month <= MAX_MONTH:
         return None
     years, month_index = divmod(FIRST_MONTH.month - 1 + month - 1, 12)
     first = date(FIRST_MONTH.year + years, month_index + 1, 1)

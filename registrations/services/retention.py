@@ -4,7 +4,8 @@ A registration dated more than `RETENTION_YEARS` years ago (Europe/Brussels) lea
 database together with its whole history, unless it is under legal hold, itself or through
 the Declaration of Works of its workplace. This is the only way rows leave the history
 (docs/adr/0010-retention-purge.md); each run that deletes something is written to the
-append-only purge log (`history.PurgeRecord`).
+append-only purge log (`history.PurgeRecord`). On PostgreSQL whole months are dropped first
+(docs/adr/0018-partitioning-and-keys.md).
 """
 
 import logging
@@ -59,11 +60,14 @@ def _purgeable(cutoff: date) -> QuerySet[Registration]:
 
 
 def registrations_purge_expired(*, actor: str = SYSTEM_ACTOR, dry_run: bool = False) -> PurgeReport:
-    """Delete the expired registrations and their history, in batches of `PURGE_BATCH`.
+    """Delete the expired registrations and their history: on PostgreSQL first each month that
+    ends before the cutoff, whole (`_drop_expired_months`, docs/adr/0018), then what is left in
+    batches of `PURGE_BATCH` (the cutoff's own month, rows in a DEFAULT partition, everything
+    on SQLite).
 
-    Each batch is one transaction: the history first, then the registrations, so a batch
-    leaves whole or not at all. A dry run only counts. A run that deleted something
-    appends a `PurgeRecord` (counts, cutoff, actor); a dry run writes nothing.
+    Each batch and each month is one transaction: the history first, then the registrations,
+    so it leaves whole or not at all. A dry run only counts. A run that deleted something
+    appends one `PurgeRecord` (counts of both ways, cutoff, actor); a dry run writes nothing.
     """
     cutoff = retention_cutoff()
     held = _expired(cutoff).count() - _purgeable(cutoff).count()

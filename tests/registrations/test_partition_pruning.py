@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from config.partitioning import MONTH_SHIFT, month_of_id
 from history.selectors import history_for_registration
+from registrations.domain.vocabulary import Channel
 from registrations.models import ClientRole, Registration
 from registrations.selectors.inspection import inspection_snapshot
 from registrations.selectors.registrations import SearchCriteria, registration_get, registration_search
@@ -61,7 +62,7 @@ def inspection():
 
 def register(caller, day: date, **fields) -> Registration:
     [result] = registration_submit_batch(
-        items=[presence(caller=caller, registration_date=day, **fields)], caller=caller, channel="WS"
+        items=[presence(caller=caller, registration_date=day, **fields)], caller=caller, channel=Channel.WS
     )
     assert result.registration is not None
     return result.registration

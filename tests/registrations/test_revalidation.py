@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -110,8 +111,8 @@ def test_a_change_of_remark_set_alone_is_a_new_validation(world):
 def test_the_periodic_sweep_revalidates_recent_failures_only(world, settings):
     caller, niss, declaration = world
     recent = register_and_validate(caller, niss, declaration)
-    old = register_and_validate(caller, make_niss(), declaration)
-    Registration.objects.filter(pk=old.pk).update(registration_date=timezone.localdate() - timedelta(days=36))
+    with time_machine.travel(timezone.now() - timedelta(days=36)):  # registered 36 days ago
+        old = register_and_validate(caller, make_niss(), declaration)
     DimonaPeriod.objects.create(
         employer=caller.enterprise_number, niss=niss, start="2020-01-01", worker_type="employee"
     )

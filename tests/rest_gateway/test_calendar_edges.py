@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from history.events import EventType
+from history.services import NewEvent, history_record_many
 from registrations.models import ClientRole, Registration, Status
 from tests.rest_gateway.conftest import Api, event, rest_client, token_for
 
@@ -16,14 +18,26 @@ FIRST_DAY = date.min.isoformat()
 
 @pytest.fixture
 def last_day_in(api, employer):
-    """An IN of the `api` client's enterprise moved to noon (UTC) on 9999-12-31, as an
-    operator's correction could store it."""
+    """An IN of the `api` client's enterprise at noon (UTC) on 9999-12-31, stored as an
+    operator's correction could store it: a new registration, copied from one registered
+    today (a registration's date never changes, docs/adr/0018)."""
     response = api.register(event(enterprise_number=employer.enterprise_number))
-    registration_id = response.json()["items"][0]["createdPresenceRegistration"]["id"]
-    Registration.objects.filter(pk=registration_id).update(
-        registration_date=date.max, event_at=datetime(9999, 12, 31, 12, tzinfo=UTC)
+    original = Registration.objects.get(pk=response.json()["items"][0]["createdPresenceRegistration"]["id"])
+    copied = {field.attname: getattr(original, field.attname) for field in Registration._meta.concrete_fields}
+    copied.pop("id")
+    last = Registration.objects.create(
+        **{
+            **copied,
+            "registration_date": date.max,
+            "event_at": datetime(9999, 12, 31, 12, tzinfo=UTC),
+            "dedup_key": f"{original.dedup_key}|last-day",
+        }
     )
-    return Registration.objects.get(pk=registration_id)
+    history_record_many(
+        [NewEvent(registration_id=last.pk, event_type=EventType.CREATED, actor="test", channel=last.channel)],
+        new_chains=True,
+    )
+    return last
 
 
 @pytest.mark.parametrize("day", [LAST_DAY, FIRST_DAY])

@@ -9,6 +9,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -246,9 +247,10 @@ def test_a_search_sort_outside_the_list_names_the_allowed_fields(api):
     assert "85073003328" not in response.content.decode()
 
 
-def test_cancelling_more_than_30_days_later_is_refused(api, world):
-    Registration.objects.filter(pk=world["a"]["id"]).update(registration_date=timezone.localdate() - timedelta(days=31))
-    response = api.post("/presenceRegistrations/cancelInBulk", {"items": [{"id": world["a"]["id"], "reason": "C32A"}]})
+def test_cancelling_more_than_30_days_later_is_refused(api, employer):
+    with time_machine.travel(timezone.now() - timedelta(days=31)):  # registered 31 days ago
+        old = register(api, employer.enterprise_number)
+    response = api.post("/presenceRegistrations/cancelInBulk", {"items": [{"id": old["id"], "reason": "C32A"}]})
     assert response.json()["items"][0]["notCancelledPresenceRegistration"]["errorList"][0]["errorCode"] == 9
 
 
