@@ -47,6 +47,24 @@ FULL = {
     "history": ["--registrations", "1000000", "--lookups", "500", "--runs", "5"],
     "validation": ["--registrations", "10000", "--runs", "5"],
     "addresses": ["--addresses", "2000000", "--points", "2000"],
+    # Issue 15 (at_scale): 50 M registrations over 25 months next to 10 M over 5; the purge of one month.
+    "scale": [
+        "--months",
+        "25",
+        "--floor-months",
+        "5",
+        "--month-rows",
+        "2000000",
+        "--queries",
+        "40",
+        "--lookups",
+        "200",
+        "--ingest",
+        "20000",
+        "--runs",
+        "5",
+    ],
+    "purge": ["--row-by-row-batches", "0"],
 }
 SHORT = {
     "soap_http": ["--runs", "1", "--calls", "2"],
@@ -57,6 +75,23 @@ SHORT = {
     "history": ["--registrations", "10000", "--lookups", "50", "--runs", "1"],
     "validation": ["--registrations", "1000", "--runs", "1"],
     "addresses": ["--addresses", "20000", "--points", "200"],
+    "scale": [
+        "--months",
+        "3",
+        "--floor-months",
+        "2",
+        "--month-rows",
+        "3000",
+        "--queries",
+        "10",
+        "--lookups",
+        "20",
+        "--ingest",
+        "500",
+        "--runs",
+        "1",
+    ],
+    "purge": ["--row-by-row-batches", "0"],
 }
 
 
@@ -141,6 +176,17 @@ def in_process(runner: Runner, short: bool) -> None:
     runner.run("addresses", addresses)
 
 
+def at_scale(runner: Runner, short: bool) -> None:
+    """Issue 15: the scale benchmark on its two data sets, then the purge on a copy of the
+    smaller one (bench/scale.py, bench/purge.py)."""
+    suffix = "_short" if short else ""
+    floor = stack.ensure_database(f"presence_bench_scale10{suffix}")
+    large = stack.app_environment(stack.ensure_database(f"presence_bench_scale{suffix}"), f"{REDIS}/10")
+    runner.run("scale", large, "--floor-database-url", floor)
+    purge = stack.app_environment(stack.ensure_database(f"presence_bench_purge{suffix}"), f"{REDIS}/10")
+    runner.run("purge", purge, "--template-database", f"presence_bench_scale10{suffix}")
+
+
 def latest_rows(results_dir: Path, names: list[str], failed: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows of each bench's newest result file, in the table's order; a bench that failed
     in this run has its FAILED row instead (never an older success)."""
@@ -205,6 +251,8 @@ def main() -> None:
     if only & {"soap_http", "checkin_load"}:
         runner.guarded("over_http", lambda: over_http(runner, args.short))
     runner.guarded("in_process", lambda: in_process(runner, args.short))
+    if only & {"scale", "purge"}:
+        runner.guarded("at_scale", lambda: at_scale(runner, args.short))
     if args.only:
         failed_rows = [row for row in runner.rows if row.get("failed")]
         runner.rows = latest_rows(results_dir, list(arguments), failed_rows)

@@ -165,6 +165,7 @@ def recreate_database() -> None:
     settings = connection.settings_dict
     name = settings["NAME"]
     connection.close()
+    connection.close_pool()  # type: ignore[attr-defined]  # (not in django-stubs) a pooled connection outlives close()
     admin = f"postgres://{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
     stack.drop_database(name, f"{admin}/postgres")
     stack.ensure_database(name, f"{admin}/postgres")

@@ -4,6 +4,8 @@
 #   processes) and exactly one Celery beat, against DATABASE_URL (PostgreSQL) and
 #   CELERY_BROKER_URL (Redis), with DJANGO_SECRET_KEY, NISS_HASH_KEY, DJANGO_ALLOWED_HOSTS and
 #   REST_CACHE_URL (Redis: the rate-limit counters every web worker shares). Migrates first.
+#   Each process draws its PostgreSQL connections from its own pool (DATABASE_POOL_MAX_SIZE,
+#   docs/deploy.md "Connections" sizes max_connections for WEB_WORKERS and WORKER_CONCURRENCY).
 #   Their metrics are summed across processes in PROMETHEUS_MULTIPROC_DIR (default var/prometheus).
 #   Each process is restarted when it exits, as a supervisor (systemd Restart=always) would:
 #   a Celery worker can exit on a broker outage (docs/deploy.md). Ctrl-C stops everything.

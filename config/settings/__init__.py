@@ -8,13 +8,14 @@ transactions) and Celery tasks executed in-process after commit. `DATABASE_URL` 
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-import dj_database_url
 import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
+from config.database import database_settings
 from config.env import (
     env_bool,
     env_choice,
@@ -131,6 +132,27 @@ TEMPLATES = [
 
 SQLITE_PATH = Path(env_str("SQLITE_PATH") or BASE_DIR / "var" / "presence.sqlite3")
 CONN_MAX_AGE = env_int("DJANGO_CONN_MAX_AGE", 60, minimum=0)
+# PostgreSQL: a psycopg pool per process and alias (config/database.py; sizing in
+# docs/deploy.md, "Connections"). DATABASE_POOL_MAX_SIZE=0: no pool, persistent connections of
+# DJANGO_CONN_MAX_AGE seconds instead (behind PgBouncer). Four: a readiness probe reads on three
+# connections at once (config/observability/health.py) beside the request's own.
+DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 1, minimum=0)
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 4, minimum=0)
+DATABASE_POOL_TIMEOUT = env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1)
+# PgBouncer in transaction mode cannot keep a cursor across transactions: set it to 0 there.
+DATABASE_SERVER_SIDE_CURSORS = env_bool("DATABASE_SERVER_SIDE_CURSORS", default=True)
+
+
+def _database(url: str) -> dict[str, Any]:
+    return database_settings(
+        url,
+        pool_min_size=DATABASE_POOL_MIN_SIZE,
+        pool_max_size=DATABASE_POOL_MAX_SIZE,
+        pool_timeout=DATABASE_POOL_TIMEOUT,
+        conn_max_age=CONN_MAX_AGE,
+        server_side_cursors=DATABASE_SERVER_SIDE_CURSORS,
+    )
+
 
 if EMBEDDED:
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
@@ -153,7 +175,7 @@ if EMBEDDED:
         }
     }
 else:
-    DATABASES = {"default": dict(dj_database_url.parse(DATABASE_URL, conn_max_age=CONN_MAX_AGE))}
+    DATABASES = {"default": _database(DATABASE_URL)}
 
 # --- Read replica (docs/deploy.md) ----------------------------------------------------------
 # Set: searches and single reads (the selectors marked @replica_reads) go to this streaming
@@ -163,7 +185,7 @@ DATABASE_REPLICA_URL = env_url("DATABASE_REPLICA_URL", ("postgres", "postgresql"
 if DATABASE_REPLICA_URL:
     if EMBEDDED:
         raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL (a PostgreSQL primary)")
-    DATABASES["replica"] = dict(dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=CONN_MAX_AGE))
+    DATABASES["replica"] = _database(DATABASE_REPLICA_URL)
     DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

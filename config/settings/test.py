@@ -7,8 +7,13 @@ from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Live-server threads keep connections open otherwise, and test-database teardown then waits.
+# The pool is left out too: a test's transaction holds its connection while live-server and
+# test threads take theirs, more than a production-sized pool lends (tests/test_pooling.py
+# tests the pool itself; the real gunicorn and Celery processes the tests start use it).
 for _database in DATABASES.values():  # noqa: F405
     _database["CONN_MAX_AGE"] = 0
+    if isinstance(_options := _database.get("OPTIONS"), dict):
+        _options.pop("pool", None)
 
 # A `replica` alias that is the primary under another name (Django's TEST MIRROR), so the
 # read-replica router can be tested (tests/test_routers.py installs it; nothing else reads it).
