@@ -7,7 +7,7 @@ Each path runs on a fresh copy of the 10 M set's database (bench/scale.py's floo
 moved seven years past the oldest month so that exactly that month has expired:
 
 - dropping: `registrations_purge_expired()`, the service's purge: it detaches and drops the
-  month's partitions of both tables (docs/adr/0018);
+  month's partitions of both tables (docs/adr/0019);
 - row by row: the same service's batch path (`_purge_batch`, 1000 registrations a
   transaction: the history's DELETE, then the ORM's delete with its cascade), which was the
   whole purge before the tables were partitioned and still purges what no whole month holds.

@@ -2,7 +2,7 @@
 # Start the machine's PostgreSQL (5432) and Redis (6379) if they do not answer, exactly as
 # .ci/run does (stack notes §13). A running service is never touched.
 set -euo pipefail
-# The partitioned tables (docs/adr/0018-partitioning-and-keys.md) need pg_partman, built for the
+# The partitioned tables (docs/adr/0019-partitioning-and-keys.md) need pg_partman, built for the
 # cluster's major version (Debian package postgresql-<major>-partman), as in .ci/run.
 pg_major="$(ls /etc/postgresql | sort -V | tail -1)"
 if [ ! -e "/usr/share/postgresql/$pg_major/extension/pg_partman.control" ]; then
