@@ -32,6 +32,10 @@ FUNCTION_LEVEL_IMPORTS_ALLOWED = {
     # once both apps are loaded (history never imports the feed).
     ("feed/apps.py", "ready", "history.services"),
     ("feed/apps.py", "ready", "feed.tasks"),
+    # AppConfig.ready: the token cache's and the clients' stamp's signal receivers connect to
+    # the client models once they are loaded (docs/adr/0018).
+    ("registrations/apps.py", "ready", "registrations.services.client_stamp"),
+    ("rest_gateway/apps.py", "ready", "rest_gateway.token_cache"),
 }
 
 # One import per contract that the contract must refuse: proof that it is in force.
