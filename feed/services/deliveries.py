@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -284,8 +284,17 @@ def _send_all(batch: _Batch, secrets: list[str]) -> list[_Attempted]:
         return [first]
     if parallel <= 1:
         return [first, *(send(item) for item in rest)]
+
+    def send_in_thread(item: tuple[Delivery, "Registration"]) -> _Attempted:
+        try:
+            return send(item)
+        finally:
+            # Django opens a connection per thread; a sending thread closes its own when done
+            # (otherwise each run would leave one open until the thread object is collected).
+            connections.close_all()
+
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="webhook") as pool:
-        return [first, *pool.map(send, rest)]
+        return [first, *pool.map(send_in_thread, rest)]
 
 
 def _send_batch(batch: _Batch, secrets: list[str], run: DeliveryRun) -> bool:
