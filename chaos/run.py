@@ -457,6 +457,10 @@ def main() -> None:
     s = Stack(root)
     try:
         os.environ.update(s.env_direct)
+        # The checker's own connection is not pooled: after the PostgreSQL restart it must get a
+        # new connection, which a pool of this process held dead (the service's processes keep
+        # their pools; what they accepted is what is checked).
+        os.environ["DATABASE_POOL_MAX_SIZE"] = "0"
         import django
 
         django.setup()
